@@ -1,0 +1,36 @@
+"""FlowyML: declare what an artifact is; the active stack decides where it goes.
+
+    from flowyml import Model, Dataset, Metrics, Parameters, step, pipeline, Pipeline
+
+Importing this package loads no backend, no vendor SDK and no data library.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flowyml.core import Dataset, Metrics, Model, Parameters, Pipeline, Step, pipeline, step
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Dataset",
+    "Metrics",
+    "Model",
+    "Parameters",
+    "Pipeline",
+    "Step",
+    "__version__",
+    "hookimpl",
+    "pipeline",
+    "step",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # pluggy (and the importlib.metadata it pulls in) is only needed by plugin code.
+    if name in ("hookimpl", "hookspec"):
+        from flowyml.plugins import markers
+
+        return getattr(markers, name)
+    raise AttributeError(f"module 'flowyml' has no attribute {name!r}")

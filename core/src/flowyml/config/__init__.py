@@ -1,0 +1,1 @@
+"""Reading flowyml.yaml: stacks, components, routing rules."""

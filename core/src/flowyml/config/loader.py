@@ -1,0 +1,22 @@
+"""Load the project's configuration (flowyml.yaml or the embedded default)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flowyml.config.schema import DEFAULT_STACK_NAME, ProjectConfig, build_project
+from flowyml.config.source import find_config, load_source
+from flowyml.stacks.selection import StackChoice, choose_stack
+
+
+def load_project(start: Path | None = None) -> ProjectConfig:
+    """Find and parse flowyml.yaml (structure only: no plugin is loaded, no ${VAR} resolved)."""
+    return build_project(load_source(find_config(start)))
+
+
+def resolve_stack_name(project: ProjectConfig, explicit: str | None = None) -> StackChoice:
+    """Apply the stack precedence rules and check the chosen stack exists."""
+    default = DEFAULT_STACK_NAME if DEFAULT_STACK_NAME in project.stacks else next(iter(project.stacks), DEFAULT_STACK_NAME)
+    choice = choose_stack(explicit, project.active_stack, default)
+    project.stack(choice.name)
+    return choice

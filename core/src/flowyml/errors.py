@@ -1,0 +1,124 @@
+"""The errors FlowyML raises.
+
+Every error a user can cause derives from :class:`FlowymlError` and carries a
+``hint`` telling how to fix it. The CLI prints the message and the hint and
+exits with status 1 instead of a traceback.
+"""
+
+from __future__ import annotations
+
+
+class FlowymlError(Exception):
+    """Base class of every FlowyML error."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message}\n  hint: {self.hint}"
+        return self.message
+
+
+class ConfigError(FlowymlError):
+    """flowyml.yaml is malformed, or a value in it is wrong."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        file: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        where = []
+        if file:
+            where.append(file + (f":{line}" if line else ""))
+        elif line:
+            where.append(f"line {line}")
+        if path:
+            where.append(path)
+        prefix = f"{' '.join(where)}: " if where else ""
+        super().__init__(prefix + message, hint=hint)
+        self.path = path
+        self.line = line
+        self.file = file
+
+
+class StackNotFoundError(ConfigError):
+    """A stack name that flowyml.yaml does not define."""
+
+
+class InterpolationError(ConfigError):
+    """A ``${VAR}`` in the stack being used has no value."""
+
+
+class RoutingError(FlowymlError):
+    """A routing rule is invalid for the stack, or a route failed at run time."""
+
+
+class PathTemplateError(RoutingError):
+    """A path template uses an unknown placeholder or escapes the store."""
+
+
+class PluginError(FlowymlError):
+    """A backend is missing, fails to import, or misbehaves."""
+
+
+class PluginNotInstalledError(PluginError):
+    """No installed distribution provides the requested component type."""
+
+
+class PluginLoadError(PluginError):
+    """A plugin's entry point raised while being imported."""
+
+
+class ArtifactError(FlowymlError):
+    """An artifact cannot be stored, found or loaded."""
+
+
+class SerializationError(ArtifactError):
+    """No serializer can write or read a value."""
+
+
+class IntegrityError(ArtifactError):
+    """An artifact's bytes no longer match the hash recorded when it was written."""
+
+
+class StoreError(ArtifactError):
+    """An artifact store failed (unreachable, access denied, no such bucket)."""
+
+    def __init__(self, message: str, *, hint: str | None = None, transient: bool = False) -> None:
+        super().__init__(message, hint=hint)
+        self.transient = transient
+
+
+class PipelineError(FlowymlError):
+    """A pipeline is defined wrongly (cycle, missing input, bad step)."""
+
+
+class StepFailedError(FlowymlError):
+    """A step raised; the original exception is chained as ``__cause__``."""
+
+
+class RunNotFoundError(FlowymlError):
+    """No run with that id in the metadata store."""
+
+
+class RegistryError(FlowymlError):
+    """The model registry refused an operation."""
+
+
+class ModelNotFoundError(RegistryError):
+    """No such model or model version in the registry."""
+
+
+class DeploymentError(FlowymlError):
+    """A model deployer failed to deploy or undeploy."""
+
+
+class TrackerError(FlowymlError):
+    """An experiment tracker could not log."""

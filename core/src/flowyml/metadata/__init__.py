@@ -1,0 +1,1 @@
+"""The embedded SQLite metadata store: runs, steps, artifacts, lineage."""

@@ -1,0 +1,68 @@
+"""Base class of stack components (the objects backends register hooks on)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+
+if TYPE_CHECKING:
+    from flowyml.metadata.store import MetadataStore
+
+
+@attrs.frozen
+class NoOptions:
+    """Options class of a component that takes no options."""
+
+
+@attrs.define
+class ComponentContext:
+    """What the core tells a component about where it runs."""
+
+    stack_name: str
+    component_type: str
+    project_dir: Path
+    _metadata: MetadataStore | None = None
+
+    @property
+    def metadata(self) -> MetadataStore:
+        """The project's metadata store (the local backends keep their state there)."""
+        if self._metadata is None:
+            from flowyml.metadata.store import MetadataStore
+
+            self._metadata = MetadataStore.for_project(self.project_dir)
+        return self._metadata
+
+
+class Component:
+    """A configured backend instance: one per component kind in a stack.
+
+    Subclasses set ``kind`` (``artifact_store``, ``model_registry``, ...) and
+    ``Options`` (an attrs class; the core builds it from the YAML with
+    cattrs, rejecting unknown keys), and implement the kind's hooks from
+    :mod:`flowyml.plugins.hookspecs` as methods decorated with
+    ``@flowyml.hookimpl``. Keep vendor SDK imports inside methods so that
+    validating a stack stays cheap.
+    """
+
+    kind: ClassVar[str] = ""
+    Options: ClassVar[type[Any]] = NoOptions
+
+    def __init__(self, options: Any, context: ComponentContext) -> None:
+        self.options = options
+        self.context = context
+
+    @property
+    def type(self) -> str:
+        return self.context.component_type
+
+    def describe(self) -> str:
+        """A one-line description for ``flowyml stack show`` (no secrets)."""
+        return f"{self.type} {type(self).__name__}"
+
+    def close(self) -> None:
+        """Release clients, sessions or threads; called when a run ends."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.kind}:{self.type} of stack {self.context.stack_name!r}>"

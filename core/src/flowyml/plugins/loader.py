@@ -1,0 +1,124 @@
+"""Find and import backends through entry points, by (kind, type).
+
+Only entry-point *metadata* is read to list or find backends; a backend's
+module is imported the first time a stack names its type.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+import importlib_metadata
+
+from flowyml.errors import PluginError, PluginLoadError, PluginNotInstalledError
+from flowyml.plugins.kinds import FIRST_PARTY, GENERAL_GROUP, Kind
+
+#: Comma-separated distribution names (or types) that must not be loaded.
+DISABLE_ENV = "FLOWYML_DISABLE_PLUGINS"
+
+
+@attrs.frozen
+class BackendInfo:
+    """An installed backend, read from metadata without importing it."""
+
+    kind: Kind
+    type: str
+    distribution: str
+    version: str
+    target: str
+    disabled: bool
+
+
+def disabled_plugins() -> set[str]:
+    raw = os.environ.get(DISABLE_ENV, "")
+    return {part.strip() for part in raw.split(",") if part.strip()}
+
+
+def _dist_of(ep: Any) -> tuple[str, str]:
+    dist = getattr(ep, "dist", None)
+    if dist is None:
+        return ("<unknown>", "?")
+    return (dist.metadata["Name"] or "<unknown>", dist.version or "?")
+
+
+def iter_backends() -> Iterator[BackendInfo]:
+    """Every backend entry point installed, for every kind (metadata only)."""
+    off = disabled_plugins()
+    for kind in Kind:
+        seen: set[str] = set()
+        for ep in importlib_metadata.entry_points(group=kind.entry_point_group):
+            if ep.name in seen:
+                continue
+            seen.add(ep.name)
+            dist, version = _dist_of(ep)
+            yield BackendInfo(kind, ep.name, dist, version, ep.value, dist in off or ep.name in off)
+
+
+def install_hint(kind: Kind, type_name: str) -> str:
+    dist = FIRST_PARTY.get((kind, type_name))
+    if dist:
+        return f"install it with: pip install {dist}"
+    known = sorted({t for (k, t) in FIRST_PARTY if k is kind})
+    return (
+        f"no first-party backend is called {type_name!r}; first-party {kind.label} types are "
+        f"{', '.join(known)}. A third-party backend must be installed in this environment "
+        f"and register an entry point in group {kind.entry_point_group!r}"
+    )
+
+
+def load_component_class(kind: Kind, type_name: str, *, stack: str | None = None) -> type[Any]:
+    """Import and return the class registered for ``type_name`` under ``kind``."""
+    where = f"stack {stack!r} " if stack else ""
+    matches = [ep for ep in importlib_metadata.entry_points(group=kind.entry_point_group) if ep.name == type_name]
+    if not matches:
+        raise PluginNotInstalledError(
+            f"{where}{kind.value}: no installed plugin provides {kind.label} type {type_name!r}",
+            hint=install_hint(kind, type_name),
+        )
+    providers = {_dist_of(ep)[0] for ep in matches}
+    if len(providers) > 1:
+        raise PluginError(
+            f"{kind.label} type {type_name!r} is registered by several distributions: {', '.join(sorted(providers))}",
+            hint="uninstall all but one of them",
+        )
+    ep = matches[0]
+    dist, version = _dist_of(ep)
+    off = disabled_plugins()
+    if dist in off or type_name in off:
+        raise PluginError(
+            f"{where}{kind.value}: plugin {dist} (type {type_name!r}) is disabled by {DISABLE_ENV}",
+            hint=f"remove it from {DISABLE_ENV} to use this stack",
+        )
+    try:
+        loaded = ep.load()
+    except Exception as exc:
+        raise PluginLoadError(
+            f"plugin {dist} {version} failed to import its {kind.label} {type_name!r} ({ep.value}): "
+            f"{type(exc).__name__}: {exc}",
+            hint=f"reinstall {dist} (pip install --force-reinstall {dist}) or disable it with {DISABLE_ENV}={dist}",
+        ) from exc
+    if not isinstance(loaded, type):
+        raise PluginLoadError(
+            f"plugin {dist}: entry point {type_name!r} in {kind.entry_point_group} must name a component class, "
+            f"got {loaded!r}"
+        )
+    return loaded
+
+
+def iter_general_plugins() -> Iterator[tuple[str, str, Any]]:
+    """Import the general plugins (group ``flowyml``); yield (name, distribution, module)."""
+    off = disabled_plugins()
+    for ep in importlib_metadata.entry_points(group=GENERAL_GROUP):
+        dist, version = _dist_of(ep)
+        if dist in off or ep.name in off:
+            continue
+        try:
+            yield ep.name, dist, ep.load()
+        except Exception as exc:
+            raise PluginLoadError(
+                f"plugin {dist} {version} failed to import ({ep.value}): {type(exc).__name__}: {exc}",
+                hint=f"reinstall {dist} or disable it with {DISABLE_ENV}={dist}",
+            ) from exc

@@ -1,0 +1,1 @@
+"""Type-based artifact routing: rules, path templates, deployment decisions."""

@@ -1,0 +1,1 @@
+"""Executing pipelines: the engine, the routes, the run results, the step runner."""

@@ -1,0 +1,235 @@
+"""What an orchestrator receives: the step graph and a way to execute each step."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from flowyml.core.artifacts import ARTIFACT_TYPES, Artifact, Metrics, Parameters
+from flowyml.core.graph import Constant, OutputRef, PipelineGraph, StepNode
+from flowyml.errors import FlowymlError, PipelineError
+from flowyml.metadata.store import MetadataStore
+from flowyml.plugins.kinds import Kind
+from flowyml.plugins.types import RunInfo
+from flowyml.runner.loading import fetch_and_read
+from flowyml.runner.result import StepRun, StoredArtifact
+from flowyml.runner.routes import RouteExecutor
+from flowyml.stacks.stack import Stack
+
+
+def _artifact_class(annotation: Any) -> type[Artifact] | None:
+    if isinstance(annotation, type) and issubclass(annotation, Artifact):
+        return annotation
+    if isinstance(annotation, str):
+        return ARTIFACT_TYPES.get(annotation.rsplit(".", 1)[-1])
+    return None
+
+
+def coerce(value: Any, annotation: Any) -> Any:
+    """Wrap a plain value in the artifact type its annotation declares (``-> Model`` gives a Model)."""
+    cls = _artifact_class(annotation)
+    if cls is None or isinstance(value, cls):
+        return value
+    if isinstance(value, Artifact):
+        return value
+    if cls in (Metrics, Parameters):
+        return cls(value)
+    return cls(value)
+
+
+def _canonical(value: Any) -> str:
+    try:
+        return json.dumps(value, sort_keys=True, default=repr)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+class OrchestratedRun:
+    """One pipeline run as an orchestrator sees it.
+
+    ``execute_step(name)`` runs a step in this process: it resolves the
+    step's inputs, consults the cache, calls the function, stores and routes
+    each output, and records everything. It never raises for a failing step:
+    it returns a failed :class:`StepRun`; the orchestrator then skips the
+    step's dependents with ``skip_step``.
+    """
+
+    def __init__(
+        self,
+        graph: PipelineGraph,
+        stack: Stack,
+        metadata: MetadataStore,
+        info: RunInfo,
+        routes: RouteExecutor,
+        cache: bool,
+    ) -> None:
+        self.graph = graph
+        self.stack = stack
+        self.metadata = metadata
+        self.info = info
+        self.routes = routes
+        self.cache = cache
+        self.results: dict[str, StepRun] = {}
+        self.values: dict[str, Any] = {}
+        #: Called as ``progress(step_name, status, step_run_or_None)`` when a step starts and ends.
+        self.progress: Callable[[str, str, StepRun | None], None] | None = None
+        self._remaining: dict[str, int] = {}
+        for node in graph.nodes.values():
+            for binding in node.bindings.values():
+                if isinstance(binding, OutputRef):
+                    key = f"{binding.step}.{binding.output}"
+                    self._remaining[key] = self._remaining.get(key, 0) + 1
+
+    # -- what orchestrators read ----------------------------------------------------------
+
+    @property
+    def run_id(self) -> str:
+        return self.info.run_id
+
+    @property
+    def steps(self) -> list[str]:
+        """Step names in a dependency order."""
+        return list(self.graph.order)
+
+    def upstream(self, name: str) -> list[str]:
+        return self.graph.nodes[name].upstream
+
+    def downstream(self, name: str) -> list[str]:
+        return self.graph.downstream(name)
+
+    # -- executing ----------------------------------------------------------------------------
+
+    def skip_step(self, name: str, reason: str) -> StepRun:
+        result = StepRun(name, "skipped", error=reason)
+        self.results[name] = result
+        self.metadata.record_step(self.run_id, name, "skipped", error=reason)
+        self._notify(name, "skipped", result)
+        return result
+
+    def execute_step(self, name: str) -> StepRun:
+        node = self.graph.nodes[name]
+        started = time.time()
+        self.metadata.record_step(self.run_id, name, "running", started_at=started)
+        self._notify(name, "running", None)
+        try:
+            kwargs, inputs = self._resolve_inputs(node)
+            cache_key = self._cache_key(node, inputs)
+            result = self._from_cache(node, cache_key, inputs, started) if self.cache and node.step.cache else None
+            if result is None:
+                result = self._run(node, kwargs, inputs, cache_key, started)
+        except Exception as exc:
+            ended = time.time()
+            error = f"{type(exc).__name__}: {exc}"
+            self.metadata.record_step(self.run_id, name, "failed", ended_at=ended, error=error + "\n" + traceback.format_exc(limit=8))
+            result = StepRun(name, "failed", started, ended, error, exception=exc)
+        self.results[name] = result
+        self._release_inputs(node)
+        self._notify(name, result.status, result)
+        return result
+
+    def _notify(self, name: str, status: str, result: StepRun | None) -> None:
+        if self.progress is not None:
+            self.progress(name, status, result)
+
+    def _resolve_inputs(self, node: StepNode) -> tuple[dict[str, Any], dict[str, StoredArtifact]]:
+        kwargs: dict[str, Any] = {}
+        inputs: dict[str, StoredArtifact] = {}
+        hints = node.step.type_hints
+        for param, binding in node.bindings.items():
+            if isinstance(binding, Constant):
+                kwargs[param] = binding.value
+                continue
+            upstream = self.results.get(binding.step)
+            if upstream is None or binding.output not in upstream.outputs:
+                raise PipelineError(f"step {node.name!r} needs {binding.step}.{binding.output}, which was not produced")
+            stored = upstream.outputs[binding.output]
+            inputs[param] = stored
+            if stored.artifact_id in self.values:
+                value = self.values[stored.artifact_id]
+            else:
+                value = fetch_and_read(self.stack, stored.uri, stored.content_hash)
+            kwargs[param] = coerce(value, hints.get(param))
+        return kwargs, inputs
+
+    def _release_inputs(self, node: StepNode) -> None:
+        for binding in node.bindings.values():
+            if isinstance(binding, OutputRef):
+                key = f"{binding.step}.{binding.output}"
+                self._remaining[key] -= 1
+                if self._remaining[key] <= 0:
+                    upstream = self.results.get(binding.step)
+                    if upstream and binding.output in upstream.outputs:
+                        self.values.pop(upstream.outputs[binding.output].artifact_id, None)
+
+    def _cache_key(self, node: StepNode, inputs: dict[str, StoredArtifact]) -> str:
+        store = self.stack.config.component(Kind.ARTIFACT_STORE)
+        parts = {
+            "step": node.step.name,
+            "code": node.step.code_hash(),
+            "outputs": node.step.output_names,
+            "constants": {p: _canonical(b.value) for p, b in node.bindings.items() if isinstance(b, Constant)},
+            "inputs": {p: a.content_hash for p, a in inputs.items()},
+            "store": [store.type, _canonical(store.options)] if store else None,
+            "routing": _canonical({k: repr(v) for k, v in self.stack.config.routing.items()}),
+        }
+        return hashlib.sha256(_canonical(parts).encode()).hexdigest()
+
+    def _record_inputs(self, node: StepNode, inputs: dict[str, StoredArtifact]) -> None:
+        for param, stored in inputs.items():
+            self.metadata.record_consumption(self.run_id, node.name, param, stored.artifact_id)
+
+    def _from_cache(self, node: StepNode, cache_key: str, inputs: dict[str, StoredArtifact], started: float) -> StepRun | None:
+        hit = self.metadata.find_cached(cache_key)
+        if hit is None:
+            return None
+        rows = self.metadata.outputs_of(hit["run_id"], hit["step_name"])
+        if {r["out_name"] for r in rows} != set(node.step.output_names):
+            return None
+        outputs = {r["out_name"]: StoredArtifact.from_row(r) for r in rows}
+        for stored in outputs.values():
+            if not self.stack.hook.flowyml_artifact_store_exists(uri=stored.uri):
+                return None
+        self._record_inputs(node, inputs)
+        for out, stored in outputs.items():
+            self.metadata.add_artifact(stored.to_row(), self.run_id, node.name, out)
+            self.routes.event("store", "ok", f"cached: reusing {stored.artifact_type} from run {stored.run_id} at {stored.uri}", step=node.name, artifact_id=stored.artifact_id)
+            if stored.artifact_type in ("Metrics", "Parameters", "Model"):
+                value = fetch_and_read(self.stack, stored.uri, stored.content_hash)
+                self.values[stored.artifact_id] = value
+                self.routes.after_store(value, stored, node.name)
+        ended = time.time()
+        self.metadata.record_step(self.run_id, node.name, "cached", ended_at=ended, cache_key=cache_key, cached_from=hit["run_id"])
+        return StepRun(node.name, "cached", started, ended, outputs=outputs)
+
+    def _run(self, node: StepNode, kwargs: dict[str, Any], inputs: dict[str, StoredArtifact], cache_key: str, started: float) -> StepRun:
+        self._record_inputs(node, inputs)
+        value = node.step.fn(**kwargs)
+        names = node.step.output_names
+        if len(names) == 1:
+            values = {names[0]: value}
+        else:
+            if not isinstance(value, tuple | list) or len(value) != len(names):
+                raise PipelineError(
+                    f"step {node.name!r} declares outputs {names} but returned {type(value).__name__}",
+                    hint=f"return a tuple of {len(names)} values",
+                )
+            values = dict(zip(names, value, strict=True))
+        annotation = node.step.type_hints.get("return")
+        outputs: dict[str, StoredArtifact] = {}
+        for out, out_value in values.items():
+            if len(names) == 1:
+                out_value = coerce(out_value, annotation)
+            try:
+                stored = self.routes.store(out_value, node.name, out)
+            except FlowymlError:
+                raise
+            self.values[stored.artifact_id] = out_value
+            outputs[out] = stored
+            self.routes.after_store(out_value, stored, node.name)
+        ended = time.time()
+        self.metadata.record_step(self.run_id, node.name, "completed", ended_at=ended, cache_key=cache_key)
+        return StepRun(node.name, "completed", started, ended, outputs=outputs)

@@ -1,0 +1,157 @@
+"""What a run returns: its steps, artifacts, routing events and decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from flowyml.errors import ArtifactError, FlowymlError, StepFailedError
+
+
+@attrs.define
+class StoredArtifact:
+    """An artifact a step produced: where it is and what it is."""
+
+    artifact_id: str
+    run_id: str
+    step_name: str
+    output_name: str
+    artifact_type: str
+    python_type: str | None
+    uri: str
+    content_hash: str
+    size: int | None
+    serializer: str | None
+    info: dict[str, Any] = attrs.field(factory=dict)
+    _loader: Callable[[StoredArtifact], Any] | None = attrs.field(default=None, repr=False, eq=False)
+
+    def load(self) -> Any:
+        """The stored value, read back (and verified against its recorded sha256)."""
+        if self._loader is None:
+            from flowyml.runner.loading import load_stored
+
+            return load_stored(self)
+        return self._loader(self)
+
+    def to_row(self) -> dict[str, Any]:
+        """The metadata-store row of this artifact."""
+        return attrs.asdict(self, filter=lambda a, _: a.name != "_loader")
+
+    @classmethod
+    def from_row(cls, row: Any) -> StoredArtifact:
+        import json
+
+        return cls(
+            artifact_id=row["artifact_id"],
+            run_id=row["run_id"],
+            step_name=row["step_name"],
+            output_name=row["output_name"],
+            artifact_type=row["artifact_type"],
+            python_type=row["python_type"],
+            uri=row["uri"],
+            content_hash=row["content_hash"],
+            size=row["size"],
+            serializer=row["serializer"],
+            info=json.loads(row["info"] or "{}"),
+        )
+
+
+@attrs.define
+class RouteEvent:
+    """One routing action (store, log, register, deploy, decision) and how it went."""
+
+    action: str
+    status: str  # ok | skipped | failed
+    detail: str
+    step_name: str | None = None
+    artifact_id: str | None = None
+    target: str | None = None
+
+
+@attrs.define
+class StepRun:
+    name: str
+    status: str  # completed | cached | failed | skipped
+    started_at: float | None = None
+    ended_at: float | None = None
+    error: str | None = None
+    outputs: dict[str, StoredArtifact] = attrs.field(factory=dict)
+    exception: BaseException | None = attrs.field(default=None, repr=False, eq=False)
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return self.ended_at - self.started_at
+
+    @property
+    def cached(self) -> bool:
+        return self.status == "cached"
+
+    @property
+    def output(self) -> StoredArtifact:
+        if len(self.outputs) != 1:
+            raise ArtifactError(f"step {self.name!r} has outputs {sorted(self.outputs)}: use .outputs[name]")
+        return next(iter(self.outputs.values()))
+
+
+@attrs.define
+class PipelineRun:
+    """The result of ``pipeline.run()``."""
+
+    run_id: str
+    pipeline_name: str
+    stack_name: str
+    status: str
+    steps: dict[str, StepRun] = attrs.field(factory=dict)
+    events: list[RouteEvent] = attrs.field(factory=list)
+    error: str | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    _values: dict[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+
+    @property
+    def success(self) -> bool:
+        return self.status == "completed"
+
+    @property
+    def artifacts(self) -> list[StoredArtifact]:
+        return [a for s in self.steps.values() for a in s.outputs.values()]
+
+    @property
+    def decisions(self) -> list[RouteEvent]:
+        """Deployment decisions made for the run's models (deployed or not, and why)."""
+        return [e for e in self.events if e.action == "decision"]
+
+    def artifact(self, step: str, output: str | None = None) -> StoredArtifact:
+        try:
+            step_run = self.steps[step]
+        except KeyError:
+            raise ArtifactError(f"run {self.run_id} has no step {step!r}; steps: {', '.join(self.steps)}") from None
+        if output is None:
+            return step_run.output
+        try:
+            return step_run.outputs[output]
+        except KeyError:
+            raise ArtifactError(f"step {step!r} has no output {output!r}; outputs: {', '.join(step_run.outputs)}") from None
+
+    def load(self, step: str, output: str | None = None) -> Any:
+        """The value a step produced (from memory when this process made it, else from the store)."""
+        artifact = self.artifact(step, output)
+        if artifact.artifact_id in self._values:
+            return self._values[artifact.artifact_id]
+        return artifact.load()
+
+    def raise_for_status(self) -> PipelineRun:
+        """Raise :class:`StepFailedError` (chained to the step's exception) when the run failed."""
+        if self.success:
+            return self
+        for step in self.steps.values():
+            if step.status == "failed":
+                raise StepFailedError(f"run {self.run_id}: step {step.name!r} failed: {step.error}") from step.exception
+        raise FlowymlError(f"run {self.run_id} failed: {self.error}")
+
+    def __repr__(self) -> str:
+        return f"<PipelineRun {self.run_id} {self.pipeline_name} on {self.stack_name}: {self.status}>"

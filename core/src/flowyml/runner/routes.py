@@ -1,0 +1,296 @@
+"""Carrying out a stack's routing rules for each artifact a run produces."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+
+from flowyml.config.schema import RoutingRule
+from flowyml.core.artifacts import Metrics, Model, Parameters
+from flowyml.errors import FlowymlError, RoutingError, StoreError
+from flowyml.metadata.store import MetadataStore
+from flowyml.plugins.kinds import Kind
+from flowyml.plugins.types import ModelVersion, RunInfo
+from flowyml.routing.decisions import decide
+from flowyml.routing.paths import DEFAULT_TEMPLATE, render
+from flowyml.runner.flatten import numeric_metrics, scalar_params
+from flowyml.runner.result import RouteEvent, StoredArtifact
+from flowyml.serialization.artifact_io import artifact_type_of, write_artifact
+from flowyml.stacks.stack import Stack
+
+log = logging.getLogger("flowyml.routing")
+T = TypeVar("T")
+
+RETRY_DELAYS = (0.2, 0.5, 1.0)
+
+
+def with_retries(action: Callable[[], T], what: str) -> T:
+    """Run ``action``; retry transient failures (not FlowymlErrors unless marked transient)."""
+    for attempt, delay in enumerate((*RETRY_DELAYS, None)):
+        try:
+            return action()
+        except FlowymlError as exc:
+            if not getattr(exc, "transient", False) or delay is None:
+                raise
+            log.warning("%s failed (%s); retrying in %.1fs", what, exc.message, delay)
+        except Exception as exc:
+            if delay is None:
+                raise
+            log.warning("%s failed (%s: %s); retrying in %.1fs (attempt %d)", what, type(exc).__name__, exc, delay, attempt + 2)
+        time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+@attrs.define
+class PendingModel:
+    """A Model whose registration waits until the steps consuming it have run."""
+
+    artifact: StoredArtifact
+    model: Model
+    rule: RoutingRule
+
+
+class RouteExecutor:
+    """Stores outputs, logs to the tracker, registers and deploys models, recording every action."""
+
+    def __init__(self, stack: Stack, metadata: MetadataStore, run: RunInfo) -> None:
+        self.stack = stack
+        self.metadata = metadata
+        self.run = run
+        self.events: list[RouteEvent] = []
+        self.pending_models: list[PendingModel] = []
+        self.metrics_by_step: dict[str, list[Metrics]] = {}
+        self.failed = False
+        self._keys: set[str] = set()
+        self._lock = threading.Lock()
+        self._tracker_lock = threading.Lock()
+        self.tracker_ok = stack.has(Kind.EXPERIMENT_TRACKER)
+
+    # -- bookkeeping ---------------------------------------------------------------
+
+    def event(
+        self, action: str, status: str, detail: str, *, step: str | None = None, artifact_id: str | None = None, target: str | None = None
+    ) -> RouteEvent:
+        ev = RouteEvent(action, status, detail, step, artifact_id, target)
+        with self._lock:
+            self.events.append(ev)
+        self.metadata.add_route_event(self.run.run_id, step, artifact_id, action, target, status, detail)
+        if status == "failed":
+            log.error("%s %s: %s", action, target or "", detail)
+        return ev
+
+    def route_failed(self, action: str, exc: Exception, *, step: str | None, artifact_id: str | None, target: str | None) -> None:
+        detail = str(exc) if isinstance(exc, FlowymlError) else f"{type(exc).__name__}: {exc}"
+        self.event(action, "failed", detail, step=step, artifact_id=artifact_id, target=target)
+        if self.stack.config.on_route_error == "fail":
+            self.failed = True
+
+    # -- storing ---------------------------------------------------------------------
+
+    def rule_for(self, value: Any) -> RoutingRule:
+        return self.stack.config.rule_for(artifact_type_of(value)) or RoutingRule()
+
+    def key_for(self, value: Any, step: str, output: str, rule: RoutingRule) -> str:
+        name = getattr(value, "name", None) or output
+        values = {
+            "run_id": self.run.run_id,
+            "step_name": step,
+            "artifact_name": artifact_type_of(value).lower(),
+            "pipeline_name": self.run.pipeline_name,
+            "name": name,
+            "version": getattr(value, "version", None),
+        }
+        if rule.path is None:
+            key = render(DEFAULT_TEMPLATE, {**values, "name": output})
+        else:
+            key = render(rule.path, values)
+        with self._lock:
+            if key in self._keys:
+                key = f"{key}/{output}"
+            self._keys.add(key)
+        return key
+
+    def store(self, value: Any, step: str, output: str) -> StoredArtifact:
+        """Write one output to the stack's artifact store and record it. Raises on failure."""
+        rule = self.rule_for(value)
+        key = self.key_for(value, step, output, rule)
+        artifact_id = uuid.uuid4().hex
+        manifest: dict[str, Any] = {}
+        extra = {"run_id": self.run.run_id, "step_name": step, "output_name": output, "artifact_id": artifact_id}
+
+        def write(directory: Path) -> None:
+            manifest.update(write_artifact(value, Path(directory), extra))
+
+        store_type = self.stack.type_of(Kind.ARTIFACT_STORE)
+        try:
+            uri = self.stack.hook.flowyml_artifact_store_save(key=key, write=write)
+        except FlowymlError:
+            raise
+        except Exception as exc:
+            raise StoreError(
+                f"artifact store {store_type!r} of stack {self.stack.name!r} failed to store {step}.{output}: "
+                f"{type(exc).__name__}: {exc}",
+                hint=f"check the artifact store (flowyml stack check {self.stack.name})",
+            ) from exc
+        if uri is None or not manifest:
+            raise StoreError(f"artifact store {store_type!r} did not store {step}.{output} (no URI returned)")
+        stored = StoredArtifact(
+            artifact_id=artifact_id,
+            run_id=self.run.run_id,
+            step_name=step,
+            output_name=output,
+            artifact_type=manifest["artifact_type"],
+            python_type=manifest["python_type"],
+            uri=uri,
+            content_hash=manifest["content_hash"],
+            size=manifest["size"],
+            serializer=manifest["serializer"],
+            info=manifest.get("artifact", {}),
+        )
+        self.metadata.add_artifact(stored.to_row(), self.run.run_id, step, output)
+        self.event("store", "ok", f"{manifest['artifact_type']} stored at {uri}", step=step, artifact_id=artifact_id, target=store_type)
+        return stored
+
+    # -- after storing -------------------------------------------------------------------
+
+    def after_store(self, value: Any, stored: StoredArtifact, step: str) -> None:
+        """Tracker logging now; model registration once the run's steps are done."""
+        rule = self.rule_for(value)
+        if isinstance(value, Metrics):
+            with self._lock:
+                self.metrics_by_step.setdefault(step, []).append(value)
+        if isinstance(value, Metrics | Parameters) and rule.log_to_tracker:
+            self.log_to_tracker(value, step, stored)
+        if isinstance(value, Model) and rule.register:
+            with self._lock:
+                self.pending_models.append(PendingModel(stored, value, rule))
+
+    def start_tracker(self) -> None:
+        if not self.tracker_ok:
+            return
+        tracker = self.stack.type_of(Kind.EXPERIMENT_TRACKER)
+        try:
+            with_retries(lambda: self.stack.hook.flowyml_tracker_start_run(run=self.run), f"starting the {tracker} run")
+            self.event("tracker", "ok", f"{tracker} run started", target=tracker)
+        except Exception as exc:
+            self.tracker_ok = False
+            self.route_failed("tracker", exc, step=None, artifact_id=None, target=tracker)
+
+    def end_tracker(self, status: str) -> None:
+        if not self.tracker_ok:
+            return
+        tracker = self.stack.type_of(Kind.EXPERIMENT_TRACKER)
+        try:
+            with_retries(lambda: self.stack.hook.flowyml_tracker_end_run(status=status), f"closing the {tracker} run")
+        except Exception as exc:
+            self.route_failed("tracker", exc, step=None, artifact_id=None, target=tracker)
+
+    def log_to_tracker(self, value: Metrics | Parameters, step: str, stored: StoredArtifact) -> None:
+        tracker = self.stack.type_of(Kind.EXPERIMENT_TRACKER)
+        if not self.tracker_ok:
+            self.event("log", "skipped", f"{value.type_name} not logged: the {tracker} run is not open", step=step, artifact_id=stored.artifact_id, target=tracker)
+            return
+        hook = self.stack.hook
+        try:
+            if isinstance(value, Metrics):
+                numbers, problems = numeric_metrics(value.data)
+                with self._tracker_lock:
+                    with_retries(
+                        lambda: hook.flowyml_tracker_log_metrics(metrics=numbers, step=value.step, metadata=dict(value.metadata), step_name=step),
+                        f"logging metrics to {tracker}",
+                    )
+                what = f"{len(numbers)} metrics" + (f" at step {value.step}" if value.step is not None else "")
+            else:
+                params, problems = scalar_params(value.data)
+                with self._tracker_lock:
+                    with_retries(lambda: hook.flowyml_tracker_log_params(params=params, step_name=step), f"logging parameters to {tracker}")
+                what = f"{len(params)} parameters"
+        except Exception as exc:
+            self.route_failed("log", exc, step=step, artifact_id=stored.artifact_id, target=tracker)
+            return
+        self.event("log", "ok", f"{what} logged to {tracker}", step=step, artifact_id=stored.artifact_id, target=tracker)
+        for problem in problems:
+            self.event("log", "skipped" if "not logged" in problem else "ok", problem, step=step, artifact_id=stored.artifact_id, target=tracker)
+
+    # -- models --------------------------------------------------------------------------
+
+    def metrics_for(self, pending: PendingModel) -> dict[str, Any]:
+        """Model.metadata["metrics"], overlaid with Metrics from steps that consumed the model."""
+        metrics = dict(pending.model.metrics)
+        for consumer in self.metadata.consumers_of(self.run.run_id, pending.artifact.artifact_id):
+            for m in self.metrics_by_step.get(consumer, []):
+                metrics.update(m.data)
+        return metrics
+
+    def finalize_models(self, run_ok: bool) -> None:
+        for pending in self.pending_models:
+            self._register_and_decide(pending, run_ok)
+
+    def _register_and_decide(self, pending: PendingModel, run_ok: bool) -> None:
+        model, stored, rule = pending.model, pending.artifact, pending.rule
+        step = stored.step_name
+        registry = self.stack.type_of(Kind.MODEL_REGISTRY)
+        metrics = self.metrics_for(pending)
+        decision = decide(rule, metrics)
+        if not run_ok and decision.deploy:
+            decision = attrs.evolve(decision, deploy=False, status="registered", reason="not deployed: the run failed")
+        name = model.name or f"{self.run.pipeline_name}-{step}"
+        version = ModelVersion(
+            name=name,
+            version=model.version or "",
+            uri=stored.uri,
+            framework=model.framework,
+            status="pending_approval" if decision.status == "pending_approval" else "registered",
+            content_hash=stored.content_hash,
+            run_id=self.run.run_id,
+            pipeline_name=self.run.pipeline_name,
+            step_name=step,
+            metrics=metrics,
+            metadata={k: v for k, v in model.metadata.items() if k != "metrics"},
+            serving_config=model.serving_config,
+            input_schema=model.input_schema,
+            output_schema=model.output_schema,
+        )
+        try:
+            registered = with_retries(
+                lambda: self.stack.hook.flowyml_model_registry_register(model=version), f"registering {name} in {registry}"
+            )
+            if registered is None:
+                raise RoutingError(f"model registry {registry!r} returned nothing for {name}")
+        except Exception as exc:
+            self.route_failed("register", exc, step=step, artifact_id=stored.artifact_id, target=registry)
+            self.event("decision", "skipped", f"{name}: not deployed: registration failed", step=step, artifact_id=stored.artifact_id, target=registry)
+            return
+        label = f"{registered.name} version {registered.version}"
+        self.event("register", "ok", f"{label} registered in {registry} ({registered.status})", step=step, artifact_id=stored.artifact_id, target=registry)
+        if not decision.deploy:
+            self.event("decision", "ok", f"{label}: {decision.reason}", step=step, artifact_id=stored.artifact_id, target=registry)
+            return
+        self.event("decision", "ok", f"{label}: deploy ({decision.reason})", step=step, artifact_id=stored.artifact_id, target=registry)
+        try:
+            approved = self.stack.hook.flowyml_model_registry_set_status(name=registered.name, version=registered.version, status="approved")
+            registered = approved or registered
+        except Exception as exc:
+            self.route_failed("register", exc, step=step, artifact_id=stored.artifact_id, target=registry)
+        self.deploy(registered, rule, step, stored.artifact_id)
+
+    def deploy(self, model: ModelVersion, rule: RoutingRule, step: str | None, artifact_id: str | None) -> None:
+        deployer = self.stack.type_of(Kind.MODEL_DEPLOYER)
+        endpoint = rule.endpoint_name or model.name
+        config = dict(model.serving_config or {})
+        try:
+            deployment = self.stack.hook.flowyml_model_deployer_deploy(model=model, endpoint_name=endpoint, config=config)
+            if deployment is None:
+                raise RoutingError(f"model deployer {deployer!r} returned nothing for endpoint {endpoint}")
+        except Exception as exc:
+            self.route_failed("deploy", exc, step=step, artifact_id=artifact_id, target=deployer)
+            return
+        where = f" at {deployment.url}" if deployment.url else ""
+        self.event("deploy", "ok", f"{model.name} version {model.version} deployed to endpoint {endpoint}{where}", step=step, artifact_id=artifact_id, target=deployer)

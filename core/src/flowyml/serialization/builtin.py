@@ -1,0 +1,196 @@
+"""The serializers FlowyML ships.
+
+Heavy libraries (pandas, pyarrow, numpy) are imported only inside ``save``
+and ``load``, so a pipeline that never produces a DataFrame never imports them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import pickle
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flowyml.errors import SerializationError
+from flowyml.plugins.markers import hookimpl
+from flowyml.serialization.base import Serializer, module_root, type_path
+
+
+class ParquetSerializer(Serializer):
+    """pandas / polars DataFrames and pyarrow Tables, as Parquet through pyarrow."""
+
+    name = "parquet"
+
+    def can_save(self, value: Any) -> bool:
+        cls = type(value).__name__
+        root = module_root(value)
+        return (root in ("pandas", "polars") and cls == "DataFrame") or (root == "pyarrow" and cls == "Table")
+
+    def save(self, value: Any, directory: Path) -> None:
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise SerializationError(
+                "storing a DataFrame needs pyarrow", hint="pip install 'flowyml[pandas]'"
+            ) from exc
+        root = module_root(value)
+        if root == "pandas":
+            table = pa.Table.from_pandas(value)
+        elif root == "polars":
+            table = value.to_arrow()
+        else:
+            table = value
+        pq.write_table(table, directory / "data.parquet")
+
+    def load(self, directory: Path, info: dict[str, Any]) -> Any:
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(directory / "data.parquet")
+        origin = info.get("python_type", "")
+        if origin.startswith("pandas."):
+            return table.to_pandas()
+        if origin.startswith("polars."):
+            import polars
+
+            return polars.from_arrow(table)
+        return table
+
+
+class NumpySerializer(Serializer):
+    """numpy arrays (not of dtype object), as .npy without pickle."""
+
+    name = "npy"
+
+    def can_save(self, value: Any) -> bool:
+        return module_root(value) == "numpy" and type(value).__name__ == "ndarray" and value.dtype.kind != "O"
+
+    def save(self, value: Any, directory: Path) -> None:
+        import numpy as np
+
+        np.save(directory / "data.npy", value, allow_pickle=False)
+
+    def load(self, directory: Path, info: dict[str, Any]) -> Any:
+        import numpy as np
+
+        return np.load(directory / "data.npy", allow_pickle=False)
+
+
+def _jsonable(value: Any, depth: int = 0) -> bool:
+    if depth > 50:
+        return False
+    if value is None or isinstance(value, bool | int | str):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(_jsonable(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _jsonable(v, depth + 1) for k, v in value.items())
+    return False
+
+
+class JsonSerializer(Serializer):
+    """Plain JSON values: dicts with string keys, lists, strings, numbers, booleans, None."""
+
+    name = "json"
+
+    def can_save(self, value: Any) -> bool:
+        return _jsonable(value)
+
+    def save(self, value: Any, directory: Path) -> None:
+        (directory / "data.json").write_text(json.dumps(value), encoding="utf-8")
+
+    def load(self, directory: Path, info: dict[str, Any]) -> Any:
+        return json.loads((directory / "data.json").read_text(encoding="utf-8"))
+
+
+class TextSerializer(Serializer):
+    name = "text"
+
+    def can_save(self, value: Any) -> bool:
+        return isinstance(value, str)
+
+    def save(self, value: Any, directory: Path) -> None:
+        (directory / "data.txt").write_text(value, encoding="utf-8")
+
+    def load(self, directory: Path, info: dict[str, Any]) -> Any:
+        return (directory / "data.txt").read_text(encoding="utf-8")
+
+
+class BytesSerializer(Serializer):
+    name = "binary"
+
+    def can_save(self, value: Any) -> bool:
+        return isinstance(value, bytes | bytearray)
+
+    def save(self, value: Any, directory: Path) -> None:
+        (directory / "data.bin").write_bytes(bytes(value))
+
+    def load(self, directory: Path, info: dict[str, Any]) -> Any:
+        return (directory / "data.bin").read_bytes()
+
+
+class CsvSerializer(Serializer):
+    """pandas DataFrames as CSV, only when a Dataset asks for ``format="csv"``."""
+
+    name = "csv"
+
+    def can_save(self, value: Any) -> bool:
+        return module_root(value) == "pandas" and type(value).__name__ == "DataFrame"
+
+    def save(self, value: Any, directory: Path) -> None:
+        value.to_csv(directory / "data.csv", index=False)
+
+    def load(self, directory: Path, info: dict[str, Any]) -> Any:
+        import pandas as pd
+
+        return pd.read_csv(directory / "data.csv")
+
+
+class PickleSerializer(Serializer):
+    """Anything picklable: the last resort. Loaded only when its sha256 still matches."""
+
+    name = "pickle"
+    safe = False
+
+    def can_save(self, value: Any) -> bool:
+        return True
+
+    def save(self, value: Any, directory: Path) -> None:
+        try:
+            with open(directory / "data.pkl", "wb") as fh:
+                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:
+            raise SerializationError(
+                f"cannot store a {type_path(value)}: no serializer handles it and it cannot be pickled ({exc})",
+                hint="return a picklable value, or register a serializer for this type (see docs/writing-a-plugin.md)",
+            ) from exc
+
+    def load(self, directory: Path, info: dict[str, Any]) -> Any:
+        with open(directory / "data.pkl", "rb") as fh:
+            return pickle.load(fh)
+
+
+# Most specific first; pickle stays last.
+BUILTIN_SERIALIZERS: tuple[Serializer, ...] = (
+    ParquetSerializer(),
+    NumpySerializer(),
+    JsonSerializer(),
+    TextSerializer(),
+    BytesSerializer(),
+    CsvSerializer(),
+    PickleSerializer(),
+)
+
+#: Serializers only chosen when a Dataset names them with ``format=``.
+EXPLICIT_ONLY = {"csv"}
+
+
+@hookimpl(trylast=True)
+def flowyml_register_serializers(register: Callable[[Serializer], None]) -> None:
+    # Called after every plugin's implementation, so plugins' serializers take precedence.
+    for serializer in BUILTIN_SERIALIZERS:
+        register(serializer)

@@ -1,0 +1,1 @@
+"""Choosing a stack and building its components."""

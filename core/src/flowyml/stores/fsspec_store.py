@@ -1,0 +1,198 @@
+"""An artifact store over any fsspec filesystem (the base of local, s3 and gcs).
+
+Saving stages the artifact in a local temporary directory, uploads its data
+files, and uploads the ``flowyml.json`` manifest last: an interrupted save
+leaves no manifest, so nothing at the final key loads as a complete artifact.
+Transient failures are retried with backoff; permanent ones fail at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+import shutil
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any, ClassVar
+
+from flowyml.errors import ArtifactError, FlowymlError, StoreError
+from flowyml.plugins.component import Component
+from flowyml.plugins.markers import hookimpl
+from flowyml.serialization.artifact_io import MANIFEST
+
+log = logging.getLogger("flowyml.stores")
+
+#: Files at least this large report upload/download progress in the log.
+PROGRESS_THRESHOLD = 64 * 1024 * 1024
+
+
+class _Progress:
+    """An fsspec-style callback that logs every 10% of a large transfer."""
+
+    def __init__(self, label: str, size: int) -> None:
+        self.label, self.size, self.done, self.next_mark = label, size, 0, 10
+
+    def set_size(self, size: int) -> None:
+        self.size = size or self.size
+
+    def absolute_update(self, value: int) -> None:
+        self.done = value
+        self._report()
+
+    def relative_update(self, inc: int = 1) -> None:
+        self.done += inc
+        self._report()
+
+    def _report(self) -> None:
+        if not self.size:
+            return
+        pct = int(100 * self.done / self.size)
+        while pct >= self.next_mark and self.next_mark <= 100:
+            log.info("%s: %d%% of %.1f MB", self.label, self.next_mark, self.size / 1e6)
+            self.next_mark += 10
+
+    # fsspec calls these on Callback objects
+    def branch(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def call(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class FsspecArtifactStore(Component):
+    """Artifact store over an fsspec filesystem. Subclasses give the filesystem and the root.
+
+    Override :meth:`make_filesystem`, :meth:`root` (``bucket/prefix`` without
+    the protocol), ``protocol`` and, for clear errors, :meth:`translate_error`.
+    """
+
+    kind = "artifact_store"
+    protocol: ClassVar[str] = "file"
+    max_attempts: ClassVar[int] = 4
+    backoff: ClassVar[float] = 0.5
+
+    def __init__(self, options: Any, context: Any) -> None:
+        super().__init__(options, context)
+        self._fs: Any = None
+
+    # -- what subclasses provide ------------------------------------------------------
+
+    def make_filesystem(self) -> Any:
+        raise NotImplementedError
+
+    def root(self) -> str:
+        raise NotImplementedError
+
+    def translate_error(self, exc: Exception, action: str) -> FlowymlError:
+        """Turn a filesystem exception into a StoreError (``transient=True`` to retry)."""
+        transient = isinstance(exc, ConnectionError | TimeoutError)
+        return StoreError(f"{self.type} store: {action} failed: {type(exc).__name__}: {exc}", transient=transient)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    @property
+    def fs(self) -> Any:
+        if self._fs is None:
+            self._fs = self.make_filesystem()
+        return self._fs
+
+    def path_of(self, key: str) -> str:
+        return posixpath.join(self.root(), key)
+
+    def uri_of_path(self, path: str) -> str:
+        return f"{self.protocol}://{path}" if self.protocol != "file" else path
+
+    def path_of_uri(self, uri: str) -> str:
+        prefix = f"{self.protocol}://"
+        path = uri[len(prefix) :] if uri.startswith(prefix) else uri
+        root = self.root().rstrip("/")
+        if not (path == root or path.startswith(root + "/")):
+            raise ArtifactError(
+                f"{uri} is not inside the {self.type} artifact store of stack {self.context.stack_name!r} ({self.uri_of_path(root)})",
+                hint="load it with the stack that stored it",
+            )
+        return path
+
+    def attempt(self, action: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Call ``fn``, retrying transient failures with exponential backoff."""
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                return fn(*args, **kwargs)
+            except FlowymlError:
+                raise
+            except Exception as exc:
+                error = self.translate_error(exc, action)
+                if not getattr(error, "transient", False) or attempt == self.max_attempts:
+                    raise error from exc
+                delay = self.backoff * 2 ** (attempt - 1)
+                log.warning("%s (attempt %d of %d); retrying in %.1fs", error.message, attempt, self.max_attempts, delay)
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _put(self, local: Path, remote: str) -> None:
+        size = local.stat().st_size
+        if size >= PROGRESS_THRESHOLD:
+            self.attempt(f"uploading {remote}", self.fs.put_file, str(local), remote, callback=_Progress(f"upload {remote}", size))
+        else:
+            self.attempt(f"uploading {remote}", self.fs.put_file, str(local), remote)
+
+    # -- hooks ------------------------------------------------------------------------------------
+
+    @hookimpl
+    def flowyml_artifact_store_uri(self, key: str) -> str:
+        return self.uri_of_path(self.path_of(key))
+
+    @hookimpl
+    def flowyml_artifact_store_save(self, key: str, write: Any) -> str:
+        dest = self.path_of(key)
+        if self.attempt(f"checking {dest}", self.fs.exists, posixpath.join(dest, MANIFEST)):
+            raise StoreError(
+                f"an artifact already exists at {self.uri_of_path(dest)}; refusing to overwrite it",
+                hint="make the routing path template unique per run (include {run_id})",
+            )
+        staging = Path(tempfile.mkdtemp(prefix="flowyml-stage-"))
+        try:
+            write(staging)
+            files = sorted(p for p in staging.rglob("*") if p.is_file() and p.name != MANIFEST)
+            for local in files:
+                self._put(local, posixpath.join(dest, local.relative_to(staging).as_posix()))
+            self._put(staging / MANIFEST, posixpath.join(dest, MANIFEST))  # last: marks the artifact complete
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return self.uri_of_path(dest)
+
+    @hookimpl
+    def flowyml_artifact_store_fetch(self, uri: str, scratch: Path) -> Path:
+        path = self.path_of_uri(uri)
+        if not self.attempt(f"checking {uri}", self.fs.exists, posixpath.join(path, MANIFEST)):
+            raise ArtifactError(
+                f"no complete artifact at {uri} (its {MANIFEST} is missing)",
+                hint="the artifact was deleted or its upload was interrupted; re-run the step that produced it",
+            )
+        remote_files = self.attempt(f"listing {uri}", self.fs.find, path)
+        for remote in remote_files:
+            rel = posixpath.relpath(remote.split("://", 1)[-1], path)
+            local = Path(scratch) / rel
+            local.parent.mkdir(parents=True, exist_ok=True)
+            self.attempt(f"downloading {remote}", self.fs.get_file, remote, str(local))
+        return Path(scratch)
+
+    @hookimpl
+    def flowyml_artifact_store_exists(self, uri: str) -> bool:
+        try:
+            path = self.path_of_uri(uri)
+        except ArtifactError:
+            return False
+        return bool(self.attempt(f"checking {uri}", self.fs.exists, posixpath.join(path, MANIFEST)))
+
+    @hookimpl
+    def flowyml_component_check(self) -> list[str]:
+        probe = posixpath.join(self.root(), f".flowyml-check-{uuid.uuid4().hex[:8]}")
+        self.attempt(f"writing {self.uri_of_path(probe)}", self.fs.pipe_file, probe, b"flowyml")
+        data = self.attempt(f"reading {self.uri_of_path(probe)}", self.fs.cat_file, probe)
+        self.attempt(f"deleting {self.uri_of_path(probe)}", self.fs.rm_file, probe)
+        if data != b"flowyml":
+            raise StoreError(f"{self.uri_of_path(probe)} read back different bytes than were written")
+        return [f"{self.uri_of_path(self.root())} is writable and readable"]

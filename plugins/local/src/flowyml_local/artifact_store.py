@@ -1,0 +1,94 @@
+"""The local artifact store: a folder (default ./artifacts beside flowyml.yaml)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+import flowyml
+from flowyml.errors import ArtifactError, StoreError
+from flowyml.serialization.artifact_io import MANIFEST
+from flowyml.stores import FsspecArtifactStore
+
+
+@attrs.frozen
+class LocalArtifactStoreOptions:
+    #: Folder holding the artifacts; relative paths are relative to the project (flowyml.yaml's folder).
+    path: str = "./artifacts"
+    #: Optional name a routing rule's ``store:`` may use besides ``local``.
+    name: str | None = None
+
+
+class LocalArtifactStore(FsspecArtifactStore):
+    """Writes each artifact into a staging folder under the root and renames it into place (atomic)."""
+
+    Options = LocalArtifactStoreOptions
+    protocol = "file"
+
+    @property
+    def base(self) -> Path:
+        path = Path(os.path.expanduser(self.options.path))
+        if not path.is_absolute():
+            path = self.context.project_dir / path
+        return path.resolve()
+
+    def make_filesystem(self) -> Any:
+        from fsspec.implementations.local import LocalFileSystem
+
+        return LocalFileSystem(auto_mkdir=True)
+
+    def root(self) -> str:
+        return self.base.as_posix()
+
+    def describe(self) -> str:
+        return f"local folder {self.base}"
+
+    @flowyml.hookimpl
+    def flowyml_artifact_store_save(self, key: str, write: Any) -> str:
+        dest = self.base / key
+        if (dest / MANIFEST).exists():
+            raise StoreError(
+                f"an artifact already exists at {dest}; refusing to overwrite it",
+                hint="make the routing path template unique per run (include {run_id})",
+            )
+        staging_root = self.base / ".staging"
+        try:
+            staging_root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the local artifact store at {self.base}: {exc.strerror}",
+                hint="point artifact_store.path at a writable folder",
+            ) from exc
+        staging = staging_root / uuid.uuid4().hex
+        staging.mkdir()
+        try:
+            write(staging)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            if dest.exists():
+                # A folder without a manifest: left by an interrupted write, never a complete artifact.
+                shutil.rmtree(dest)
+            os.replace(staging, dest)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return dest.as_posix()
+
+    @flowyml.hookimpl
+    def flowyml_artifact_store_fetch(self, uri: str, scratch: Path) -> Path:
+        path = Path(self.path_of_uri(uri))
+        if not (path / MANIFEST).is_file():
+            raise ArtifactError(
+                f"no complete artifact at {uri} (its {MANIFEST} is missing)",
+                hint="the artifact was deleted or its write was interrupted; re-run the step that produced it",
+            )
+        return path  # read in place: no copy
+
+    @flowyml.hookimpl
+    def flowyml_component_check(self) -> list[str]:
+        lines = super().flowyml_component_check()
+        return [f"local folder {self.base} is writable"] if lines else lines

@@ -1,0 +1,161 @@
+"""The local model deployer: serves a model over HTTP on 127.0.0.1 in a background process."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+import flowyml
+from flowyml.errors import DeploymentError
+from flowyml.plugins.component import Component
+from flowyml.plugins.types import Deployment, ModelVersion
+
+
+@attrs.frozen
+class LocalModelDeployerOptions:
+    #: Port of the first endpoint (0: any free port).
+    port: int = 0
+    #: Seconds to wait for a server to answer.
+    startup_timeout: float = 60.0
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop_process(pid: int, timeout: float = 10.0) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return
+        except ChildProcessError:
+            if not _alive(pid):
+                return
+        time.sleep(0.05)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+class LocalModelDeployer(Component):
+    kind = "model_deployer"
+    Options = LocalModelDeployerOptions
+
+    @property
+    def state_dir(self) -> Path:
+        path = self.context.project_dir / ".flowyml" / "servers"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def describe(self) -> str:
+        return "local HTTP model servers on 127.0.0.1"
+
+    def _start(self, model: ModelVersion, endpoint_name: str, port: int) -> tuple[int, str]:
+        artifact = Path(model.uri)
+        if not artifact.is_dir():
+            raise DeploymentError(
+                f"the local model deployer serves models from a local artifact store; {model.uri} is not a local folder",
+                hint="use a stack whose artifact_store is local, or a cloud model deployer",
+            )
+        token = uuid.uuid4().hex[:8]
+        ready = self.state_dir / f"{endpoint_name}-{token}.ready"
+        log_path = self.state_dir / f"{endpoint_name}-{token}.log"
+        cmd = [
+            sys.executable, "-m", "flowyml_local.server",
+            "--artifact", str(artifact), "--ready-file", str(ready), "--port", str(port),
+            "--name", model.name, "--version", model.version,
+        ]
+        if model.content_hash:
+            cmd += ["--content-hash", model.content_hash]
+        with open(log_path, "ab") as log:
+            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + self.options.startup_timeout
+        while not ready.exists():
+            if proc.poll() is not None:
+                tail = log_path.read_text(errors="replace")[-2000:]
+                raise DeploymentError(
+                    f"the model server for {model.name} version {model.version} exited with status {proc.returncode}:\n{tail}",
+                    hint=f"full log: {log_path}",
+                )
+            if time.monotonic() > deadline:
+                stop_process(proc.pid)
+                raise DeploymentError(
+                    f"the model server for {model.name} did not start within {self.options.startup_timeout:g}s",
+                    hint=f"see its log: {log_path}",
+                )
+            time.sleep(0.05)
+        info = json.loads(ready.read_text())
+        ready.unlink(missing_ok=True)
+        return proc.pid, f"http://127.0.0.1:{info['port']}"
+
+    @flowyml.hookimpl
+    def flowyml_model_deployer_deploy(
+        self, model: ModelVersion, endpoint_name: str, config: Mapping[str, Any]
+    ) -> Deployment:
+        db = self.context.metadata
+        old = db.query("SELECT * FROM deployments WHERE endpoint_name=?", (endpoint_name,))
+        port = int(config.get("port", self.options.port) or 0)
+        if old and _alive(old[0]["pid"]) and port and old[0]["url"].endswith(f":{port}"):
+            port = 0  # the old server holds the port until the new one answers
+        pid, url = self._start(model, endpoint_name, port)
+        deployment = Deployment(
+            endpoint_name=endpoint_name,
+            model_name=model.name,
+            model_version=model.version,
+            status="running",
+            url=url,
+            details={"pid": pid, "predict": f"{url}/predict"},
+        )
+        db.execute(
+            "INSERT OR REPLACE INTO deployments VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (endpoint_name, model.name, model.version, "running", url, pid, json.dumps(deployment.to_dict()), time.time()),
+        )
+        if old and old[0]["pid"] != pid and _alive(old[0]["pid"]):
+            stop_process(old[0]["pid"])  # the new server answers already: no gap in service
+        return deployment
+
+    @flowyml.hookimpl
+    def flowyml_model_deployer_undeploy(self, endpoint_name: str) -> bool:
+        db = self.context.metadata
+        rows = db.query("SELECT * FROM deployments WHERE endpoint_name=?", (endpoint_name,))
+        if not rows:
+            return False
+        if _alive(rows[0]["pid"]):
+            stop_process(rows[0]["pid"])
+        db.execute("DELETE FROM deployments WHERE endpoint_name=?", (endpoint_name,))
+        return True
+
+    @flowyml.hookimpl
+    def flowyml_model_deployer_list(self) -> list[Deployment]:
+        out = []
+        for row in self.context.metadata.query("SELECT * FROM deployments ORDER BY created_at"):
+            status = "running" if _alive(row["pid"]) else "stopped"
+            out.append(
+                Deployment(row["endpoint_name"], row["model_name"], row["model_version"], status, row["url"], {"pid": row["pid"]})
+            )
+        return out
