@@ -17,6 +17,7 @@ def load_project(start: Path | None = None) -> ProjectConfig:
 def resolve_stack_name(project: ProjectConfig, explicit: str | None = None) -> StackChoice:
     """Apply the stack precedence rules and check the chosen stack exists."""
     default = DEFAULT_STACK_NAME if DEFAULT_STACK_NAME in project.stacks else next(iter(project.stacks), DEFAULT_STACK_NAME)
-    choice = choose_stack(explicit, project.active_stack, default)
+    active = project.active_stack if project.file is not None else None
+    choice = choose_stack(explicit, active, default)
     project.stack(choice.name)
     return choice

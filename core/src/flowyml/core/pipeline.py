@@ -86,9 +86,13 @@ class Pipeline(_Runnable):
     """
 
     def __init__(self, name: str, params: Mapping[str, Any] | None = None) -> None:
+        import sys
+
         self.name = name
         self.params = dict(params or {})
         self.steps: list[Step] = []
+        #: The module that created the pipeline (lets remote steps import it again).
+        self.module_name: str | None = sys._getframe(1).f_globals.get("__name__")
 
     def add_step(self, step: Step | Callable[..., Any]) -> Pipeline:
         if not isinstance(step, Step):

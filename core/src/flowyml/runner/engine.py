@@ -63,10 +63,14 @@ def run_pipeline(
         project_dir=str(active.project_dir),
         tags={"flowyml.run_id": run_id, "flowyml.pipeline": graph.name, "flowyml.stack": active.name},
     )
+    if target is None:
+        from flowyml.runner.targets import target_of
+
+        target = target_of(pipeline, active.project_dir)
     started = time.time()
     metadata.start_run(run_id, graph.name, active.name, active.reason, graph.params, target)
     routes = RouteExecutor(active, metadata, info)
-    orchestrated = OrchestratedRun(graph, active, metadata, info, routes, cache)
+    orchestrated = OrchestratedRun(graph, active, metadata, info, routes, cache, target)
     if progress is not None:
         orchestrated.progress = progress
     error: str | None = None

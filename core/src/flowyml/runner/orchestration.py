@@ -66,7 +66,11 @@ class OrchestratedRun:
         info: RunInfo,
         routes: RouteExecutor,
         cache: bool,
+        target: str | None = None,
     ) -> None:
+        #: How remote steps import the pipeline again (``file.py:name`` / ``module:name``).
+        self.target = target
+        self.snapshot_uri: str | None = None
         self.graph = graph
         self.stack = stack
         self.metadata = metadata
@@ -100,6 +104,32 @@ class OrchestratedRun:
 
     def downstream(self, name: str) -> list[str]:
         return self.graph.downstream(name)
+
+    # -- remote orchestrators (see flowyml.runner.remote) ----------------------------------------
+
+    def prepare_remote(self) -> str:
+        """Write the run snapshot to the artifact store (call once, before step_command)."""
+        from flowyml.runner import remote
+
+        return remote.prepare_remote(self)
+
+    def step_command(self, name: str) -> list[str]:
+        """The command a container runs for step ``name`` (``flowyml step run ...``)."""
+        from flowyml.runner import remote
+
+        return remote.step_command(self, name)
+
+    def step_env(self) -> dict[str, str]:
+        """Environment variables a step's container needs besides the stack's own (secrets, credentials)."""
+        from flowyml.runner import remote
+
+        return remote.step_env(self)
+
+    def collect_remote_results(self) -> None:
+        """Read the step records remote steps wrote, recording them as if the steps ran here."""
+        from flowyml.runner import remote
+
+        remote.collect_remote_results(self)
 
     # -- executing ----------------------------------------------------------------------------
 

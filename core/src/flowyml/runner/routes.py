@@ -60,7 +60,9 @@ class PendingModel:
 class RouteExecutor:
     """Stores outputs, logs to the tracker, registers and deploys models, recording every action."""
 
-    def __init__(self, stack: Stack, metadata: MetadataStore, run: RunInfo) -> None:
+    def __init__(self, stack: Stack, metadata: MetadataStore, run: RunInfo, deferred: bool = False) -> None:
+        #: In a remote step's container: store only; the client logs and registers on collection.
+        self.deferred = deferred
         self.stack = stack
         self.metadata = metadata
         self.run = run
@@ -162,6 +164,8 @@ class RouteExecutor:
 
     def after_store(self, value: Any, stored: StoredArtifact, step: str) -> None:
         """Tracker logging now; model registration once the run's steps are done."""
+        if self.deferred:
+            return
         rule = self.rule_for(value)
         if isinstance(value, Metrics):
             with self._lock:

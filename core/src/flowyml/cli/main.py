@@ -1,0 +1,54 @@
+"""``flowyml``: run pipelines, inspect runs and artifacts, manage stacks, models and plugins."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from flowyml import __version__
+from flowyml.errors import FlowymlError
+
+
+class FlowymlGroup(click.Group):
+    """Prints FlowymlErrors as a message and a hint (exit 1), not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FlowymlError as exc:
+            click.echo(click.style("Error: ", fg="red", bold=True) + exc.message, err=True)
+            if exc.hint:
+                click.echo(f"  hint: {exc.hint}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=FlowymlGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="flowyml")
+def cli() -> None:
+    """FlowyML: declare what an artifact is; the active stack decides where it goes."""
+
+
+def _register_commands() -> None:
+    from flowyml.cli import models, plugins, route, run, runs, stack, step
+
+    cli.add_command(run.run_cmd)
+    cli.add_command(runs.runs)
+    cli.add_command(runs.artifacts)
+    cli.add_command(plugins.plugins)
+    cli.add_command(stack.stack)
+    cli.add_command(models.model)
+    cli.add_command(route.route)
+    cli.add_command(step.step)
+
+
+_register_commands()
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli.main(args=argv, prog_name="flowyml")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])

@@ -1,0 +1,38 @@
+"""``flowyml route plan``: where each step output would go, without running anything."""
+
+from __future__ import annotations
+
+import click
+
+from flowyml.cli.output import table
+
+
+@click.group()
+def route() -> None:
+    """Inspect routing."""
+
+
+@route.command("plan")
+@click.argument("target")
+@click.option("--stack", "-s", "stack_name", help="Stack to plan for (default: the active stack).")
+@click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE")
+def plan(target: str, stack_name: str | None, params: tuple[str, ...]) -> None:
+    """For each step output of TARGET: store location, registration, deployment condition, tracker."""
+    from flowyml.cli.run import parse_params
+    from flowyml.config.loader import load_project, resolve_stack_name
+    from flowyml.routing.plan import plan_routes
+    from flowyml.routing.validate import validate_stack
+    from flowyml.runner.targets import load_target
+
+    project = load_project()
+    choice = resolve_stack_name(project, stack_name)
+    config = project.stack(choice.name)
+    validate_stack(project, config)
+    pipeline = load_target(target)
+    graph = pipeline.build(parse_params(params))
+    rows = plan_routes(graph, config)
+    click.echo(f"Routing plan for pipeline {graph.name!r} on stack {config.name!r} (nothing is run)")
+    table([(r["step"], r["output"], r["type"], r["store"], r["register"], r["deploy"], r["tracker"]) for r in rows], ("STEP", "OUTPUT", "TYPE", "STORE", "REGISTER", "DEPLOY", "TRACKER"))
+    missing = [r for r in rows if r["type"].startswith("Value (unannotated")]
+    if missing:
+        click.echo("\nSteps without a return annotation are planned as plain values; annotate them (-> Model) to be sure.")

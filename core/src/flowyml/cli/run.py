@@ -1,0 +1,46 @@
+"""``flowyml run TARGET``."""
+
+from __future__ import annotations
+
+import click
+import yaml
+
+from flowyml.cli.output import StepProgress
+from flowyml.errors import FlowymlError
+
+
+def parse_params(pairs: tuple[str, ...]) -> dict[str, object]:
+    """``--param k=v``: values are read as YAML scalars (``3`` is an int, ``true`` a bool)."""
+    params: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise FlowymlError(f"--param {pair!r} is not KEY=VALUE", hint="e.g. --param epochs=10")
+        try:
+            params[key] = yaml.safe_load(raw) if raw else ""
+        except yaml.YAMLError:
+            params[key] = raw
+    return params
+
+
+@click.command("run")
+@click.argument("target")
+@click.option("--stack", "-s", "stack_name", help="Stack to run on (overrides FLOWYML_STACK and active_stack).")
+@click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE", help="Pipeline parameter (repeatable).")
+@click.option("--no-cache", is_flag=True, help="Run every step even when a cached result exists.")
+def run_cmd(target: str, stack_name: str | None, params: tuple[str, ...], no_cache: bool) -> None:
+    """Run the pipeline in TARGET: file.py, file.py:NAME, module or module:NAME."""
+    from flowyml.runner.engine import run_pipeline
+    from flowyml.runner.targets import load_target
+
+    pipeline = load_target(target)
+    values = parse_params(params)
+    click.echo(f"Running pipeline {pipeline.name!r}")
+    result = run_pipeline(pipeline, params=values, stack=stack_name, cache=not no_cache, target=target, progress=StepProgress())
+    click.echo(f"Run {result.run_id} on stack {result.stack_name!r}: {result.status}")
+    for event in result.events:
+        if event.action in ("register", "deploy", "decision") or event.status == "failed":
+            click.echo(f"  {event.action}: {event.detail}")
+    click.echo(f"Details: flowyml runs show {result.run_id}")
+    if not result.success:
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,102 @@
+"""Model commands from Python: list, show, deploy, approve, undeploy (the CLI calls these)."""
+
+from __future__ import annotations
+
+from flowyml.config.loader import load_project, resolve_stack_name
+from flowyml.errors import ConfigError, DeploymentError, ModelNotFoundError
+from flowyml.metadata.store import MetadataStore
+from flowyml.plugins.kinds import Kind
+from flowyml.plugins.types import Deployment, ModelVersion
+from flowyml.stacks.stack import Stack
+
+__all__ = ["approve_model", "deploy_model", "get_model", "list_deployments", "list_models", "model_stack", "undeploy_model"]
+
+
+def model_stack(stack: str | None = None, *, needs: tuple[Kind, ...] = (Kind.MODEL_REGISTRY,)) -> Stack:
+    """The stack model commands act on (same precedence as runs), with the components they need."""
+    project = load_project()
+    choice = resolve_stack_name(project, stack)
+    config = project.stack(choice.name)
+    for kind in needs:
+        if config.component(kind) is None:
+            raise ConfigError(
+                f"stack {config.name!r} has no {kind.value}",
+                path=config.path,
+                line=project.source.line(config.path),
+                file=project.source.file,
+                hint=f"add `{kind.value}: {{ type: ... }}` to it, or pick another stack with --stack",
+            )
+    built = Stack(project, config, choice.reason)
+    built.attach_metadata(MetadataStore.for_project(project.project_dir))
+    return built
+
+
+def list_models(name: str | None = None, stack: str | None = None) -> list[ModelVersion]:
+    return list(model_stack(stack).hook.flowyml_model_registry_list(name=name) or [])
+
+
+def get_model(name: str, version: str | None = None, stack: str | None = None) -> ModelVersion:
+    return _get(model_stack(stack), name, version)
+
+
+def _get(active: Stack, name: str, version: str | None) -> ModelVersion:
+    found = active.hook.flowyml_model_registry_get(name=name, version=version)
+    if found is None:
+        what = f"version {version} of model {name!r}" if version else f"model {name!r}"
+        raise ModelNotFoundError(
+            f"{what} is not in the {active.type_of(Kind.MODEL_REGISTRY)} registry of stack {active.name!r}",
+            hint="list what is registered with: flowyml model list",
+        )
+    return found
+
+
+def _endpoint_for(active: Stack, model: ModelVersion, endpoint: str | None) -> str:
+    if endpoint:
+        return endpoint
+    rule = active.config.rule_for("Model")
+    return (rule.endpoint_name if rule and rule.endpoint_name else None) or model.name
+
+
+def deploy_model(name: str, version: str, endpoint: str | None = None, stack: str | None = None) -> Deployment:
+    """Deploy a registered version (the spec's manual deployment)."""
+    active = model_stack(stack, needs=(Kind.MODEL_REGISTRY, Kind.MODEL_DEPLOYER))
+    model = _get(active, name, version)
+    if model.status in ("pending_approval", "rejected"):
+        raise DeploymentError(
+            f"{name} version {version} is {model.status}; it cannot be deployed",
+            hint=f"approve it first: flowyml model approve {name} --version {version}",
+        )
+    deployment = active.hook.flowyml_model_deployer_deploy(
+        model=model, endpoint_name=_endpoint_for(active, model, endpoint), config=dict(model.serving_config or {})
+    )
+    active.close()
+    return deployment
+
+
+def approve_model(name: str, version: str, stack: str | None = None, deploy: bool | None = None) -> tuple[ModelVersion, Deployment | None]:
+    """Approve a pending version; deploy it when the stack's Model rule says ``deploy_condition: on_approval``."""
+    active = model_stack(stack)
+    _get(active, name, version)
+    approved = active.hook.flowyml_model_registry_set_status(name=name, version=version, status="approved")
+    rule = active.config.rule_for("Model")
+    if deploy is None:
+        deploy = bool(rule and rule.deploy and rule.deploy_condition == "on_approval" and active.has(Kind.MODEL_DEPLOYER))
+    deployment = None
+    if deploy:
+        deployment = active.hook.flowyml_model_deployer_deploy(
+            model=approved, endpoint_name=_endpoint_for(active, approved, None), config=dict(approved.serving_config or {})
+        )
+    active.close()
+    return approved, deployment
+
+
+def undeploy_model(endpoint: str, stack: str | None = None) -> bool:
+    active = model_stack(stack, needs=(Kind.MODEL_DEPLOYER,))
+    done = bool(active.hook.flowyml_model_deployer_undeploy(endpoint_name=endpoint))
+    active.close()
+    return done
+
+
+def list_deployments(stack: str | None = None) -> list[Deployment]:
+    active = model_stack(stack, needs=(Kind.MODEL_DEPLOYER,))
+    return list(active.hook.flowyml_model_deployer_list() or [])

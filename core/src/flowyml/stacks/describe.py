@@ -1,0 +1,103 @@
+"""Describing stacks for people: listing, showing (secrets masked), and persisting the active one."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from flowyml.config.interpolation import REFERENCE
+from flowyml.config.schema import ProjectConfig, RoutingRule, StackConfig
+from flowyml.errors import ConfigError
+from flowyml.plugins.kinds import Kind
+from flowyml.routing.paths import DEFAULT_TEMPLATE
+
+SECRET_KEY = re.compile(r"secret|password|passwd|token|credential|api[_-]?key|access[_-]?key|private", re.I)
+MASK = "****"
+
+
+def mask_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Options as written, with literal secrets masked; ``${VAR}`` references stay unresolved."""
+    out: dict[str, Any] = {}
+    for key, value in options.items():
+        if isinstance(value, dict):
+            out[key] = mask_options(value)
+        elif SECRET_KEY.search(str(key)) and not (isinstance(value, str) and REFERENCE.fullmatch(value)):
+            out[key] = MASK
+        else:
+            out[key] = value
+    return out
+
+
+def store_location(stack: StackConfig) -> str:
+    """Where the artifact store keeps things, from the raw config (no plugin needed)."""
+    store = stack.component(Kind.ARTIFACT_STORE)
+    if store is None:
+        return "(no artifact store)"
+    opts = store.options
+    if store.type == "local":
+        return str(opts.get("path", "./artifacts"))
+    if "bucket" in opts:
+        scheme = {"gcs": "gs", "s3": "s3"}.get(store.type, store.type)
+        prefix = f"/{opts['prefix'].strip('/')}" if opts.get("prefix") else ""
+        return f"{scheme}://{opts['bucket']}{prefix}"
+    return f"{store.type}://{opts.get('path', '')}"
+
+
+def describe_rule(stack: StackConfig, type_name: str, rule: RoutingRule | None) -> dict[str, str]:
+    rule = rule or RoutingRule()
+    store = stack.component(Kind.ARTIFACT_STORE)
+    path = rule.path or DEFAULT_TEMPLATE.replace("{name}", "{output}")
+    out = {
+        "type": type_name,
+        "store": f"{rule.store or (store.type if store else '-')} {store_location(stack)}/{path}",
+        "register": "-",
+        "deploy": "-",
+        "tracker": "-",
+    }
+    if rule.register:
+        registry = stack.component(Kind.MODEL_REGISTRY)
+        out["register"] = registry.type if registry else "(no registry!)"
+    if rule.deploy:
+        deployer = stack.component(Kind.MODEL_DEPLOYER)
+        cond = rule.deploy_condition
+        if cond == "auto":
+            thresholds = [f"{k}>={v:g}" for k, v in rule.deploy_min_metrics.items()] + [
+                f"{k}<={v:g}" for k, v in rule.deploy_max_metrics.items()
+            ]
+            cond += f" ({', '.join(thresholds)})"
+        endpoint = rule.endpoint_name or "<model name>"
+        out["deploy"] = f"{deployer.type if deployer else '(no deployer!)'} {cond} -> {endpoint}"
+    if rule.log_to_tracker:
+        tracker = stack.component(Kind.EXPERIMENT_TRACKER)
+        out["tracker"] = tracker.type if tracker else "(no tracker!)"
+    return out
+
+
+def set_active_stack(project: ProjectConfig, name: str) -> Path:
+    """Persist ``active_stack: name`` by changing only that line of flowyml.yaml."""
+    project.stack(name)
+    path = project.file
+    if path is None:
+        raise ConfigError(
+            "there is no flowyml.yaml to record the active stack in",
+            hint="create one (flowyml init) or set FLOWYML_STACK",
+        )
+    raw = path.read_bytes()
+    text = raw.decode("utf-8")
+    newline = "\r\n" if "\r\n" in text else "\n"
+    pattern = re.compile(r"^active_stack:[^\r\n]*", re.M)
+    match = pattern.search(text)
+    if match:
+        old_line = match.group(0)
+        comment = ""
+        hash_at = old_line.find(" #")
+        if hash_at != -1:
+            comment = old_line[hash_at:]
+        text = text[: match.start()] + f"active_stack: {name}{comment}" + text[match.end() :]
+    else:
+        if text and not text.endswith(("\n", "\r")):
+            text += newline
+        text += f"active_stack: {name}{newline}"
+    path.write_bytes(text.encode("utf-8"))
+    return path
