@@ -28,7 +28,7 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(number) else number
 
 
-def decide(rule: RoutingRule, metrics: Mapping[str, Any]) -> DeployDecision:
+def decide(rule: RoutingRule, metrics: Mapping[str, Any], name: str = "NAME", version: str = "V") -> DeployDecision:
     """Apply ``deploy_condition`` to the metrics known for a model.
 
     ``manual`` never deploys; ``on_approval`` marks the version pending;
@@ -41,11 +41,11 @@ def decide(rule: RoutingRule, metrics: Mapping[str, Any]) -> DeployDecision:
     condition = rule.deploy_condition
     if condition == "manual":
         return DeployDecision(
-            False, "registered", "deploy_condition is manual: deploy with `flowyml model deploy NAME --version V`"
+            False, "registered", f"deploy_condition is manual: deploy with `flowyml model deploy {name} --version {version}`"
         )
     if condition == "on_approval":
         return DeployDecision(
-            False, "pending_approval", "deploy_condition is on_approval: waiting for `flowyml model approve NAME --version V`"
+            False, "pending_approval", f"deploy_condition is on_approval: waiting for `flowyml model approve {name} --version {version}`"
         )
     failures = []
     for name, threshold in rule.deploy_min_metrics.items():

@@ -1,0 +1,110 @@
+"""Development sessions.
+
+    nox -s tests          the whole suite in one environment (core + every plugin): what CI runs
+    nox -s core           core tests with only flowyml + flowyml-local installed
+    nox -s "plugin(name='s3')"   one plugin's tests with only core + that plugin installed
+    nox -s lint typecheck docs demo
+
+Every install takes ``core/`` from its folder in the same pip command as any
+plugin: the package index holds an unrelated project also named ``flowyml``.
+``PLUGINS=s3,gcs`` / ``SKIP_PLUGINS=vertex`` select plugin sessions.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+nox.options.sessions = ["tests"]
+nox.options.reuse_existing_virtualenvs = False
+PYTHON = "3.11"
+
+
+def _plugins() -> list[str]:
+    found = sorted(p.name for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").is_file())
+    only = {p for p in os.environ.get("PLUGINS", "").split(",") if p}
+    skip = {p for p in os.environ.get("SKIP_PLUGINS", "").split(",") if p}
+    return [p for p in found if (not only or p in only) and p not in skip]
+
+
+PLUGINS = _plugins()
+EXTERNAL_PLUGINS = [p for p in PLUGINS if p != "local"]
+
+
+def _requirements(*names: str) -> list[str]:
+    args: list[str] = []
+    for name in names:
+        path = ROOT / "requirements" / f"{name}.txt"
+        if path.is_file():
+            args += ["-r", str(path)]
+    return args
+
+
+def install(session: nox.Session, plugins: list[str], *requirement_files: str) -> None:
+    """Install core and ``plugins`` (editable, from their folders) plus test requirements, in one pip call."""
+    session.env["FLOWYML_DEV_INSTALL"] = "1"
+    args = ["-e", "./core", "-e", "./plugins/local"]
+    for plugin in plugins:
+        if plugin != "local":
+            args += ["-e", f"./plugins/{plugin}"]
+    session.install(*args, *_requirements("test-core", *requirement_files))
+
+
+def pytest(session: nox.Session, *paths: str) -> None:
+    session.run("python", "-m", "pytest", *paths, *session.posargs, env={"PYTHONDONTWRITEBYTECODE": "1"})
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Everything: core, every plugin, their real stand-ins."""
+    reqs = [f"plugin-{p}" for p in EXTERNAL_PLUGINS]
+    install(session, PLUGINS, *reqs)
+    pytest(session, "tests", *[f"plugins/{p}" for p in PLUGINS])
+
+
+@nox.session(python=PYTHON)
+def core(session: nox.Session) -> None:
+    """Core tests with only flowyml and flowyml-local installed."""
+    install(session, ["local"])
+    pytest(session, "tests", "plugins/local")
+
+
+@nox.session(python=PYTHON)
+@nox.parametrize("name", EXTERNAL_PLUGINS)
+def plugin(session: nox.Session, name: str) -> None:
+    """One plugin's tests, with only the core and that plugin installed."""
+    install(session, [name], f"plugin-{name}")
+    pytest(session, f"plugins/{name}")
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", "core", "plugins", "tests", "benchmarks", "examples", "noxfile.py", "conftest.py")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    install(session, ["local"])
+    session.install("mypy>=1.10", "types-PyYAML")
+    session.run("mypy", "core/src/flowyml")
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    session.install("mkdocs>=1.6")
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / ".nox" / "site"))
+
+
+@nox.session(python=PYTHON)
+def demo(session: nox.Session) -> None:
+    """The README quickstart: train, store, register, list."""
+    session.env["FLOWYML_DEV_INSTALL"] = "1"
+    session.install("-e", "./core[pandas,sklearn]", "-e", "./plugins/local")
+    session.chdir(ROOT / "examples" / "quickstart")
+    session.run("flowyml", "run", "pipeline.py")
+    session.run("flowyml", "artifacts", "list", "-n", "10")
+    session.run("flowyml", "model", "list")
