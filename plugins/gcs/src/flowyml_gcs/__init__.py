@@ -1,0 +1,1 @@
+"""FlowyML artifact store on Google Cloud Storage."""

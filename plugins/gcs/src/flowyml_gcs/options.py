@@ -1,0 +1,60 @@
+"""The options of the ``gcs`` artifact store, as users write them in ``flowyml.yaml``."""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+
+def _positive(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if value < 1:
+        raise ValueError(f"{attribute.name} must be at least 1, got {value}")
+
+
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")
+
+
+def _bucket_name(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value.startswith(("gs://", "gcs://")) or "/" in value:
+        raise ValueError(f"bucket must be a bare bucket name (no gs:// and no path), got {value!r}; put the folder in prefix")
+    if not _BUCKET.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a valid GCS bucket name (3-222 lowercase letters, digits, '-', '_' or '.', "
+            "starting and ending with a letter or digit)"
+        )
+
+
+@attrs.frozen
+class GcsStoreOptions:
+    """``artifact_store: {type: gcs, bucket: ..., ...}``.
+
+    Credentials are never required here: by default they come from Google's
+    standard chain (``GOOGLE_APPLICATION_CREDENTIALS``, ``gcloud auth
+    application-default login``, the metadata server on Google Cloud).
+    """
+
+    #: The bucket holding the artifacts (it must exist; FlowyML never creates buckets).
+    bucket: str = attrs.field(validator=_bucket_name)
+    #: Folder inside the bucket under which every artifact key is placed.
+    prefix: str = ""
+    #: Google Cloud project (used for billing with requester-pays buckets); default: the environment's.
+    project: str | None = None
+    #: gcsfs credentials: a service-account JSON key file, or ``google_default``, ``cloud``, ``cache``, ``anon``.
+    token: str | None = None
+    #: Storage API endpoint, e.g. an emulator at ``http://127.0.0.1:9023`` (default: Google's, or ``STORAGE_EMULATOR_HOST``).
+    endpoint_url: str | None = None
+    #: Bill reads and writes to ``project`` on requester-pays buckets.
+    requester_pays: bool = False
+    #: Attempts per storage call for transient errors (gcsfs already retries each HTTP request up to 6 times).
+    max_attempts: int = attrs.field(default=3, validator=_positive)
+    #: Seconds before one HTTP request is abandoned (None: gcsfs' default).
+    request_timeout: float | None = None
+    #: Optional name a routing rule's ``store:`` may use besides ``gcs``.
+    name: str | None = None
+
+    @property
+    def root(self) -> str:
+        """``bucket/prefix`` without a trailing slash (what fsspec paths start with)."""
+        prefix = self.prefix.strip("/")
+        return f"{self.bucket}/{prefix}" if prefix else self.bucket
