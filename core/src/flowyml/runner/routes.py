@@ -243,9 +243,7 @@ class RouteExecutor:
         registry = self.stack.type_of(Kind.MODEL_REGISTRY)
         metrics = self.metrics_for(pending)
         name = model.name or f"{self.run.pipeline_name}-{step}"
-        decision = decide(rule, metrics)
-        if not run_ok and decision.deploy:
-            decision = attrs.evolve(decision, deploy=False, status="registered", reason="not deployed: the run failed")
+        decision = decide(rule, metrics)  # its status decides how the version is registered
         version = ModelVersion(
             name=name,
             version=model.version or "",
@@ -273,8 +271,9 @@ class RouteExecutor:
             self.event("decision", "skipped", f"{name}: not deployed: registration failed", step=step, artifact_id=stored.artifact_id, target=registry)
             return
         label = f"{registered.name} version {registered.version}"
-        if not decision.deploy:
-            decision = attrs.evolve(decision, reason=decide(rule, metrics, registered.name, registered.version).reason) if run_ok else decision
+        decision = decide(rule, metrics, registered.name, registered.version)
+        if not run_ok and decision.deploy:
+            decision = attrs.evolve(decision, deploy=False, status="registered", reason="not deployed: the run failed")
         self.event("register", "ok", f"{label} registered in {registry} ({registered.status})", step=step, artifact_id=stored.artifact_id, target=registry)
         if not decision.deploy:
             self.event("decision", "ok", f"{label}: {decision.reason}", step=step, artifact_id=stored.artifact_id, target=registry)

@@ -1,0 +1,5 @@
+"""Example FlowyML plugin."""
+
+from flowyml_example.point import Point
+
+__all__ = ["Point"]
