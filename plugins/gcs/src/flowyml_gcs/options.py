@@ -7,22 +7,32 @@ import re
 import attrs
 
 
-def _positive(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if value < 1:
-        raise ValueError(f"{attribute.name} must be at least 1, got {value}")
-
-
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")
 
 
-def _bucket_name(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if value.startswith(("gs://", "gcs://")) or "/" in value:
-        raise ValueError(f"bucket must be a bare bucket name (no gs:// and no path), got {value!r}; put the folder in prefix")
-    if not _BUCKET.fullmatch(value):
-        raise ValueError(
-            f"{value!r} is not a valid GCS bucket name (3-222 lowercase letters, digits, '-', '_' or '.', "
-            "starting and ending with a letter or digit)"
+def problems(options: GcsStoreOptions) -> list[tuple[str, str]]:
+    """``(option, message)`` for every invalid value (checked when the store is built).
+
+    These live here rather than in attrs validators because the core reports a
+    validator's failure as a bare "invalid value", dropping its message.
+    """
+    found: list[tuple[str, str]] = []
+    bucket = options.bucket
+    if bucket.startswith(("gs://", "gcs://")) or "/" in bucket:
+        found.append(("bucket", f"bucket must be a bare bucket name (no gs:// and no path), got {bucket!r}; put the folder in prefix"))
+    elif not _BUCKET.fullmatch(bucket):
+        found.append(
+            (
+                "bucket",
+                f"{bucket!r} is not a valid GCS bucket name (3-222 lowercase letters, digits, '-', '_' or '.', "
+                "starting and ending with a letter or digit)",
+            )
         )
+    if options.max_attempts < 1:
+        found.append(("max_attempts", f"max_attempts must be at least 1, got {options.max_attempts}"))
+    if options.request_timeout is not None and options.request_timeout <= 0:
+        found.append(("request_timeout", f"request_timeout must be positive, got {options.request_timeout}"))
+    return found
 
 
 @attrs.frozen
@@ -35,7 +45,7 @@ class GcsStoreOptions:
     """
 
     #: The bucket holding the artifacts (it must exist; FlowyML never creates buckets).
-    bucket: str = attrs.field(validator=_bucket_name)
+    bucket: str
     #: Folder inside the bucket under which every artifact key is placed.
     prefix: str = ""
     #: Google Cloud project (used for billing with requester-pays buckets); default: the environment's.
@@ -47,7 +57,7 @@ class GcsStoreOptions:
     #: Bill reads and writes to ``project`` on requester-pays buckets.
     requester_pays: bool = False
     #: Attempts per storage call for transient errors (gcsfs already retries each HTTP request up to 6 times).
-    max_attempts: int = attrs.field(default=3, validator=_positive)
+    max_attempts: int = 3
     #: Seconds before one HTTP request is abandoned (None: gcsfs' default).
     request_timeout: float | None = None
     #: Optional name a routing rule's ``store:`` may use besides ``gcs``.

@@ -15,10 +15,10 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import flowyml
-from flowyml.errors import FlowymlError, StoreError
+from flowyml.errors import ConfigError, FlowymlError, StoreError
 from flowyml.stores import FsspecArtifactStore
 from flowyml_gcs.errors import GcsErrorTranslator
-from flowyml_gcs.options import GcsStoreOptions
+from flowyml_gcs.options import GcsStoreOptions, problems
 
 DEFAULT_ENDPOINT = "https://storage.googleapis.com"
 
@@ -33,6 +33,12 @@ class GcsArtifactStore(FsspecArtifactStore):
     def __init__(self, options: GcsStoreOptions, context: Any) -> None:
         super().__init__(options, context)
         self._bucket_checked = False
+        for option, message in problems(options):
+            raise ConfigError(
+                message,
+                path=f"stacks.{context.stack_name}.artifact_store.{option}",
+                hint="fix it in flowyml.yaml",
+            )
 
     # -- what FsspecArtifactStore needs --------------------------------------------------
 
