@@ -1,0 +1,3 @@
+"""FlowyML on AWS SageMaker: orchestrator, model registry and endpoint deployer (plain boto3)."""
+
+__version__ = "0.1.0"
