@@ -1,0 +1,1 @@
+"""FlowyML backends for Vertex AI."""
