@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any
 
@@ -28,11 +29,31 @@ class FlowymlGroup(click.Group):
 @click.version_option(__version__, "--version", "-V", prog_name="flowyml")
 def cli() -> None:
     """FlowyML: declare what an artifact is; the active stack decides where it goes."""
+    _configure_logging()
+
+
+class _NotShownByCli(logging.Filter):
+    """Routing and run outcomes are printed by the commands themselves."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.name.startswith(("flowyml.routing", "flowyml.run"))
+
+
+def _configure_logging() -> None:
+    logger = logging.getLogger("flowyml")
+    if logger.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("flowyml: %(message)s"))
+    handler.addFilter(_NotShownByCli())
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def _register_commands() -> None:
-    from flowyml.cli import models, plugins, route, run, runs, stack, step
+    from flowyml.cli import init, models, plugins, route, run, runs, stack, step
 
+    cli.add_command(init.init)
     cli.add_command(run.run_cmd)
     cli.add_command(runs.runs)
     cli.add_command(runs.artifacts)

@@ -86,15 +86,11 @@ def set_active_stack(project: ProjectConfig, name: str) -> Path:
     raw = path.read_bytes()
     text = raw.decode("utf-8")
     newline = "\r\n" if "\r\n" in text else "\n"
-    pattern = re.compile(r"^active_stack:[^\r\n]*", re.M)
+    pattern = re.compile(r"^(active_stack:[ \t]*)([^\s#]*)", re.M)
     match = pattern.search(text)
     if match:
-        old_line = match.group(0)
-        comment = ""
-        hash_at = old_line.find(" #")
-        if hash_at != -1:
-            comment = old_line[hash_at:]
-        text = text[: match.start()] + f"active_stack: {name}{comment}" + text[match.end() :]
+        # replace the value only: spacing and any trailing comment stay byte for byte
+        text = text[: match.start(2)] + name + text[match.end(2) :]
     else:
         if text and not text.endswith(("\n", "\r")):
             text += newline
