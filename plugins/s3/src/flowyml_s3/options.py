@@ -12,34 +12,6 @@ SSE_MODES = ("AES256", "aws:kms", "aws:kms:dsse")
 MIN_PART_MB, MAX_PART_MB = 5, 5 * 1024
 
 
-def _check_bucket(_: object, __: attrs.Attribute[str], value: str) -> None:
-    if value.startswith("s3://") or "/" in value:
-        bucket, _sep, prefix = value.removeprefix("s3://").partition("/")
-        raise ValueError(
-            f"bucket must be a bare bucket name, got {value!r}; "
-            f"write `bucket: {bucket}` and `prefix: {prefix or '...'}`"
-        )
-    if not _BUCKET.match(value):
-        raise ValueError(
-            f"{value!r} is not a valid S3 bucket name (3-63 lowercase letters, digits, dots or hyphens)"
-        )
-
-
-def _check_sse(_: object, __: attrs.Attribute[str | None], value: str | None) -> None:
-    if value is not None and value not in SSE_MODES:
-        raise ValueError(f"server_side_encryption must be one of {', '.join(SSE_MODES)}, got {value!r}")
-
-
-def _check_part(_: object, __: attrs.Attribute[int], value: int) -> None:
-    if not MIN_PART_MB <= value <= MAX_PART_MB:
-        raise ValueError(f"multipart_chunk_mb must be between {MIN_PART_MB} and {MAX_PART_MB} (S3's part size limits), got {value}")
-
-
-def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:
-    if value <= 0:
-        raise ValueError(f"{attribute.name} must be positive, got {value}")
-
-
 @attrs.frozen(kw_only=True)
 class S3ArtifactStoreOptions:
     """Where artifacts go and how to reach S3.
@@ -50,9 +22,9 @@ class S3ArtifactStoreOptions:
     """
 
     #: The bucket (a bare name, no ``s3://``). Required.
-    bucket: str = attrs.field(validator=_check_bucket)
+    bucket: str
     #: Folder inside the bucket under which every artifact key goes.
-    prefix: str = attrs.field(default="", converter=lambda p: str(p).strip("/"))
+    prefix: str = ""
     #: AWS region of the bucket (default: the chain's region, e.g. AWS_DEFAULT_REGION).
     region: str | None = None
     #: A custom S3 endpoint (MinIO, Ceph, LocalStack, a VPC endpoint). Default: AWS, or AWS_ENDPOINT_URL.
@@ -62,7 +34,7 @@ class S3ArtifactStoreOptions:
     #: Another name routing rules may use in ``store:`` besides ``s3``.
     name: str | None = None
     #: Server-side encryption: AES256, aws:kms or aws:kms:dsse (default: the bucket's default).
-    server_side_encryption: str | None = attrs.field(default=None, validator=_check_sse)
+    server_side_encryption: str | None = None
     #: KMS key id/ARN/alias for aws:kms encryption.
     kms_key_id: str | None = None
     #: Storage class of new objects (STANDARD, INTELLIGENT_TIERING, STANDARD_IA, ...).
@@ -74,17 +46,40 @@ class S3ArtifactStoreOptions:
     #: Verify TLS certificates (turn off only for a self-signed S3-compatible server).
     verify_tls: bool = True
     #: Part size of multipart uploads, in MiB; objects under twice this size go in one request.
-    multipart_chunk_mb: int = attrs.field(default=32, validator=_check_part)
+    multipart_chunk_mb: int = 32
     #: Parts uploaded/downloaded at once. Memory use per transfer is about this times the part size.
-    max_concurrency: int = attrs.field(default=4, validator=_positive)
+    max_concurrency: int = 4
     #: Attempts per operation for transient failures (throttling, 5xx, dropped connections).
-    max_attempts: int = attrs.field(default=4, validator=_positive)
+    max_attempts: int = 4
     #: First retry delay in seconds; doubled on each further attempt.
-    retry_backoff: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
+    retry_backoff: float = 0.5
     #: Seconds to wait for a connection / a response.
-    connect_timeout: float = attrs.field(default=10.0, validator=_positive)
-    read_timeout: float = attrs.field(default=60.0, validator=_positive)
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
 
-    def __attrs_post_init__(self) -> None:
-        if self.kms_key_id and self.server_side_encryption not in ("aws:kms", "aws:kms:dsse"):
-            raise ValueError("kms_key_id needs server_side_encryption: aws:kms (or aws:kms:dsse)")
+
+def problems(options: S3ArtifactStoreOptions) -> list[tuple[str, str, str]]:
+    """Every ``(option, message, fix)`` wrong with ``options`` (empty when they are usable).
+
+    These checks run when the store is built rather than as attrs validators,
+    so their messages reach the user intact.
+    """
+    found: list[tuple[str, str, str]] = []
+    bucket = options.bucket
+    if bucket.startswith("s3://") or "/" in bucket:
+        name, _sep, prefix = bucket.removeprefix("s3://").partition("/")
+        found.append(("bucket", f"bucket must be a bare bucket name, got {bucket!r}", f"write `bucket: {name}`" + (f" and `prefix: {prefix}`" if prefix else "")))
+    elif not _BUCKET.match(bucket):
+        found.append(("bucket", f"{bucket!r} is not a valid S3 bucket name", "use 3-63 lowercase letters, digits, dots or hyphens"))
+    if options.server_side_encryption is not None and options.server_side_encryption not in SSE_MODES:
+        found.append(("server_side_encryption", f"unknown server_side_encryption {options.server_side_encryption!r}", f"use one of {', '.join(SSE_MODES)}"))
+    if options.kms_key_id and options.server_side_encryption not in ("aws:kms", "aws:kms:dsse"):
+        found.append(("kms_key_id", "kms_key_id is set but server_side_encryption is not aws:kms", "add `server_side_encryption: aws:kms`"))
+    if not MIN_PART_MB <= options.multipart_chunk_mb <= MAX_PART_MB:
+        found.append(("multipart_chunk_mb", f"multipart_chunk_mb must be between {MIN_PART_MB} and {MAX_PART_MB} (S3's part size limits), got {options.multipart_chunk_mb}", "S3 parts are 5 MiB to 5 GiB"))
+    for field in ("max_concurrency", "max_attempts", "connect_timeout", "read_timeout"):
+        if getattr(options, field) <= 0:
+            found.append((field, f"{field} must be positive, got {getattr(options, field)}", f"set {field} to a number above 0"))
+    if options.retry_backoff < 0:
+        found.append(("retry_backoff", f"retry_backoff cannot be negative, got {options.retry_backoff}", "use 0 for no delay"))
+    return found

@@ -12,10 +12,10 @@ import posixpath
 from pathlib import Path
 from typing import Any
 
-from flowyml.errors import FlowymlError
+from flowyml.errors import ConfigError, FlowymlError
 from flowyml.stores import FsspecArtifactStore
 
-from flowyml_s3.options import S3ArtifactStoreOptions
+from flowyml_s3.options import S3ArtifactStoreOptions, problems
 
 PROGRESS_THRESHOLD = 64 * 2**20
 
@@ -28,6 +28,8 @@ class S3ArtifactStore(FsspecArtifactStore):
 
     def __init__(self, options: S3ArtifactStoreOptions, context: Any) -> None:
         super().__init__(options, context)
+        for option, message, fix in problems(options)[:1]:
+            raise ConfigError(message, path=f"stacks.{context.stack_name}.artifact_store.{option}", hint=fix)
         self.max_attempts = options.max_attempts
         self.backoff = options.retry_backoff
 
@@ -39,7 +41,8 @@ class S3ArtifactStore(FsspecArtifactStore):
         return make_s3_filesystem(self.options)
 
     def root(self) -> str:
-        return posixpath.join(self.options.bucket, self.options.prefix) if self.options.prefix else self.options.bucket
+        prefix = self.options.prefix.strip("/")
+        return posixpath.join(self.options.bucket, prefix) if prefix else self.options.bucket
 
     @property
     def endpoint(self) -> str:
@@ -52,8 +55,12 @@ class S3ArtifactStore(FsspecArtifactStore):
         return f"s3://{self.root()}{where}{region}{profile}"
 
     def translate_error(self, exc: Exception, action: str) -> FlowymlError:
-        from flowyml_s3.errors import translate
+        from flowyml_s3.errors import error_code, translate
 
+        code = error_code(exc)
+        if code in ("403", "Forbidden"):
+            # HEAD answers carry no body, so no error code: ask again with a GET to learn why.
+            exc = self._diagnose(exc)
         return translate(
             exc,
             action,
@@ -62,6 +69,14 @@ class S3ArtifactStore(FsspecArtifactStore):
             stack=self.context.stack_name,
             endpoint=self.endpoint,
         )
+
+    def _diagnose(self, exc: Exception) -> Exception:
+        """The error a bucket listing gets (it names the S3 error code), or ``exc`` when it gets none."""
+        try:
+            self.fs.call_s3("list_objects_v2", Bucket=self.options.bucket, MaxKeys=1)
+        except Exception as probe:
+            return probe
+        return exc
 
     def _put(self, local: Path, remote: str) -> None:
         """Upload one file, streamed in parts of ``multipart_chunk_mb`` (the base class leaves s3fs's 50 MiB)."""

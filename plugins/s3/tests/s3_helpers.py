@@ -1,0 +1,47 @@
+"""Helpers of the flowyml-s3 tests: a project folder whose flowyml.yaml has an s3 stack on moto."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+HERE = Path(__file__).parent
+ROUTE = "{run_id}/datasets/{step_name}"
+
+
+def s3_stack(bucket: str, **options: Any) -> dict[str, Any]:
+    """A stack whose artifact store is s3, with Model and Dataset routed there by the spec's path template."""
+    return {
+        "orchestrator": {"type": "local", "max_parallel_steps": 1},
+        "artifact_store": {"type": "s3", "bucket": bucket, "prefix": "ml", "max_attempts": 2, "retry_backoff": 0.05, **options},
+        "artifact_routing": {
+            "Model": {"store": "s3", "path": ROUTE},
+            "Dataset": {"store": "s3", "path": ROUTE},
+        },
+    }
+
+
+@pytest.fixture
+def s3_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
+    """``s3_project(stacks)`` writes flowyml.yaml and the spec pipeline into a project folder and enters it."""
+
+    def make(stacks: dict[str, Any]) -> Path:
+        project = tmp_path / "project"
+        project.mkdir(exist_ok=True)
+        (project / "flowyml.yaml").write_text(yaml.safe_dump({"stacks": stacks}, sort_keys=False))
+        shutil.copy(HERE / "s3_pipelines.py", project / "pipelines.py")
+        monkeypatch.chdir(project)
+        return project
+
+    return make
+
+
+def load_pipeline(project: Path, name: str) -> Any:
+    from flowyml.runner.targets import load_target
+
+    return load_target(f"{project / 'pipelines.py'}:{name}")
