@@ -35,6 +35,7 @@ class StepNode:
 
     @property
     def upstream(self) -> list[str]:
+        """Names of the steps whose outputs this one consumes."""
         return sorted({b.step for b in self.bindings.values() if isinstance(b, OutputRef)})
 
 

@@ -6,6 +6,7 @@ module is imported the first time a stack names its type.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -32,6 +33,17 @@ class BackendInfo:
     disabled: bool
 
 
+@functools.lru_cache(maxsize=None)
+def entry_points_in(group: str) -> tuple[Any, ...]:
+    """Entry points of ``group`` (metadata only), read once per process."""
+    return tuple(importlib_metadata.entry_points(group=group))
+
+
+def refresh() -> None:
+    """Forget the entry points read so far (after installing a plugin in a running process)."""
+    entry_points_in.cache_clear()
+
+
 def disabled_plugins() -> set[str]:
     raw = os.environ.get(DISABLE_ENV, "")
     return {part.strip() for part in raw.split(",") if part.strip()}
@@ -49,7 +61,7 @@ def iter_backends() -> Iterator[BackendInfo]:
     off = disabled_plugins()
     for kind in Kind:
         seen: set[str] = set()
-        for ep in importlib_metadata.entry_points(group=kind.entry_point_group):
+        for ep in entry_points_in(kind.entry_point_group):
             if ep.name in seen:
                 continue
             seen.add(ep.name)
@@ -72,7 +84,7 @@ def install_hint(kind: Kind, type_name: str) -> str:
 def load_component_class(kind: Kind, type_name: str, *, stack: str | None = None) -> type[Any]:
     """Import and return the class registered for ``type_name`` under ``kind``."""
     where = f"stack {stack!r} " if stack else ""
-    matches = [ep for ep in importlib_metadata.entry_points(group=kind.entry_point_group) if ep.name == type_name]
+    matches = [ep for ep in entry_points_in(kind.entry_point_group) if ep.name == type_name]
     if not matches:
         raise PluginNotInstalledError(
             f"{where}{kind.value}: no installed plugin provides {kind.label} type {type_name!r}",
@@ -111,7 +123,7 @@ def load_component_class(kind: Kind, type_name: str, *, stack: str | None = None
 def iter_general_plugins() -> Iterator[tuple[str, str, Any]]:
     """Import the general plugins (group ``flowyml``); yield (name, distribution, module)."""
     off = disabled_plugins()
-    for ep in importlib_metadata.entry_points(group=GENERAL_GROUP):
+    for ep in entry_points_in(GENERAL_GROUP):
         dist, version = _dist_of(ep)
         if dist in off or ep.name in off:
             continue

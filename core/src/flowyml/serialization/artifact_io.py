@@ -57,9 +57,9 @@ def write_artifact(value: Any, directory: Path, extra: dict[str, Any] | None = N
         serializer = registry.for_value(payload)
     serializer.save(payload, directory)
     files: dict[str, dict[str, Any]] = {}
-    for path in sorted(directory.rglob("*")):
-        if path.is_file() and path.name != MANIFEST:
-            files[path.relative_to(directory).as_posix()] = {"sha256": file_sha256(path), "size": path.stat().st_size}
+    for rel, path in _list_files(directory):
+        if rel != MANIFEST:
+            files[rel] = {"sha256": file_sha256(path), "size": path.stat().st_size}
     if not files:
         raise SerializationError(f"serializer {serializer.name!r} wrote no file for a {type_path(payload)}")
     manifest = {
@@ -76,9 +76,20 @@ def write_artifact(value: Any, directory: Path, extra: dict[str, Any] | None = N
         **(extra or {}),
     }
     tmp = directory / (MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(manifest, indent=1, default=str), encoding="utf-8")
+    tmp.write_text(json.dumps(manifest, default=str), encoding="utf-8")
     os.replace(tmp, directory / MANIFEST)
     return manifest
+
+
+def _list_files(directory: Path) -> list[tuple[str, Path]]:
+    """Files below ``directory`` as (posix relative path, path), sorted."""
+    found = []
+    for folder, _, names in os.walk(directory):
+        base = Path(folder)
+        for name in names:
+            path = base / name
+            found.append((path.relative_to(directory).as_posix(), path))
+    return sorted(found)
 
 
 def read_manifest(directory: Path) -> dict[str, Any]:

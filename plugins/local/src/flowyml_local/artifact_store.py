@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import uuid
@@ -30,12 +31,28 @@ class LocalArtifactStore(FsspecArtifactStore):
     Options = LocalArtifactStoreOptions
     protocol = "file"
 
-    @property
+    @functools.cached_property
     def base(self) -> Path:
         path = Path(os.path.expanduser(self.options.path))
         if not path.is_absolute():
             path = self.context.project_dir / path
         return path.resolve()
+
+    @functools.cached_property
+    def _root(self) -> str:
+        return self.base.as_posix()
+
+    @functools.cached_property
+    def staging_root(self) -> Path:
+        staging = self.base / ".staging"
+        try:
+            staging.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot create the local artifact store at {self.base}: {exc.strerror}",
+                hint="point artifact_store.path at a writable folder",
+            ) from exc
+        return staging
 
     def make_filesystem(self) -> Any:
         from fsspec.implementations.local import LocalFileSystem
@@ -43,7 +60,7 @@ class LocalArtifactStore(FsspecArtifactStore):
         return LocalFileSystem(auto_mkdir=True)
 
     def root(self) -> str:
-        return self.base.as_posix()
+        return self._root
 
     def describe(self) -> str:
         return f"local folder {self.base}"
@@ -56,16 +73,13 @@ class LocalArtifactStore(FsspecArtifactStore):
                 f"an artifact already exists at {dest}; refusing to overwrite it",
                 hint="make the routing path template unique per run (include {run_id})",
             )
-        staging_root = self.base / ".staging"
+        staging = self.staging_root / uuid.uuid4().hex
         try:
-            staging_root.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(
-                f"cannot create the local artifact store at {self.base}: {exc.strerror}",
-                hint="point artifact_store.path at a writable folder",
-            ) from exc
-        staging = staging_root / uuid.uuid4().hex
-        staging.mkdir()
+            staging.mkdir()
+        except FileNotFoundError:  # the store folder was removed while we ran
+            del self.staging_root
+            staging = self.staging_root / uuid.uuid4().hex
+            staging.mkdir()
         try:
             write(staging)
             dest.parent.mkdir(parents=True, exist_ok=True)

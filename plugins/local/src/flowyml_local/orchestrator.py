@@ -14,7 +14,7 @@ from flowyml.plugins.component import Component
 
 @attrs.frozen
 class LocalOrchestratorOptions:
-    #: Steps run at once at most (default: the number of CPUs, at most 4).
+    #: Steps run at once at most (0: the number of CPUs, at most 4).
     max_parallel_steps: int = attrs.field(default=0)
 
 
@@ -28,32 +28,44 @@ class LocalOrchestrator(Component):
 
     @flowyml.hookimpl
     def flowyml_orchestrator_run(self, run: Any) -> bool:
-        """Run the graph in dependency order; a failed step's dependents are skipped."""
-        pending = set(run.steps)
-        done: dict[str, str] = {}  # step -> status
+        """Run the graph in dependency order; a failed step's dependents are skipped.
+
+        When only one step can run, it runs on the calling thread (no hand-off
+        cost for linear pipelines); independent steps go to a thread pool.
+        """
+        order = run.steps
+        upstream = {name: run.upstream(name) for name in order}
+        waiting_on = {name: len(ups) for name, ups in upstream.items()}
+        dependents: dict[str, list[str]] = {name: [] for name in order}
+        for name, ups in upstream.items():
+            for up in ups:
+                dependents[up].append(name)
+        status: dict[str, str] = {}
+        ready = [name for name in order if waiting_on[name] == 0]
         running: dict[Future[Any], str] = {}
 
-        def ready(name: str) -> bool:
-            return all(up in done for up in run.upstream(name))
+        def finish(name: str, result_status: str) -> None:
+            status[name] = result_status
+            for child in dependents[name]:
+                waiting_on[child] -= 1
+                if waiting_on[child] == 0:
+                    ready.append(child)
 
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="flowyml-step") as pool:
-            while pending or running:
-                for name in [n for n in run.steps if n in pending and ready(n)]:
-                    pending.discard(name)
-                    failed_up = [up for up in run.upstream(name) if done[up] in ("failed", "skipped")]
+            while ready or running:
+                while ready:
+                    name = ready.pop(0)
+                    failed_up = [up for up in upstream[name] if status[up] in ("failed", "skipped")]
                     if failed_up:
-                        done[name] = run.skip_step(name, f"upstream step {failed_up[0]!r} did not complete").status
-                        continue
-                    if self.workers == 1:
-                        done[name] = run.execute_step(name).status
+                        finish(name, run.skip_step(name, f"upstream step {failed_up[0]!r} did not complete").status)
+                    elif not running and len(ready) == 0 or self.workers == 1:
+                        finish(name, run.execute_step(name).status)
                     else:
                         running[pool.submit(run.execute_step, name)] = name
-                if not running:
-                    if pending and not any(ready(n) for n in pending):
-                        raise RuntimeError(f"steps {sorted(pending)} can never become ready")
-                    continue
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    name = running.pop(future)
-                    done[name] = future.result().status
+                    if len(running) >= self.workers:
+                        break
+                if running:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        finish(running.pop(future), future.result().status)
         return True

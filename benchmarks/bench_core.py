@@ -1,0 +1,174 @@
+"""Core benchmarks: import time, per-step overhead, a large DataFrame between two steps.
+
+    python benchmarks/bench_core.py [--quick]
+
+Prints each figure beside its target. Run on an otherwise idle machine; the
+figures in docs/performance.md come from this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+
+def bench_import(repeats: int) -> tuple[float, float]:
+    """Median wall time of `python -c pass` and of `python -c 'import flowyml'` (fresh interpreters)."""
+
+    def median(code: str) -> float:
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    median("import flowyml")  # warm the bytecode cache
+    return median("pass"), median("import flowyml")
+
+
+def bench_steps(n_steps: int, project: Path) -> tuple[float, float]:
+    """Seconds per trivial step through the engine vs calling the same functions directly."""
+    from flowyml import pipeline, step
+
+    @step(cache=False)
+    def inc(x: int) -> int:
+        return x + 1
+
+    @pipeline
+    def chain() -> None:
+        value = inc(0)
+        for _ in range(n_steps - 1):
+            value = inc(value)
+
+    os.chdir(project)
+    chain.run()  # warm-up: plugin loading, metadata store creation
+    start = time.perf_counter()
+    run = chain.run()
+    elapsed = time.perf_counter() - start
+    assert run.success and run.load(list(run.steps)[-1]) == n_steps
+    start = time.perf_counter()
+    value = 0
+    for _ in range(n_steps):
+        value = inc.fn(value)
+    direct = time.perf_counter() - start
+    return elapsed / n_steps, direct / n_steps
+
+
+class PeakRSS:
+    """Samples the process's resident memory every 5 ms."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def rss() -> int:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.rss())
+            time.sleep(0.005)
+
+    def __enter__(self) -> PeakRSS:
+        self.peak = self.rss()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def bench_dataframe(rows: int, project: Path, repeats: int) -> dict[str, float]:
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from flowyml import pipeline, step
+
+    frame = pd.DataFrame(np.random.default_rng(0).random((rows, 10)), columns=[f"c{i}" for i in range(10)])
+    frame_bytes = frame.memory_usage(index=True, deep=True).sum()
+
+    def raw_roundtrip() -> None:
+        path = project / "raw.parquet"
+        pq.write_table(pa.Table.from_pandas(frame), path)
+        back = pq.read_table(path).to_pandas()
+        assert back.shape == frame.shape
+        path.unlink()
+
+    @step(cache=False)
+    def produce() -> pd.DataFrame:
+        return frame
+
+    @step(cache=False)
+    def consume(df: pd.DataFrame) -> int:
+        return len(df)
+
+    @pipeline
+    def handoff() -> None:
+        consume(produce())
+
+    os.chdir(project)
+    handoff.run()
+    raw_times, flow_times, reload_times = [], [], []
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        raw_roundtrip()
+        raw_times.append(time.perf_counter() - start)
+        gc.collect()
+        start = time.perf_counter()
+        run = handoff.run()
+        flow_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        assert len(run.artifact("produce").load()) == rows  # a reader in another process would pay this
+        reload_times.append(time.perf_counter() - start)
+    gc.collect()
+    with PeakRSS() as mem:
+        base = mem.peak
+        handoff.run()
+    return {
+        "raw": statistics.median(raw_times),
+        "flowyml": statistics.median(flow_times),
+        "reload": statistics.median(reload_times),
+        "frame_mb": frame_bytes / 1e6,
+        "extra_peak_mb": (mem.peak - base) / 1e6,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer repeats")
+    args = parser.parse_args()
+    repeats = 3 if args.quick else 7
+    bare, with_flowyml = bench_import(repeats * 2)
+    print(f"import flowyml: +{(with_flowyml - bare) * 1000:.1f} ms over a bare interpreter ({bare * 1000:.1f} ms)   target <= 50 ms")
+    with tempfile.TemporaryDirectory() as tmp:
+        per_step, direct = bench_steps(50 if args.quick else 200, Path(tmp))
+        print(f"trivial step: {per_step * 1000:.2f} ms of framework overhead per step (function itself {direct * 1e6:.1f} us)   target <= 2 ms")
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = 100_000 if args.quick else 1_000_000
+        got = bench_dataframe(rows, Path(tmp), repeats)
+        print(
+            f"{rows:,} x 10 float64 DataFrame between two steps: {got['flowyml']:.3f} s vs raw pyarrow write+read "
+            f"{got['raw']:.3f} s = {got['flowyml'] / got['raw']:.2f}x   target <= 1.15x"
+        )
+        print(f"  reading it back from the store (another process would): {got['reload']:.3f} s")
+        print(f"  peak memory above the frame: {got['extra_peak_mb']:.0f} MB for a {got['frame_mb']:.0f} MB frame   target <= 1 copy")
+
+
+if __name__ == "__main__":
+    main()
