@@ -8,7 +8,12 @@ import pytest
 
 from flowyml.config.loader import load_project
 from flowyml.config.source import parse_text
-from flowyml.errors import ConfigError, InterpolationError, PluginNotInstalledError, StackNotFoundError
+from flowyml.errors import (
+    ConfigError,
+    InterpolationError,
+    PluginNotInstalledError,
+    StackNotFoundError,
+)
 from flowyml.plugins.kinds import Kind
 from flowyml.runner.engine import prepare_stack
 

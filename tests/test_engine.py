@@ -162,7 +162,7 @@ def test_changed_code_reruns_the_step(project) -> None:
 
         return p, const
 
-    p1, s1 = build(1)
+    p1, _ = build(1)
     assert p1.run().load("const") == 1
     p2, s2 = build(2)
     s2._code_hash = "different-code"  # simulate an edited source file

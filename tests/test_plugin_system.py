@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from flowyml import pipeline, step
-from flowyml.errors import PluginError, PluginLoadError
+from flowyml.errors import PluginError
 from flowyml.plugins import hookspecs
 from flowyml.plugins.kinds import Kind
 from flowyml.plugins.loader import load_component_class

@@ -13,7 +13,12 @@ from flowyml.core.artifacts import Model
 from flowyml.plugins.types import Deployment, ModelVersion, RunInfo
 from flowyml.serialization.artifact_io import write_artifact
 from flowyml.stacks.stack import Stack
-from flowyml.testing import ArtifactStoreContract, ModelDeployerContract, ModelRegistryContract, TrackerContract
+from flowyml.testing import (
+    ArtifactStoreContract,
+    ModelDeployerContract,
+    ModelRegistryContract,
+    TrackerContract,
+)
 
 
 class TestLocalArtifactStore(ArtifactStoreContract):
@@ -62,7 +67,7 @@ class TestLocalModelDeployer(ModelDeployerContract):
             clf = sklearn.LogisticRegression(C=c).fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
             manifest: dict[str, Any] = {}
             uri = stack.hook.flowyml_artifact_store_save(
-                key=f"models/m{i}", write=lambda d, clf=clf: manifest.update(write_artifact(Model(clf, name="clf"), Path(d)))
+                key=f"models/m{i}", write=lambda d, clf=clf, manifest=manifest: manifest.update(write_artifact(Model(clf, name="clf"), Path(d)))
             )
             versions.append(ModelVersion(name="clf", version=str(i + 1), uri=uri, content_hash=manifest["content_hash"]))
         return versions[0], versions[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -10,7 +11,7 @@ from flowyml.cli.output import duration, table, when
 from flowyml.errors import RunNotFoundError
 
 
-def _metadata():  # type: ignore[no-untyped-def]
+def _metadata() -> Any:
     from flowyml.config.loader import load_project
     from flowyml.metadata.store import MetadataStore
 

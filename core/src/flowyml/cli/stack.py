@@ -98,12 +98,13 @@ def check_stack(name: str | None) -> None:
     failures = 0
     for kind in active.config.components:
         component = active.component(kind)
+        assert component is not None  # built by prepare_stack
         impls = [i for i in active.plugin_manager.hook.flowyml_component_check.get_hookimpls() if i.plugin is component]
         if not impls:
             click.echo(f"  ✓ {kind.value} {component.type}: built (no reachability check offered)")
             continue
         try:
-            lines = impls[0].function() or []
+            lines: list[str] = list(impls[0].function() or [])  # type: ignore[call-overload]
         except Exception as exc:  # shown to the user, counted as a failure
             failures += 1
             from flowyml.errors import FlowymlError

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="empty-body"
 """Hook specifications: the contract between the FlowyML core and its backends.
 
 Two kinds of hooks exist.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 
 
-class Kind(str, enum.Enum):
+class Kind(enum.StrEnum):
     """A kind of stack component. The value is the key users write in a stack."""
 
     ORCHESTRATOR = "orchestrator"

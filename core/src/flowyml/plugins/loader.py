@@ -33,7 +33,7 @@ class BackendInfo:
     disabled: bool
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def entry_points_in(group: str) -> tuple[Any, ...]:
     """Entry points of ``group`` (metadata only), read once per process."""
     return tuple(importlib_metadata.entry_points(group=group))

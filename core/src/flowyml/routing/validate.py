@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flowyml.config.schema import ROUTABLE_TYPES, ProjectConfig, RoutingRule, StackConfig
 from flowyml.errors import ConfigError, PathTemplateError, RoutingError
 from flowyml.plugins.kinds import Kind
@@ -51,7 +53,7 @@ def validate_stack(project: ProjectConfig, stack: StackConfig) -> None:
         _validate_rule(stack, type_name, rule, base, fail)
 
 
-def _validate_rule(stack: StackConfig, type_name: str, rule: RoutingRule, base: str, fail) -> None:  # type: ignore[no-untyped-def]
+def _validate_rule(stack: StackConfig, type_name: str, rule: RoutingRule, base: str, fail: Any) -> None:
     if rule.store is not None and rule.store not in store_names(stack):
         names = ", ".join(sorted(store_names(stack))) or "none"
         raise fail(
@@ -66,7 +68,7 @@ def _validate_rule(stack: StackConfig, type_name: str, rule: RoutingRule, base: 
             raise fail(exc.message, f"{base}.path", exc.hint) from None
     for field in MODEL_ONLY:
         if getattr(rule, field) and type_name != "Model":
-            raise fail(f"{field}: true only applies to Model", f"{base}.{field}", f"move it under artifact_routing.Model")
+            raise fail(f"{field}: true only applies to Model", f"{base}.{field}", "move it under artifact_routing.Model")
     if rule.log_to_tracker and type_name not in TRACKED_TYPES:
         raise fail(
             "log_to_tracker: true only applies to Metrics and Parameters",

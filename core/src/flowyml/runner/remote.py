@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flowyml.core.artifacts import Metrics, Model, Parameters
+from flowyml.core.artifacts import Model
 from flowyml.errors import ArtifactError, FlowymlError, PipelineError
 from flowyml.runner.loading import fetch_and_read
 from flowyml.runner.result import StepRun, StoredArtifact

@@ -6,6 +6,7 @@ and inside a remote step's container (``flowyml step run``).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import sys
@@ -103,9 +104,7 @@ def target_of(pipeline: Any, project_dir: Path) -> str | None:
         if not file:
             return None
         path = Path(file).resolve()
-        try:
+        with contextlib.suppress(ValueError):
             path = path.relative_to(project_dir.resolve())
-        except ValueError:
-            pass
         return f"{path.as_posix()}:{names[0]}"
     return f"{module_name}:{names[0]}"

@@ -145,4 +145,4 @@ def read_artifact(directory: Path, expected_hash: str | None = None) -> Any:
 def _init_fields(cls: type) -> set[str]:
     import inspect
 
-    return set(inspect.signature(cls.__init__).parameters) - {"self", "data"}
+    return set(inspect.signature(cls).parameters) - {"data"}

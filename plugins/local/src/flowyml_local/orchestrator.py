@@ -58,7 +58,7 @@ class LocalOrchestrator(Component):
                     failed_up = [up for up in upstream[name] if status[up] in ("failed", "skipped")]
                     if failed_up:
                         finish(name, run.skip_step(name, f"upstream step {failed_up[0]!r} did not complete").status)
-                    elif not running and len(ready) == 0 or self.workers == 1:
+                    elif (not running and len(ready) == 0) or self.workers == 1:
                         finish(name, run.execute_step(name).status)
                     else:
                         running[pool.submit(run.execute_step, name)] = name

@@ -72,7 +72,7 @@ def make_handler(model: Model, info: dict[str, Any]) -> type[BaseHTTPRequestHand
             self._send(200, {"predictions": _jsonable(predictions)})
 
         def log_message(self, format: str, *args: Any) -> None:
-            sys.stderr.write("%s - %s\n" % (self.address_string(), format % args))
+            sys.stderr.write(f"{self.address_string()} - {format % args}\n")
 
     return Handler
 
