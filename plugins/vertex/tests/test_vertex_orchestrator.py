@@ -144,6 +144,7 @@ def test_compiled_spec_matches_the_graph() -> None:
     }
 
 
+@pytest.mark.slow
 def test_run_on_vertex_matches_a_local_run(project: Path, gcp: dict[str, Any]) -> None:
     fake = gcp["fake"]
     pipeline = load_pipeline(project)
@@ -198,6 +199,7 @@ def test_run_on_vertex_matches_a_local_run(project: Path, gcp: dict[str, Any]) -
     assert fake.models[model_id]["1"]["artifactUri"] == remote.artifact("train_model").uri
 
 
+@pytest.mark.slow
 def test_failed_job_reports_vertex_error(project: Path, gcp: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     fake = gcp["fake"]
     pipeline = load_pipeline(project)
