@@ -174,3 +174,20 @@ def test_line_numbers_map_dotted_paths(spec_config: str) -> None:
     _, lines = parse_text(spec_config)
     assert lines["stacks.gcp-prod.artifact_routing.Dataset.path"] == 21
     assert lines["active_stack"] == 37
+
+
+def test_options_are_not_coerced_from_the_wrong_yaml_type(project) -> None:
+    project.write_config(
+        "stacks:\n  local:\n    orchestrator: { type: local, max_parallel_steps: '2' }\n    artifact_store: { type: local }\n"
+    )
+    with pytest.raises(ConfigError, match="expected an integer, got '2'"):
+        prepare_stack("local")
+    project.write_config("stacks:\n  local:\n    orchestrator: { type: local, max_parallel_steps: true }\n    artifact_store: { type: local }\n")
+    with pytest.raises(ConfigError, match="got a boolean"):
+        prepare_stack("local")
+
+
+def test_component_without_options_says_so(project) -> None:
+    project.write_config("stacks:\n  local:\n    orchestrator: { type: local }\n    artifact_store: { type: local }\n    model_registry: { type: local, uri: x }\n")
+    with pytest.raises(ConfigError, match=r"takes no options"):
+        prepare_stack("local")

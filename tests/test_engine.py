@@ -311,3 +311,43 @@ def test_parameters_and_metrics_artifacts_round_trip(project) -> None:
     loaded = run.artifact("metrics").load()
     assert loaded == {"loss": 0.05} and loaded.step == 5 and loaded.metadata == {"note": "x"}
     assert run.artifact("params").load()["layers"] == [64, 32]
+
+
+def test_explicit_pipeline_refuses_duplicate_output_names() -> None:
+    @step(outputs=["data"])
+    def first():
+        return 1
+
+    @step(outputs=["data"])
+    def second():
+        return 2
+
+    with pytest.raises(PipelineError, match="'data' is produced by both 'first' and 'second'"):
+        Pipeline("dup").add_step(first).add_step(second).build({})
+
+
+def test_each_output_keeps_its_declared_type(project) -> None:
+    @step(outputs=["train", "test"])
+    def split() -> tuple[Dataset, Dataset]:
+        return [1, 2], [3]
+
+    @pipeline
+    def typed_split() -> None:
+        split()
+
+    run = typed_split.run()
+    assert {o.artifact_type for o in run.steps["split"].outputs.values()} == {"Dataset"}
+
+
+def test_dataset_of_values_json_cannot_hold_is_still_stored(project) -> None:
+    @step
+    def odd() -> Dataset:
+        return Dataset((1, {2: "non-string key"}))
+
+    @pipeline
+    def p() -> None:
+        odd()
+
+    run = p.run()
+    assert run.success, run.error
+    assert run.artifact("odd").load().data == (1, {2: "non-string key"})

@@ -75,9 +75,10 @@ def test_tampered_pickle_is_refused(tmp_path: Path) -> None:
     folder = tmp_path / "a"
     folder.mkdir()
     assert write_artifact(Model(Weights()), folder)["serializer"] == "pickle"
+    manifest = json.loads((folder / MANIFEST).read_text())
     (folder / "data.pkl").write_bytes(b"cos\nsystem\n(S'echo pwned'\ntR.")
     with pytest.raises(IntegrityError, match="refusing to load"):
-        read_artifact(folder)
+        read_artifact(folder, manifest["content_hash"])
 
 
 def test_artifact_replaced_after_the_run_is_refused(tmp_path: Path) -> None:
@@ -128,3 +129,12 @@ def test_crash_mid_write_leaves_nothing_that_loads(project) -> None:
     store = project.path / "artifacts"
     assert not list(store.rglob(MANIFEST))
     assert not [d for d in (store / ".staging").iterdir()] if (store / ".staging").exists() else True
+
+
+def test_unsafe_format_needs_the_recorded_hash(tmp_path: Path) -> None:
+    folder = tmp_path / "a"
+    folder.mkdir()
+    manifest = write_artifact(Model(Weights()), folder)
+    with pytest.raises(IntegrityError, match="no run record vouches"):
+        read_artifact(folder)
+    assert read_artifact(folder, manifest["content_hash"]).data.w == [1.0, 2.0]

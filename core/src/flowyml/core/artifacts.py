@@ -95,6 +95,8 @@ class Dataset(Artifact):
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(data, name=name, metadata=metadata)
+        #: True when the caller chose the format (then it is enforced when storing).
+        self.format_given = format is not None
         self.format = format or detect_format(data)
         self.schema = dict(schema) if schema is not None else infer_schema(data)
         self.statistics = dict(statistics) if statistics is not None else infer_statistics(data)
@@ -194,7 +196,7 @@ def detect_format(data: Any) -> str:
         return "text"
     if isinstance(data, bytes | bytearray):
         return "binary"
-    if isinstance(data, dict | list | tuple | int | float | bool) or data is None:
+    if isinstance(data, dict | list | int | float | bool) or data is None:
         return "json"
     return "pickle"
 

@@ -106,13 +106,15 @@ class Pipeline(_Runnable):
         values = {**self.params, **params}
         producers: dict[str, OutputRef] = {}
         nodes: dict[str, StepNode] = {}
+        seen: dict[str, str] = {}
         for step in self.steps:
-            if step.outputs:
-                for out in step.outputs:
-                    if out in producers:
-                        raise PipelineError(
-                            f"output {out!r} is produced by both {producers[out].step!r} and {step.name!r}"
-                        )
+            for out in step.outputs or []:
+                if out in seen:
+                    raise PipelineError(
+                        f"output {out!r} is produced by both {seen[out]!r} and {step.name!r}",
+                        hint="give each step's outputs distinct names",
+                    )
+                seen[out] = step.name
         for step in self.steps:
             sig_params = [p for p in step.signature.parameters.values() if p.kind.name not in ("VAR_POSITIONAL", "VAR_KEYWORD")]
             bindings: dict[str, OutputRef | Constant] = {}

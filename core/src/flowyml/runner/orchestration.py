@@ -41,6 +41,18 @@ def coerce(value: Any, annotation: Any) -> Any:
     return cls(value)
 
 
+def _output_annotations(annotation: Any, count: int) -> list[Any]:
+    """One annotation per output: ``-> Model`` for one output, ``-> tuple[Dataset, Dataset]`` for several."""
+    if count == 1:
+        return [annotation]
+    import typing
+
+    args = list(typing.get_args(annotation)) if typing.get_origin(annotation) is tuple else []
+    if len(args) == count and Ellipsis not in args:
+        return args
+    return [None] * count
+
+
 def _canonical(value: Any) -> str:
     try:
         return json.dumps(value, sort_keys=True, default=repr)
@@ -79,6 +91,7 @@ class OrchestratedRun:
         self.cache = cache
         self.results: dict[str, StepRun] = {}
         self.values: dict[str, Any] = {}
+        self.cache_keys: dict[str, str] = {}
         #: Called as ``progress(step_name, status, step_run_or_None)`` when a step starts and ends.
         self.progress: Callable[[str, str, StepRun | None], None] | None = None
         self._remaining: dict[str, int] = {}
@@ -148,6 +161,7 @@ class OrchestratedRun:
         try:
             kwargs, inputs = self._resolve_inputs(node)
             cache_key = self._cache_key(node, inputs)
+            self.cache_keys[name] = cache_key
             result = self._from_cache(node, cache_key, inputs, started) if self.cache and node.step.cache else None
             if result is None:
                 result = self._run(node, kwargs, inputs, cache_key, started)
@@ -248,11 +262,10 @@ class OrchestratedRun:
                     hint=f"return a tuple of {len(names)} values",
                 )
             values = dict(zip(names, value, strict=True))
-        annotation = node.step.type_hints.get("return")
+        annotations = _output_annotations(node.step.type_hints.get("return"), len(names))
         outputs: dict[str, StoredArtifact] = {}
-        for out, out_value in values.items():
-            if len(names) == 1:
-                out_value = coerce(out_value, annotation)
+        for (out, out_value), annotation in zip(values.items(), annotations, strict=True):
+            out_value = coerce(out_value, annotation)
             try:
                 stored = self.routes.store(out_value, node.name, out)
             except FlowymlError:

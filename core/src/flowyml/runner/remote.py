@@ -189,6 +189,7 @@ def run_remote_step(stack_name: str, snapshot_uri: str, step: str) -> int:
         "started_at": result.started_at,
         "ended_at": result.ended_at,
         "error": result.error,
+        "cache_key": run.cache_keys.get(step),
         "outputs": {out: {**a.to_row()} for out, a in result.outputs.items()},
         "inputs": inputs,
     }

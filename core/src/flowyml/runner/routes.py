@@ -272,6 +272,8 @@ class RouteExecutor:
             return
         label = f"{registered.name} version {registered.version}"
         decision = decide(rule, metrics, registered.name, registered.version)
+        if rule.deploy_condition == "on_approval" and registered.status == "approved":
+            decision = attrs.evolve(decision, reason="this exact version was approved already; deploy it with `flowyml model deploy` if it is not serving")
         if not run_ok and decision.deploy:
             decision = attrs.evolve(decision, deploy=False, status="registered", reason="not deployed: the run failed")
         self.event("register", "ok", f"{label} registered in {registry} ({registered.status})", step=step, artifact_id=stored.artifact_id, target=registry)

@@ -50,7 +50,7 @@ def write_artifact(value: Any, directory: Path, extra: dict[str, Any] | None = N
         serializer = registry.by_name("json") if registry.by_name("json").can_save(payload) else registry.for_value(payload)
     elif isinstance(value, Artifact):
         payload = value.data
-        fmt = value.format if isinstance(value, Dataset) and value.format and value.format != "pickle" else None
+        fmt = value.format if isinstance(value, Dataset) and value.format_given else None
         serializer = registry.for_value(payload, fmt)
     else:
         payload = value
@@ -72,13 +72,22 @@ def write_artifact(value: Any, directory: Path, extra: dict[str, Any] | None = N
         "content_hash": _content_hash(files),
         "size": sum(f["size"] for f in files.values()),
         "created_at": time.time(),
-        "artifact": value.describe() if isinstance(value, Artifact) else {},
+        "artifact": _describe(value, serializer.name),
         **(extra or {}),
     }
     tmp = directory / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, default=str), encoding="utf-8")
     os.replace(tmp, directory / MANIFEST)
     return manifest
+
+
+def _describe(value: Any, serializer: str) -> dict[str, Any]:
+    if not isinstance(value, Artifact):
+        return {}
+    described = value.describe()
+    if isinstance(value, Dataset):
+        described["format"] = serializer  # the format actually written
+    return described
 
 
 def _list_files(directory: Path) -> list[tuple[str, Path]]:
@@ -128,6 +137,12 @@ def read_artifact(directory: Path, expected_hash: str | None = None) -> Any:
     manifest = read_manifest(directory)
     verify(directory, manifest, expected_hash)
     serializer = get_registry().by_name(manifest["serializer"])
+    if not serializer.safe and not expected_hash:
+        raise IntegrityError(
+            f"{directory} holds a {serializer.name} artifact, which can run code when loaded, and no run record "
+            "vouches for its content hash; refusing to load it",
+            hint="load it through the run that produced it (run.load(...) or the artifact's .load())",
+        )
     payload = serializer.load(directory, manifest)
     kind = manifest.get("artifact_type", "Value")
     attrs = dict(manifest.get("artifact") or {})

@@ -13,9 +13,38 @@ from flowyml.errors import ConfigError
 _converter = cattrs.Converter(forbid_extra_keys=True)
 
 
+def _strict(kind: type, accepts: tuple[type, ...], label: str) -> None:
+    """YAML already gives typed scalars: refuse ``flush: "false"`` rather than reading it as True."""
+
+    def structure(value: Any, _: Any) -> Any:
+        if isinstance(value, bool) and kind is not bool:
+            raise ValueError(f"expected {label}, got a boolean ({value!r})")
+        if not isinstance(value, accepts):
+            raise ValueError(f"expected {label}, got {value!r}")
+        return kind(value)
+
+    _converter.register_structure_hook(kind, structure)
+
+
+_strict(bool, (bool,), "true or false")
+_strict(int, (int,), "an integer")
+_strict(float, (int, float), "a number")
+
+
+def _format_exception(exc: BaseException, type_: Any) -> str:
+    """Keep the backend's own words (validators, our strict hooks); cattrs' wording otherwise."""
+    from cattrs.v import format_exception
+
+    if isinstance(exc, ValueError | TypeError) and str(exc) and type(exc) is not cattrs.ForbiddenExtraKeysError:
+        text = str(exc)
+        if not text.startswith(("int()", "float()", "could not convert")):
+            return text
+    return format_exception(exc, type_)
+
+
 def _expected(cls: type[Any]) -> str:
-    if not attrs.has(cls):
-        return ""
+    if not attrs.has(cls) or not attrs.fields(cls):
+        return "(it takes no options)"
     parts = []
     for field in attrs.fields(cls):
         name = field.alias or field.name
@@ -32,7 +61,7 @@ def structure_options(
     try:
         return _converter.structure(raw, options_cls)
     except cattrs.ClassValidationError as exc:
-        messages = cattrs.transform_error(exc, path="$")
+        messages = cattrs.transform_error(exc, path="$", format_exception=_format_exception)
         first = messages[0] if messages else str(exc)
         path = component.path
         # cattrs says e.g. "extra fields found (bucket2) @ $" or "invalid value for type, expected int @ $.port"
