@@ -1,0 +1,189 @@
+"""``sagemaker``: a FlowyML run as a SageMaker Pipelines execution.
+
+The orchestrator writes the run snapshot to the stack's artifact store,
+creates or updates a pipeline whose steps run ``flowyml step run`` in the
+configured image, starts an execution, follows it (each step's status in the
+log) until it ends or times out, and then collects the step records the
+containers wrote, so the run is recorded as if it had run locally.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+import flowyml
+from flowyml.errors import ConfigError, FlowymlError, PipelineError
+from flowyml.plugins.component import Component
+
+from flowyml_sagemaker.options import OrchestratorOptions, problems
+
+log = logging.getLogger("flowyml.sagemaker")
+ENDED = {"Succeeded", "Failed", "Stopped"}
+
+
+class SageMakerOrchestrator(Component):
+    kind = "orchestrator"
+    Options = OrchestratorOptions
+
+    def __init__(self, options: OrchestratorOptions, context: Any) -> None:
+        super().__init__(options, context)
+        for option, message, fix in problems(options)[:1]:
+            raise ConfigError(message, path=f"stacks.{context.stack_name}.orchestrator.{option}", hint=fix)
+        self._client: Any = None
+        self._step_listing_warned = False
+
+    @property
+    def sm(self) -> Any:
+        if self._client is None:
+            from flowyml_sagemaker.aws import client
+
+            self._client = client("sagemaker", self.options)
+        return self._client
+
+    def describe(self) -> str:
+        return f"SageMaker Pipelines ({self.options.instance_type}, image {self.options.image_uri or 'not set'})"
+
+    def _call(self, action: str, method: str, **kwargs: Any) -> Any:
+        from flowyml_sagemaker.aws import error_message, fix_for
+
+        try:
+            return getattr(self.sm, method)(**kwargs)
+        except Exception as exc:
+            raise PipelineError(
+                f"SageMaker orchestrator (stack {self.context.stack_name!r}): {action} failed: {error_message(exc)}",
+                hint=fix_for(exc, action),
+            ) from exc
+
+    def _require(self) -> None:
+        for option, what in (("role_arn", "the IAM role the pipeline and its step jobs run as"), ("image_uri", "the step container image")):
+            if not getattr(self.options, option):
+                raise ConfigError(
+                    f"the sagemaker orchestrator needs {option} ({what})",
+                    path=f"stacks.{self.context.stack_name}.orchestrator.{option}",
+                    hint="see docs/backends/sagemaker.md for the role's policy and how to build the image",
+                )
+
+    def pipeline_name(self, run: Any) -> str:
+        from flowyml_sagemaker.aws import resource_name
+
+        return resource_name(self.options.pipeline_name or f"flowyml-{run.graph.name}", limit=256)
+
+    def definition(self, run: Any) -> dict[str, Any]:
+        """The pipeline definition of ``run`` (call after ``run.prepare_remote()``)."""
+        from flowyml_sagemaker.definition import build_definition
+
+        env = {**run.step_env(), **self.options.environment}
+        return build_definition(self.options, run.steps, run.upstream, run.step_command, env)
+
+    # -- submit / follow / collect --------------------------------------------------------------------
+
+    def submit(self, run: Any) -> tuple[str, dict[str, Any]]:
+        """Write the snapshot, create or update the pipeline, start it; return (execution ARN, definition)."""
+        from flowyml_sagemaker.aws import is_missing, resource_name
+        from flowyml_sagemaker.definition import definition_json
+
+        self._require()
+        run.prepare_remote()
+        definition = self.definition(run)
+        name = self.pipeline_name(run)
+        body = definition_json(definition)
+        try:
+            self.sm.describe_pipeline(PipelineName=name)
+            exists = True
+        except Exception as exc:
+            if not is_missing(exc):
+                raise self._wrap(exc, f"looking up pipeline {name}") from exc
+            exists = False
+        if exists:
+            self._call(f"updating pipeline {name}", "update_pipeline", PipelineName=name, PipelineDefinition=body, RoleArn=self.options.role_arn,
+                       PipelineDescription=f"FlowyML pipeline {run.graph.name}")
+        else:
+            tags = [{"Key": "flowyml:pipeline", "Value": run.graph.name}] + [{"Key": k, "Value": v} for k, v in self.options.tags.items()]
+            self._call(f"creating pipeline {name}", "create_pipeline", PipelineName=name, PipelineDefinition=body, RoleArn=self.options.role_arn,
+                       PipelineDescription=f"FlowyML pipeline {run.graph.name}", ClientRequestToken=uuid.uuid4().hex, Tags=tags)
+        start: dict[str, Any] = {
+            "PipelineName": name,
+            "PipelineExecutionDisplayName": resource_name("run", run.run_id, limit=82),
+            "PipelineExecutionDescription": f"FlowyML run {run.run_id} on stack {run.stack.name}",
+            "ClientRequestToken": resource_name(run.run_id, uuid.uuid4().hex[:8], limit=128),
+        }
+        if self.options.max_parallel_steps:
+            start["ParallelismConfiguration"] = {"MaxParallelExecutionSteps": self.options.max_parallel_steps}
+        arn = self._call(f"starting pipeline {name}", "start_pipeline_execution", **start)["PipelineExecutionArn"]
+        log.info("run %s started as SageMaker pipeline execution %s", run.run_id, arn)
+        return arn, definition
+
+    def _wrap(self, exc: Exception, action: str) -> FlowymlError:
+        from flowyml_sagemaker.aws import error_message, fix_for
+
+        return PipelineError(f"SageMaker orchestrator: {action} failed: {error_message(exc)}", hint=fix_for(exc, action))
+
+    def step_statuses(self, execution_arn: str) -> dict[str, dict[str, Any]]:
+        """SageMaker's view of each step: ``{name: {"StepStatus": ..., "FailureReason": ...}}`` ({} when unavailable)."""
+        try:
+            steps: dict[str, dict[str, Any]] = {}
+            for page in self.sm.get_paginator("list_pipeline_execution_steps").paginate(PipelineExecutionArn=execution_arn):
+                for step in page.get("PipelineExecutionSteps", []):
+                    steps[step["StepName"]] = step
+            return steps
+        except Exception as exc:
+            # Per-step detail is a nicety (it needs sagemaker:ListPipelineExecutionSteps); the run's status does not depend on it.
+            if not self._step_listing_warned:
+                log.warning("per-step status is unavailable (%s); following the execution's status only", exc)
+                self._step_listing_warned = True
+            return {}
+
+    def follow(self, run: Any, execution_arn: str) -> dict[str, Any]:
+        """Poll the execution until it ends (showing each step's status) or times out (then stop it)."""
+        started = time.monotonic()
+        shown: dict[str, str] = {}
+        while True:
+            execution = self._call("describing the pipeline execution", "describe_pipeline_execution", PipelineExecutionArn=execution_arn)
+            steps = self.step_statuses(execution_arn)
+            for name, step in steps.items():
+                status = step.get("StepStatus", "?")
+                if shown.get(name) != status:
+                    shown[name] = status
+                    reason = f": {step['FailureReason']}" if step.get("FailureReason") else ""
+                    log.info("step %s: %s%s", name, status, reason)
+            status = execution.get("PipelineExecutionStatus")
+            if status in ENDED:
+                execution["Steps"] = steps
+                return dict(execution)
+            elapsed = time.monotonic() - started
+            if elapsed >= self.options.timeout_seconds:
+                self._call("stopping the pipeline execution", "stop_pipeline_execution", PipelineExecutionArn=execution_arn, ClientRequestToken=uuid.uuid4().hex)
+                raise PipelineError(
+                    f"SageMaker pipeline execution {execution_arn} did not finish within {self.options.timeout_seconds:g}s; it was stopped",
+                    hint="raise orchestrator.timeout_seconds in flowyml.yaml",
+                )
+            time.sleep(self.options.poll_interval)
+
+    def collect(self, run: Any, execution: dict[str, Any]) -> None:
+        """Record the steps: SageMaker's failure reasons first, then the records the containers wrote."""
+        from flowyml_sagemaker.definition import step_name
+
+        steps = execution.get("Steps") or {}
+        status = execution.get("PipelineExecutionStatus")
+        for name in run.steps:
+            # Each of these is replaced by the step's own record when its container got as far as writing one.
+            step = steps.get(step_name(name)) or {}
+            if step.get("StepStatus") in ("Failed", "Stopped"):
+                run.skip_step(name, f"SageMaker step {step['StepStatus'].lower()}: {step.get('FailureReason') or 'no reason given'}")
+            elif status != "Succeeded" and step.get("StepStatus") != "Succeeded":
+                run.skip_step(name, f"SageMaker pipeline execution {str(status).lower()}: {execution.get('FailureReason') or 'no reason given'}")
+        if execution.get("PipelineExecutionStatus") != "Succeeded":
+            log.error("SageMaker pipeline execution %s: %s", execution.get("PipelineExecutionStatus"), execution.get("FailureReason") or "no reason given")
+        run.collect_remote_results()
+
+    @flowyml.hookimpl
+    def flowyml_orchestrator_run(self, run: Any) -> bool:
+        arn, _ = self.submit(run)
+        self.collect(run, self.follow(run, arn))
+        return True
+
+    def close(self) -> None:
+        self._client = None
