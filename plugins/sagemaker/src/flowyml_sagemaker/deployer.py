@@ -75,6 +75,10 @@ class SageMakerEndpointDeployer(Component):
         tags = {TAG_MANAGED: "true", TAG_MODEL: model.name, TAG_VERSION: model.version, **self.options.tags}
         return [{"Key": k, "Value": str(v)[:256]} for k, v in tags.items()]
 
+    def name_suffix(self) -> str:
+        """Suffix making each deployment's model and endpoint config names unique (a UTC timestamp)."""
+        return time.strftime("%Y%m%d%H%M%S", time.gmtime())
+
     def url_of(self, endpoint_name: str) -> str:
         region = self.options.region or getattr(self.sm.meta, "region_name", None) or "us-east-1"
         return f"https://runtime.sagemaker.{region}.amazonaws.com/endpoints/{endpoint_name}/invocations"
@@ -98,7 +102,7 @@ class SageMakerEndpointDeployer(Component):
                 hint="register it with the sagemaker_model_registry of the same stack, then deploy",
             )
         endpoint = resource_name(endpoint_name)
-        stamp = time.strftime("%Y%m%d%H%M%S")
+        stamp = self.name_suffix()
         base = resource_name(endpoint, model.version, limit=63 - len(stamp) - 1)
         model_name = f"{base}-{stamp}"
         tags = self._tags(model)
@@ -114,12 +118,13 @@ class SageMakerEndpointDeployer(Component):
             "InstanceType": str(config.get("instance_type") or self.options.instance_type),
             "InitialVariantWeight": 1.0,
         }
+        created = False
         try:
             self._call(f"creating endpoint config {model_name}", "create_endpoint_config", EndpointConfigName=model_name, ProductionVariants=[variant], Tags=tags)
             current = self._endpoint(endpoint)
             if current is None:
                 self._call(f"creating endpoint {endpoint}", "create_endpoint", EndpointName=endpoint, EndpointConfigName=model_name, Tags=tags)
-                previous = None
+                created, previous = True, None
             else:
                 if current.get("EndpointStatus") not in ("InService", "Failed"):
                     raise DeploymentError(
@@ -130,6 +135,8 @@ class SageMakerEndpointDeployer(Component):
                 self._call(f"updating endpoint {endpoint} to config {model_name}", "update_endpoint", EndpointName=endpoint, EndpointConfigName=model_name)
             final = self._wait(endpoint, model_name)
         except Exception:
+            if created:  # a new endpoint that never came up: remove it with its config and model
+                self._delete_quietly_endpoint(endpoint)
             self._delete_quietly(model_name, model_name)
             raise
         self._call(f"tagging endpoint {endpoint}", "add_tags", ResourceArn=final["EndpointArn"], Tags=tags)
@@ -177,6 +184,12 @@ class SageMakerEndpointDeployer(Component):
         return final
 
     # -- undeploy / list ------------------------------------------------------------------------------
+
+    def _delete_quietly_endpoint(self, endpoint: str) -> None:
+        try:
+            self.sm.delete_endpoint(EndpointName=endpoint)
+        except Exception as exc:
+            log.warning("could not delete the failed endpoint %s: %s", endpoint, exc)
 
     def _delete_quietly(self, config_name: str | None, model_name: str | None) -> None:
         for method, kwargs in (("delete_endpoint_config", {"EndpointConfigName": config_name}), ("delete_model", {"ModelName": model_name})):
