@@ -108,7 +108,7 @@ class SageMakerOrchestrator(Component):
             "PipelineName": name,
             "PipelineExecutionDisplayName": resource_name("run", run.run_id, limit=82),
             "PipelineExecutionDescription": f"FlowyML run {run.run_id} on stack {run.stack.name}",
-            "ClientRequestToken": resource_name(run.run_id, uuid.uuid4().hex[:8], limit=128),
+            "ClientRequestToken": resource_name(run.run_id, uuid.uuid4().hex, limit=128),  # 32 to 128 characters
         }
         if self.options.max_parallel_steps:
             start["ParallelismConfiguration"] = {"MaxParallelExecutionSteps": self.options.max_parallel_steps}

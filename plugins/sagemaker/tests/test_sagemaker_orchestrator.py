@@ -1,0 +1,180 @@
+"""The sagemaker orchestrator: the generated SageMaker Pipelines definition, submitted to moto, then run step by step.
+
+moto stores the pipeline and starts an execution, but runs no step (the
+execution is "Succeeded" at once) and does not implement
+``ListPipelineExecutionSteps`` (HTTP 500). So after submitting, the test plays
+SageMaker's part: it runs each step's container command from the submitted
+definition, in dependency order, each in a fresh subprocess, against moto's
+S3 - exactly what each processing job's container runs. The orchestrator then
+follows the execution and collects the step records, and the run must come
+out as a local run does.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from botocore.session import get_session
+from botocore.validate import validate_parameters
+from sm_helpers import ROLE, ROUTE, STEP_IMAGE, aws_staging, load_pipeline, sm_client
+
+from flowyml.metadata.store import MetadataStore
+from flowyml.plugins.kinds import Kind
+from flowyml.plugins.types import RunInfo
+from flowyml.runner.engine import new_run_id, prepare_stack
+from flowyml.runner.orchestration import OrchestratedRun
+from flowyml.runner.routes import RouteExecutor
+
+HERE = Path(__file__).parent
+ORCHESTRATOR = {"type": "sagemaker", "role_arn": ROLE, "image_uri": STEP_IMAGE, "poll_interval": 0.05, "timeout_seconds": 30,
+                "max_attempts": 1, "environment": {"EXTRA": "1"}}
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_bucket: str) -> Path:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    shutil.copy(HERE / "sm_pipelines.py", folder / "pipelines.py")
+    reference = {
+        "orchestrator": {"type": "local", "max_parallel_steps": 1},
+        "artifact_store": {"type": "local", "path": "./artifacts"},
+        "artifact_routing": {"Model": {"path": ROUTE}, "Dataset": {"path": ROUTE}},
+    }
+    stacks = {"sm": aws_staging(s3_bucket, {"register": True}, orchestrator=ORCHESTRATOR), "reference": reference}
+    (folder / "flowyml.yaml").write_text(yaml.safe_dump({"stacks": stacks}, sort_keys=False))
+    monkeypatch.chdir(folder)
+    return folder
+
+
+def start_run(project: Path, stack_name: str) -> tuple[OrchestratedRun, RouteExecutor, MetadataStore]:
+    """What ``pipeline.run()`` sets up before handing the run to the orchestrator (flowyml.runner.engine)."""
+    pipeline = load_pipeline(project, "spec_pipeline")
+    graph = pipeline.build({})
+    stack = prepare_stack(stack_name)
+    metadata = MetadataStore.for_project(project)
+    run_id = new_run_id(graph.name)
+    info = RunInfo(run_id, graph.name, stack.name, str(project), {})
+    metadata.start_run(run_id, graph.name, stack.name, "test", graph.params, "pipelines.py:spec_pipeline")
+    routes = RouteExecutor(stack, metadata, info)
+    return OrchestratedRun(graph, stack, metadata, info, routes, True, "pipelines.py:spec_pipeline"), routes, metadata
+
+
+def flowyml_command(command: list[str]) -> list[str]:
+    """The container runs ``flowyml ...``: the same console script, from this environment."""
+    script = Path(sys.executable).parent / "flowyml"
+    assert command[0] == "flowyml"
+    return [str(script), *command[1:]] if script.exists() else [sys.executable, "-m", "flowyml", *command[1:]]
+
+
+def run_like_sagemaker(definition: dict[str, Any], project: Path) -> list[str]:
+    """Run each step's container command once its DependsOn steps succeeded; return the order used."""
+    pending = {step["Name"]: step for step in definition["Steps"]}
+    done: list[str] = []
+    while pending:
+        ready = [name for name, step in pending.items() if all(dep in done for dep in step.get("DependsOn", []))]
+        assert ready, f"steps {sorted(pending)} wait on each other"
+        for name in ready:
+            args = pending.pop(name)["Arguments"]
+            env = {**os.environ, **args["Environment"]}
+            proc = subprocess.run(flowyml_command(args["AppSpecification"]["ContainerEntrypoint"]), cwd=project, env=env,
+                                  capture_output=True, text=True, timeout=300, check=False)
+            assert proc.returncode == 0, f"step {name} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
+            done.append(name)
+    return done
+
+
+def test_definition_submit_run_steps_and_collect_like_a_local_run(project: Path, s3_bucket: str, aws_env: Any, caplog: pytest.LogCaptureFixture) -> None:
+    run, routes, metadata = start_run(project, "sm")
+    orchestrator = run.stack.component(Kind.ORCHESTRATOR)
+    arn, definition = orchestrator.submit(run)
+
+    # -- the definition: one processing step per FlowyML step, dependencies, commands, image, role
+    steps = {s["Name"]: s for s in definition["Steps"]}
+    assert list(steps) == run.steps and set(steps) == {"load_data", "preprocess", "params", "train_model", "evaluate"}
+    processing = get_session().get_service_model("sagemaker").operation_model("CreateProcessingJob").input_shape
+    for name, step in steps.items():
+        assert step["Type"] == "Processing"
+        assert sorted(step.get("DependsOn", [])) == sorted(run.upstream(name))
+        args = step["Arguments"]
+        assert args["AppSpecification"]["ContainerEntrypoint"] == run.step_command(name) == [
+            "flowyml", "step", "run", "--stack", "sm", "--snapshot", run.snapshot_uri, "--step", name]
+        assert args["AppSpecification"]["ImageUri"] == STEP_IMAGE and args["RoleArn"] == ROLE
+        assert args["Environment"] == {"FLOWYML_STACK": "sm", "FLOWYML_RUN_ID": run.run_id, "EXTRA": "1"}
+        assert args["ProcessingResources"]["ClusterConfig"] == {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 30}
+        # each step's arguments are a valid CreateProcessingJob request (SageMaker adds the job name)
+        report = validate_parameters({**args, "ProcessingJobName": "x"}, processing)
+        assert report is None, report
+    assert set(steps["evaluate"]["DependsOn"]) == {"train_model", "preprocess"} and "DependsOn" not in steps["load_data"]
+    assert run.snapshot_uri.startswith(f"s3://{s3_bucket}/ml/.flowyml-runs/{run.run_id}/")
+
+    # -- what moto holds
+    sm = sm_client(aws_env.endpoint_url)
+    stored = sm.describe_pipeline(PipelineName="flowyml-spec-pipeline")
+    assert json.loads(stored["PipelineDefinition"]) == definition and stored["RoleArn"] == ROLE
+    assert sm.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineArn"] == stored["PipelineArn"]
+
+    # -- SageMaker's part, played locally: each container command, in dependency order, in a fresh process
+    order = run_like_sagemaker(definition, project)
+    assert order.index("train_model") > order.index("preprocess") and order[-1] == "evaluate"
+
+    # -- the orchestrator follows the execution and collects the containers' records
+    with caplog.at_level(logging.WARNING, logger="flowyml.sagemaker"):
+        execution = orchestrator.follow(run, arn)
+    assert execution["PipelineExecutionStatus"] == "Succeeded"
+    assert "per-step status is unavailable" in caplog.text  # moto: ListPipelineExecutionSteps is not implemented
+    orchestrator.collect(run, execution)
+    routes.finalize_models(all(r.status == "completed" for r in run.results.values()))
+    metadata.finish_run(run.run_id, "completed")
+
+    # -- the same as a local run of the same pipeline
+    reference = load_pipeline(project, "spec_pipeline").run(stack="reference")
+    assert reference.success
+    assert {n: r.status for n, r in run.results.items()} == {n: s.status for n, s in reference.steps.items()}
+    for name, step in reference.steps.items():
+        remote = run.results[name].outputs["output"]
+        local = step.outputs["output"]
+        assert (remote.artifact_type, remote.content_hash, remote.size, remote.serializer) == (local.artifact_type, local.content_hash, local.size, local.serializer)
+        assert remote.uri.startswith(f"s3://{s3_bucket}/ml/")
+        row = metadata.get_artifact(remote.artifact_id)
+        assert row is not None and row["content_hash"] == remote.content_hash and row["run_id"] == run.run_id
+    assert run.results["train_model"].outputs["output"].uri == f"s3://{s3_bucket}/ml/{ROUTE.format(run_id=run.run_id, step_name='train_model')}"
+    recorded = {r["step_name"]: r["status"] for r in metadata.steps_of(run.run_id)}
+    assert recorded == {n: "completed" for n in run.steps}
+    consumed = {(r["input_name"], r["artifact_id"]) for r in metadata.inputs_of(run.run_id, "evaluate")}
+    assert consumed == {("model", run.results["train_model"].outputs["output"].artifact_id), ("data", run.results["preprocess"].outputs["output"].artifact_id)}
+
+    # -- and the model collected from the remote run was registered in SageMaker
+    summaries = sm.list_model_packages(ModelPackageGroupName="fraud-detector")["ModelPackageSummaryList"]
+    package = sm.describe_model_package(ModelPackageName=summaries[0]["ModelPackageArn"])
+    assert package["CustomerMetadataProperties"]["flowyml.run_id"] == run.run_id
+    assert float(package["CustomerMetadataProperties"]["metric.accuracy"]) == pytest.approx(reference.load("evaluate").data["accuracy"])
+
+
+def test_second_submit_updates_the_pipeline(project: Path, aws_env: Any) -> None:
+    first, _, _ = start_run(project, "sm")
+    first.stack.component(Kind.ORCHESTRATOR).submit(first)
+    second, _, _ = start_run(project, "sm")
+    _, definition = second.stack.component(Kind.ORCHESTRATOR).submit(second)
+    stored = sm_client(aws_env.endpoint_url).describe_pipeline(PipelineName="flowyml-spec-pipeline")
+    assert json.loads(stored["PipelineDefinition"]) == definition  # the new run's snapshot
+    assert second.run_id in stored["PipelineDefinition"] and first.run_id not in stored["PipelineDefinition"]
+
+
+def test_missing_role_or_image_is_a_clear_error(project: Path, s3_bucket: str, aws_env: Any) -> None:
+    from flowyml.errors import ConfigError
+
+    config = yaml.safe_load((project / "flowyml.yaml").read_text())
+    del config["stacks"]["sm"]["orchestrator"]["image_uri"]
+    (project / "flowyml.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    with pytest.raises(ConfigError, match="needs image_uri") as caught:
+        load_pipeline(project, "spec_pipeline").run(stack="sm")
+    assert "stacks.sm.orchestrator.image_uri" in str(caught.value)
