@@ -191,3 +191,11 @@ def test_component_without_options_says_so(project) -> None:
     project.write_config("stacks:\n  local:\n    orchestrator: { type: local }\n    artifact_store: { type: local }\n    model_registry: { type: local, uri: x }\n")
     with pytest.raises(ConfigError, match=r"takes no options"):
         prepare_stack("local")
+
+
+def test_components_can_point_errors_at_their_own_options(project) -> None:
+    project.write_config("stacks:\n  local:\n    orchestrator: { type: local }\n    artifact_store:\n      type: local\n      path: ./x\n")
+    stack = prepare_stack("local")
+    context = stack.component(Kind.ARTIFACT_STORE).context
+    error = context.config_error("path", "path must be absolute", hint="use /data/artifacts")
+    assert "flowyml.yaml:6 stacks.local.artifact_store.path: path must be absolute" in str(error)

@@ -138,3 +138,12 @@ def test_unsafe_format_needs_the_recorded_hash(tmp_path: Path) -> None:
     with pytest.raises(IntegrityError, match="no run record vouches"):
         read_artifact(folder)
     assert read_artifact(folder, manifest["content_hash"]).data.w == [1.0, 2.0]
+
+
+def test_framework_models_are_written_where_serving_containers_look(tmp_path: Path) -> None:
+    sklearn = pytest.importorskip("sklearn.linear_model", reason="scikit-learn is in requirements/test-core.txt")
+    folder = tmp_path / "m"
+    folder.mkdir()
+    manifest = write_artifact(Model(sklearn.LinearRegression()), folder)
+    assert list(manifest["files"]) == ["model.pkl"]
+    assert read_artifact(folder, manifest["content_hash"]).framework == "sklearn"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 
 if TYPE_CHECKING:
+    from flowyml.errors import ConfigError
     from flowyml.metadata.store import MetadataStore
 
 
@@ -24,6 +25,17 @@ class ComponentContext:
     component_type: str
     project_dir: Path
     _metadata: MetadataStore | None = None
+    #: Dotted YAML path of this component (``stacks.prod.artifact_store``).
+    yaml_path: str = ""
+    config_file: str | None = None
+    _lines: dict[str, int] = attrs.field(factory=dict)
+
+    def config_error(self, option: str, message: str, hint: str | None = None) -> ConfigError:
+        """A ConfigError pointing at one of this component's options (YAML path and line)."""
+        from flowyml.errors import ConfigError
+
+        path = f"{self.yaml_path}.{option}" if self.yaml_path else option
+        return ConfigError(message, path=path, line=self._lines.get(path) or self._lines.get(self.yaml_path), file=self.config_file, hint=hint)
 
     @property
     def metadata(self) -> MetadataStore:

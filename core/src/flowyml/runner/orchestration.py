@@ -153,6 +153,14 @@ class OrchestratedRun:
         self._notify(name, "skipped", result)
         return result
 
+    def fail_step(self, name: str, reason: str) -> StepRun:
+        """Record that step ``name`` failed outside this process (a remote orchestrator saw it fail)."""
+        result = StepRun(name, "failed", error=reason)
+        self.results[name] = result
+        self.metadata.record_step(self.run_id, name, "failed", ended_at=time.time(), error=reason)
+        self._notify(name, "failed", result)
+        return result
+
     def execute_step(self, name: str) -> StepRun:
         node = self.graph.nodes[name]
         started = time.time()

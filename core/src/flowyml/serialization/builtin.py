@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from flowyml.core.frameworks import detect_framework
 from flowyml.errors import SerializationError
 from flowyml.plugins.markers import hookimpl
 from flowyml.serialization.base import Serializer, module_root, type_path
@@ -160,8 +161,11 @@ class PickleSerializer(Serializer):
         return True
 
     def save(self, value: Any, directory: Path) -> None:
+        # Framework models are written as model.pkl, the name the prebuilt serving
+        # containers of Vertex AI and SageMaker look for.
+        name = "model.pkl" if detect_framework(value) else "data.pkl"
         try:
-            with open(directory / "data.pkl", "wb") as fh:
+            with open(directory / name, "wb") as fh:
                 pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
             raise SerializationError(
@@ -170,7 +174,8 @@ class PickleSerializer(Serializer):
             ) from exc
 
     def load(self, directory: Path, info: dict[str, Any]) -> Any:
-        with open(directory / "data.pkl", "rb") as fh:
+        name = "model.pkl" if "model.pkl" in info.get("files", {}) else "data.pkl"
+        with open(directory / name, "rb") as fh:
             return pickle.load(fh)
 
 

@@ -80,7 +80,9 @@ class Stack:
                 )
             raw = resolve(cfg.options, stack=self.name, path=cfg.path, lines=source.lines, file=source.file)
             options = structure_options(getattr(cls, "Options", dict), raw, cfg, lines=source.lines, file=source.file)
-            context = ComponentContext(self.name, cfg.type, self.project_dir, self._metadata)
+            context = ComponentContext(
+                self.name, cfg.type, self.project_dir, self._metadata, cfg.path, source.file, source.lines
+            )
             try:
                 instance = cls(options, context)
             except Exception as exc:
