@@ -11,7 +11,7 @@ each case - a 1,000,000 x 10 float64 DataFrame (as a parquet Dataset) and a
 
 It prints the median of ``--repeat`` rounds and the ratio store/raw.
 
-    python benchmarks/bench_s3_store.py [--repeat 3] [--binary-mb 500]
+    python benchmarks/bench_s3_store.py [--repeat 3] [--binary-mb 500] [--part-mb N] [--only dataframe|binary]
 
 Needs flowyml, flowyml-s3, moto[server], pandas and pyarrow installed.
 """
@@ -132,6 +132,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--binary-mb", type=int, default=500)
+    parser.add_argument("--part-mb", type=int, default=None, help="the store's multipart_chunk_mb (default: the store's default)")
+    parser.add_argument("--only", choices=("dataframe", "binary"), default=None)
     args = parser.parse_args()
 
     import boto3
@@ -153,12 +155,15 @@ def main() -> int:
         boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=BUCKET)
         project = work / "project"
         project.mkdir()
-        stack = make_stack(project, {"artifact_store": {"type": "s3", "bucket": BUCKET}})
+        store = {"type": "s3", "bucket": BUCKET}
+        if args.part_mb:
+            store["multipart_chunk_mb"] = args.part_mb
+        stack = make_stack(project, {"artifact_store": store})
         raw_fs = s3fs.S3FileSystem(endpoint_url=endpoint, skip_instance_cache=True)
 
         frame = make_frame()
         binary = work / "blob.bin"
-        make_binary(binary, args.binary_mb)
+        make_binary(binary, args.binary_mb if args.only != "dataframe" else 1)
         digest = file_sha256(binary)
 
         def write_frame(directory: Path) -> None:
@@ -171,6 +176,8 @@ def main() -> int:
         print(f"moto {endpoint}; python {sys.version.split()[0]}; s3fs {s3fs.__version__}; {os.cpu_count()} CPUs; median of {args.repeat}")
         print(f"{'case':<34} {'MB':>8} {'serialize s':>12} {'store s':>9} {'raw s':>9} {'store/raw':>10}")
         for name, write in (("dataframe 1e6x10 float64 (parquet)", write_frame), (f"binary {args.binary_mb} MiB", write_binary)):
+            if args.only and not name.startswith(args.only):
+                continue
             r = bench_case(name.split()[0], stack, raw_fs, write, args.repeat, work)
             print(f"{name:<34} {r['mb']:>8.1f} {r['serialize']:>12.2f} {r['store']:>9.2f} {r['raw']:>9.2f} {r['ratio']:>9.2f}x")
     finally:

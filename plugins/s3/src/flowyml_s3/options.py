@@ -46,7 +46,7 @@ class S3ArtifactStoreOptions:
     #: Verify TLS certificates (turn off only for a self-signed S3-compatible server).
     verify_tls: bool = True
     #: Part size of multipart uploads, in MiB; objects under twice this size go in one request.
-    multipart_chunk_mb: int = 32
+    multipart_chunk_mb: int = 50
     #: Parts uploaded/downloaded at once. Memory use per transfer is about this times the part size.
     max_concurrency: int = 4
     #: Attempts per operation for transient failures (throttling, 5xx, dropped connections).
