@@ -1,0 +1,195 @@
+"""The ``mlflow_model_registry`` component: FlowyML model versions as MLflow model versions.
+
+Each FlowyML version is one MLflow model version whose source is the stored
+artifact's URI; the FlowyML version string, status, metrics, framework and run
+id are ``flowyml.*`` tags, and approval moves an alias (``approved`` by default).
+mlflow is imported on first use.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import flowyml
+from flowyml.errors import FlowymlError, ModelNotFoundError, RegistryError
+from flowyml.plugins.component import Component, ComponentContext
+from flowyml.plugins.types import MODEL_STATUSES, ModelVersion
+from flowyml_mlflow.options import MlflowRegistryOptions, check_http_options
+from flowyml_mlflow.registry_tags import STATUS, VERSION, from_tags, to_tags
+
+T = TypeVar("T")
+_ALIAS = re.compile(r"^[\w\-]*$")
+LOCAL_SOURCE_HINT = (
+    "an MLflow tracking server accepts only remote model sources (s3://, gs://, ...): route Model to an "
+    "object store (artifact_routing: Model: {store: s3}), or set model_registry.registry_uri to a database "
+    "MLflow opens directly (registry_uri: sqlite:///mlflow.db)"
+)
+
+
+class MlflowModelRegistry(Component):
+    kind = "model_registry"
+    Options = MlflowRegistryOptions
+
+    def __init__(self, options: MlflowRegistryOptions, context: ComponentContext) -> None:
+        super().__init__(options, context)
+        check_http_options(options, context)
+        alias = options.approved_alias
+        if alias and (not _ALIAS.match(alias) or alias.lower() == "latest" or re.match(r"^[vV]\d+$", alias)):
+            raise context.config_error(
+                "approved_alias",
+                f"approved_alias {alias!r} is not a valid MLflow alias",
+                hint="use letters, digits, _ and -, not 'latest' nor v<number> (e.g. approved_alias: champion), or '' for none",
+            )
+        self._client: Any = None
+
+    def describe(self) -> str:
+        return f"mlflow model registry at {self.options.registry_uri or self.options.tracking_uri or 'MLFLOW_TRACKING_URI'}"
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    @property
+    def uri(self) -> str:
+        from flowyml_mlflow.connection import resolve_uri
+
+        return self.options.registry_uri or resolve_uri(self.options.tracking_uri)
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from flowyml_mlflow.connection import make_client
+
+            self._client = make_client(self.options.tracking_uri, self.options.registry_uri)
+        return self._client
+
+    def call(self, action: str, fn: Callable[[], T]) -> T:
+        from flowyml_mlflow.connection import error_code, http_settings, translate
+
+        try:
+            with http_settings(self.options.request_retries, self.options.request_timeout):
+                return fn()
+        except FlowymlError:
+            raise
+        except Exception as exc:
+            error = translate(exc, self.uri, action, RegistryError)
+            if error_code(exc) == "INVALID_PARAMETER_VALUE" and "model version source" in str(exc):
+                error.hint = LOCAL_SOURCE_HINT
+            raise error from exc
+
+    def _versions(self, name: str | None) -> list[Any]:
+        """MLflow model versions of ``name`` (of every model when None), oldest first."""
+
+        def search() -> list[Any]:
+            found: list[Any] = []
+            quote = '"' if name and "'" in name else "'"
+            query = f"name = {quote}{name}{quote}" if name else ""
+            token = None
+            while True:
+                page = self.client.search_model_versions(query, max_results=1000, page_token=token)
+                found.extend(page)
+                token = getattr(page, "token", None)
+                if not token:
+                    return sorted(found, key=lambda v: (v.name, int(v.version)))
+
+        return self.call(f"listing versions of model {name!r}" if name else "listing model versions", search)
+
+    def _load(self, entity: Any) -> ModelVersion:
+        return from_tags(entity.name, str(entity.version), entity.source, dict(entity.tags or {}), list(entity.aliases or []), entity.creation_timestamp)
+
+    def _find(self, name: str, version: str) -> Any | None:
+        for entity in self._versions(name):
+            if (entity.tags or {}).get(VERSION, str(entity.version)) == str(version):
+                return entity
+        return None
+
+    def _ensure_model(self, name: str) -> None:
+        from flowyml_mlflow.connection import error_code
+
+        def create() -> None:
+            try:
+                self.client.create_registered_model(name, tags={"flowyml.managed": "true"})
+            except Exception as exc:
+                if error_code(exc) != "RESOURCE_ALREADY_EXISTS":
+                    raise
+
+        self.call(f"creating registered model {name!r}", create)
+
+    # -- hooks ------------------------------------------------------------------------
+
+    @flowyml.hookimpl
+    def flowyml_component_check(self) -> list[str]:
+        self.call("listing registered models", lambda: self.client.search_registered_models(max_results=1))
+        return [f"MLflow model registry at {self.uri} answers"]
+
+    @flowyml.hookimpl
+    def flowyml_model_registry_register(self, model: ModelVersion) -> ModelVersion:
+        self._ensure_model(model.name)
+        existing = self._versions(model.name)
+        if model.version:
+            for entity in existing:
+                if (entity.tags or {}).get(VERSION) == model.version:
+                    found = self._load(entity)
+                    if found.content_hash == model.content_hash:
+                        return found
+                    raise RegistryError(
+                        f"model {model.name!r} version {model.version} is already registered in MLflow at {self.uri} "
+                        f"(MLflow version {entity.version}, from run {found.run_id}) with different content; versions are never overwritten",
+                        hint="give the new model another version, or omit version= to number it automatically",
+                    )
+        elif model.content_hash:
+            for entity in existing:
+                if (entity.tags or {}).get("flowyml.content_hash") == model.content_hash:
+                    return self._load(entity)
+        tags = to_tags(model)
+        description = f"Registered by FlowyML from run {model.run_id} (pipeline {model.pipeline_name}, step {model.step_name})"
+        created = self.call(
+            f"registering model {model.name!r} from {model.uri}",
+            lambda: self.client.create_model_version(model.name, source=model.uri, tags=tags, description=description),
+        )
+        number = str(created.version)
+        if not model.version:
+            taken = {(e.tags or {}).get(VERSION) for e in existing}
+            numeric = [int(v) for v in taken if v and v.isdigit()]
+            version = number if number not in taken else str(max(numeric, default=0) + 1)
+            self.call("recording the version number", lambda: self.client.set_model_version_tag(model.name, number, VERSION, version))
+        if model.status == "approved":
+            self._move_alias(model.name, number, "approved")
+        return self._load(self.call("reading the new version", lambda: self.client.get_model_version(model.name, number)))
+
+    @flowyml.hookimpl
+    def flowyml_model_registry_get(self, name: str, version: str | None) -> ModelVersion | None:
+        versions = self._versions(name)
+        if version is None:
+            return self._load(versions[-1]) if versions else None
+        entity = next((e for e in versions if (e.tags or {}).get(VERSION, str(e.version)) == str(version)), None)
+        return self._load(entity) if entity is not None else None
+
+    @flowyml.hookimpl
+    def flowyml_model_registry_list(self, name: str | None) -> list[ModelVersion]:
+        return [self._load(e) for e in self._versions(name)]
+
+    @flowyml.hookimpl
+    def flowyml_model_registry_set_status(self, name: str, version: str, status: str) -> ModelVersion:
+        if status not in MODEL_STATUSES:
+            raise RegistryError(f"unknown model status {status!r}", hint=f"use one of {', '.join(MODEL_STATUSES)}")
+        entity = self._find(name, version)
+        if entity is None:
+            raise ModelNotFoundError(
+                f"model {name!r} version {version} is not in the MLflow registry at {self.uri}",
+                hint="list versions with: flowyml model list",
+            )
+        number = str(entity.version)
+        self.call(f"setting the status of {name} version {version}", lambda: self.client.set_model_version_tag(name, number, STATUS, status))
+        self._move_alias(name, number, status, list(entity.aliases or []))
+        return self._load(self.call("reading the version", lambda: self.client.get_model_version(name, number)))
+
+    def _move_alias(self, name: str, number: str, status: str, aliases: list[str] | None = None) -> None:
+        """Approved: the alias points here. Rejected or archived: the alias leaves this version."""
+        alias = self.options.approved_alias
+        if not alias:
+            return
+        if status == "approved":
+            self.call(f"setting alias {alias!r}", lambda: self.client.set_registered_model_alias(name, alias, number))
+        elif status in ("rejected", "archived") and alias in (aliases or []):
+            self.call(f"removing alias {alias!r}", lambda: self.client.delete_registered_model_alias(name, alias))

@@ -1,0 +1,90 @@
+"""The ``wandb`` experiment tracker component (wandb is imported when a run starts, not before)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import flowyml
+from flowyml.errors import TrackerError
+from flowyml.plugins.component import Component, ComponentContext
+from flowyml.plugins.types import RunInfo
+from flowyml_wandb.options import MODES, WandbTrackerOptions
+
+if TYPE_CHECKING:
+    from flowyml_wandb.session import WandbRunSession
+
+
+class WandbTracker(Component):
+    """One W&B run per pipeline run: Metrics as history (``<step>/<key>``), Parameters as config."""
+
+    kind = "experiment_tracker"
+    Options = WandbTrackerOptions
+
+    def __init__(self, options: WandbTrackerOptions, context: ComponentContext) -> None:
+        super().__init__(options, context)
+        if options.mode is not None and options.mode not in MODES:
+            raise context.config_error("mode", f"unknown W&B mode {options.mode!r}", hint=f"use one of {', '.join(MODES)}")
+        self.session: WandbRunSession | None = None
+
+    @property
+    def directory(self) -> Path:
+        """Where wandb puts its ``wandb/`` folder."""
+        path = Path(self.options.dir).expanduser() if self.options.dir else Path(".")
+        return path if path.is_absolute() else self.context.project_dir / path
+
+    def describe(self) -> str:
+        mode = self.options.mode or os.environ.get("WANDB_MODE") or "online"
+        return f"wandb tracker ({mode}), project {self.options.project or '<pipeline name>'}, files in {self.directory}"
+
+    def _open(self) -> WandbRunSession:
+        if self.session is None or self.session.run is None:
+            raise TrackerError("the wandb tracker was asked to log before its run was started")
+        return self.session
+
+    @flowyml.hookimpl
+    def flowyml_component_check(self) -> list[str]:
+        mode = self.options.mode or os.environ.get("WANDB_MODE") or "online"
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise TrackerError(f"wandb: cannot create {self.directory}: {exc.strerror}", hint="point experiment_tracker.dir at a writable folder") from exc
+        lines = [f"wandb files go to {self.directory} ({mode})"]
+        if mode == "online":
+            from wandb.apis import InternalApi
+
+            if not InternalApi().api_key:
+                raise TrackerError("no W&B API key is configured for online runs", hint="run `wandb login` or set WANDB_API_KEY, or use mode: offline")
+            lines.append("a W&B API key is configured (not verified against the server)")
+        return lines
+
+    @flowyml.hookimpl
+    def flowyml_tracker_start_run(self, run: RunInfo) -> None:
+        from flowyml_wandb.session import WandbRunSession
+
+        session = WandbRunSession(self.options, run, self.directory)
+        session.start()
+        self.session = session
+
+    @flowyml.hookimpl
+    def flowyml_tracker_log_metrics(
+        self, metrics: Mapping[str, float], step: int | None, metadata: Mapping[str, Any], step_name: str
+    ) -> None:
+        self._open().log_metrics(metrics, step, metadata, step_name)
+
+    @flowyml.hookimpl
+    def flowyml_tracker_log_params(self, params: Mapping[str, Any], step_name: str) -> None:
+        self._open().log_params(params, step_name)
+
+    @flowyml.hookimpl
+    def flowyml_tracker_end_run(self, status: str) -> None:
+        self._open().end(status)
+        self.session = None
+
+    def close(self) -> None:
+        """A run the core never ended (an interrupted process) is finished as failed."""
+        if self.session is not None and self.session.run is not None:
+            self.session.run.finish(exit_code=1)
+            self.session = None
