@@ -95,7 +95,7 @@ class MlflowModelRegistry(Component):
         return self.call(f"listing versions of model {name!r}" if name else "listing model versions", search)
 
     def _load(self, entity: Any) -> ModelVersion:
-        return from_tags(entity.name, str(entity.version), entity.source, dict(entity.tags or {}), list(entity.aliases or []), entity.creation_timestamp)
+        return from_tags(entity.name, str(entity.version), entity.source, dict(entity.tags or {}), entity.creation_timestamp)
 
     def _find(self, name: str, version: str) -> Any | None:
         for entity in self._versions(name):
@@ -181,15 +181,17 @@ class MlflowModelRegistry(Component):
             )
         number = str(entity.version)
         self.call(f"setting the status of {name} version {version}", lambda: self.client.set_model_version_tag(name, number, STATUS, status))
-        self._move_alias(name, number, status, list(entity.aliases or []))
+        self._move_alias(name, number, status)
         return self._load(self.call("reading the version", lambda: self.client.get_model_version(name, number)))
 
-    def _move_alias(self, name: str, number: str, status: str, aliases: list[str] | None = None) -> None:
+    def _move_alias(self, name: str, number: str, status: str) -> None:
         """Approved: the alias points here. Rejected or archived: the alias leaves this version."""
         alias = self.options.approved_alias
         if not alias:
             return
         if status == "approved":
             self.call(f"setting alias {alias!r}", lambda: self.client.set_registered_model_alias(name, alias, number))
-        elif status in ("rejected", "archived") and alias in (aliases or []):
-            self.call(f"removing alias {alias!r}", lambda: self.client.delete_registered_model_alias(name, alias))
+        elif status in ("rejected", "archived"):
+            aliases = self.call(f"reading the aliases of {name!r}", lambda: dict(self.client.get_registered_model(name).aliases or {}))
+            if str(aliases.get(alias)) == number:
+                self.call(f"removing alias {alias!r}", lambda: self.client.delete_registered_model_alias(name, alias))

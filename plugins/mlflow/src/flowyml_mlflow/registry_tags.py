@@ -62,7 +62,7 @@ def to_tags(model: ModelVersion, version: str | None = None) -> dict[str, str]:
     return tags
 
 
-def from_tags(name: str, number: str, source: str, tags: Mapping[str, str], aliases: list[str], created_ms: int | None) -> ModelVersion:
+def from_tags(name: str, number: str, source: str, tags: Mapping[str, str], created_ms: int | None) -> ModelVersion:
     """The FlowyML model version an MLflow model version records (any MLflow version works)."""
     values: dict[str, Any] = {attr: tags.get(tag) for tag, attr in _SCALARS.items()}
     for tag, attr in _JSON.items():
@@ -70,7 +70,7 @@ def from_tags(name: str, number: str, source: str, tags: Mapping[str, str], alia
             values[attr] = json.loads(tags[tag])
     values["metrics"] = values.get("metrics") or {}
     values["metadata"] = values.get("metadata") or {}
-    values["metadata"] = {**values["metadata"], "mlflow_version": number, "mlflow_aliases": sorted(aliases)}
+    values["metadata"] = {**values["metadata"], "mlflow_version": number}
     created = datetime.fromtimestamp(created_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S") if created_ms else None
     return ModelVersion(
         name=name,
