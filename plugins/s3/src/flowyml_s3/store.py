@@ -12,7 +12,7 @@ import posixpath
 from pathlib import Path
 from typing import Any
 
-from flowyml.errors import ConfigError, FlowymlError
+from flowyml.errors import FlowymlError
 from flowyml.stores import FsspecArtifactStore
 
 from flowyml_s3.options import S3ArtifactStoreOptions, problems
@@ -29,7 +29,7 @@ class S3ArtifactStore(FsspecArtifactStore):
     def __init__(self, options: S3ArtifactStoreOptions, context: Any) -> None:
         super().__init__(options, context)
         for option, message, fix in problems(options)[:1]:
-            raise ConfigError(message, path=f"stacks.{context.stack_name}.artifact_store.{option}", hint=fix)
+            raise context.config_error(option, message, fix)
         self.max_attempts = options.max_attempts
         self.backoff = options.retry_backoff
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import flowyml
-from flowyml.errors import ConfigError, DeploymentError
+from flowyml.errors import DeploymentError
 from flowyml.plugins.component import Component
 from flowyml.plugins.types import Deployment, ModelVersion
 
@@ -32,7 +32,7 @@ class SageMakerEndpointDeployer(Component):
     def __init__(self, options: DeployerOptions, context: Any) -> None:
         super().__init__(options, context)
         for option, message, fix in problems(options)[:1]:
-            raise ConfigError(message, path=f"stacks.{context.stack_name}.model_deployer.{option}", hint=fix)
+            raise context.config_error(option, message, fix)
         self._client: Any = None
 
     @property

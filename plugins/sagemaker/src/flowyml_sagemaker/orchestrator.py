@@ -31,7 +31,7 @@ class SageMakerOrchestrator(Component):
     def __init__(self, options: OrchestratorOptions, context: Any) -> None:
         super().__init__(options, context)
         for option, message, fix in problems(options)[:1]:
-            raise ConfigError(message, path=f"stacks.{context.stack_name}.orchestrator.{option}", hint=fix)
+            raise context.config_error(option, message, fix)
         self._client: Any = None
         self._step_listing_warned = False
 
@@ -172,9 +172,9 @@ class SageMakerOrchestrator(Component):
             # Each of these is replaced by the step's own record when its container got as far as writing one.
             step = steps.get(step_name(name)) or {}
             if step.get("StepStatus") in ("Failed", "Stopped"):
-                run.skip_step(name, f"SageMaker step {step['StepStatus'].lower()}: {step.get('FailureReason') or 'no reason given'}")
+                run.fail_step(name, f"SageMaker step {step['StepStatus'].lower()}: {step.get('FailureReason') or 'no reason given'}")
             elif status != "Succeeded" and step.get("StepStatus") != "Succeeded":
-                run.skip_step(name, f"SageMaker pipeline execution {str(status).lower()}: {execution.get('FailureReason') or 'no reason given'}")
+                run.fail_step(name, f"SageMaker pipeline execution {str(status).lower()}: {execution.get('FailureReason') or 'no reason given'}")
         if execution.get("PipelineExecutionStatus") != "Succeeded":
             log.error("SageMaker pipeline execution %s: %s", execution.get("PipelineExecutionStatus"), execution.get("FailureReason") or "no reason given")
         run.collect_remote_results()

@@ -14,7 +14,7 @@ import logging
 from typing import Any
 
 import flowyml
-from flowyml.errors import ConfigError, ModelNotFoundError, RegistryError
+from flowyml.errors import ModelNotFoundError, RegistryError
 from flowyml.plugins.component import Component
 from flowyml.plugins.types import MODEL_STATUSES, ModelVersion
 
@@ -30,7 +30,7 @@ class SageMakerModelRegistry(Component):
     def __init__(self, options: RegistryOptions, context: Any) -> None:
         super().__init__(options, context)
         for option, message, fix in problems(options)[:1]:
-            raise ConfigError(message, path=f"stacks.{context.stack_name}.model_registry.{option}", hint=fix)
+            raise context.config_error(option, message, fix)
         self._client: Any = None
 
     # -- plumbing -----------------------------------------------------------------------------
