@@ -1,6 +1,7 @@
 """One pipeline run as one TensorBoard run directory. Imports tensorboardX: the tracker imports it when a run starts.
 
-* Metrics: scalars tagged ``<step>/<key>`` at their ``.at_step(n)`` (0 when none).
+* Metrics: scalars tagged ``<key>`` (``<step>/<key>`` with ``prefix_step_name``)
+  at their ``.at_step(n)`` (0 when none).
 * Metadata and parameters: text summaries (``<step>/metadata``, ``<step>/parameters``) when logged.
 * At the end: one hparams session in the same run directory (every parameter, the
   metric tags, and the run's status as the session status), and a
@@ -29,8 +30,9 @@ SESSION_END_TAG = "_hparams_/session_end_info"
 class TensorboardRunSession:
     """The event file writer of one pipeline run."""
 
-    def __init__(self, run: RunInfo, run_dir: Path, flush_secs: int) -> None:
+    def __init__(self, run: RunInfo, run_dir: Path, flush_secs: int, prefix_step_name: bool = False) -> None:
         self.info = run
+        self.prefix_step_name = prefix_step_name
         self.run_dir = run_dir
         self.flush_secs = flush_secs
         self.writer: Any = None
@@ -51,7 +53,8 @@ class TensorboardRunSession:
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None, metadata: Mapping[str, Any], step_name: str) -> None:
         at = step if step is not None else 0
-        for key, tag in tags_for(step_name, metrics).items():
+        prefix = f"{step_name}/" if self.prefix_step_name else ""
+        for key, tag in tags_for(step_name, metrics, prefix).items():
             self.writer.add_scalar(tag, float(metrics[key]), at)
             self.metric_tags[tag] = None
         if metadata:

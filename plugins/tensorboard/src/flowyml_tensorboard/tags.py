@@ -13,23 +13,23 @@ log = logging.getLogger("flowyml.tensorboard")
 _BAD = re.compile(r"[^-/\w.]")
 
 
-def tag_for(step_name: str, key: str) -> str:
-    """``<step>/<key>`` with characters TensorBoard would rewrite replaced by ``_``."""
-    return _BAD.sub("_", f"{step_name}/{key}")
+def tag_for(prefix: str, key: str) -> str:
+    """``<prefix><key>`` with characters TensorBoard would rewrite replaced by ``_``."""
+    return _BAD.sub("_", f"{prefix}{key}")
 
 
-def tags_for(step_name: str, keys: Iterable[str]) -> dict[str, str]:
+def tags_for(step_name: str, keys: Iterable[str], prefix: str = "") -> dict[str, str]:
     """Each key's tag; renames are logged, two keys ending as one tag is an error."""
     mapping: dict[str, str] = {}
     owners: dict[str, str] = {}
     for key in keys:
-        tag = tag_for(step_name, key)
+        tag = tag_for(prefix, key)
         if tag in owners and owners[tag] != key:
             raise TrackerError(
                 f"metrics {key!r} and {owners[tag]!r} of step {step_name!r} both become TensorBoard tag {tag!r}",
                 hint="rename one of them (TensorBoard tags hold letters, digits, _ - . /)",
             )
-        if tag != f"{step_name}/{key}":
+        if tag != f"{prefix}{key}":
             log.warning("metric %r of step %r written as TensorBoard tag %r", key, step_name, tag)
         owners[tag] = key
         mapping[key] = tag

@@ -60,7 +60,7 @@ class TensorboardTracker(Component):
     def flowyml_tracker_start_run(self, run: RunInfo) -> None:
         from flowyml_tensorboard.session import TensorboardRunSession
 
-        session = TensorboardRunSession(run, self.run_dir(run), self.options.flush_secs)
+        session = TensorboardRunSession(run, self.run_dir(run), self.options.flush_secs, self.options.prefix_step_name)
         session.start()
         self.session = session
 

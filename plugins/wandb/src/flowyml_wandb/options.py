@@ -21,5 +21,7 @@ class WandbTrackerOptions:
     dir: str | None = None
     #: W&B run group; empty: the pipeline's name (the runs of one pipeline are grouped).
     group: str | None = None
+    #: Log metrics as ``<step name>/<key>`` (one W&B panel section per pipeline step) instead of ``<key>``.
+    prefix_step_name: bool = False
     #: Extra tags for every run (FlowyML adds ``pipeline:<name>`` and ``stack:<name>``).
     tags: list[str] = attrs.field(factory=list)

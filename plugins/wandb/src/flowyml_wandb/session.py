@@ -1,9 +1,11 @@
 """One pipeline run as one W&B run. Imports wandb: the tracker imports this module when a run starts.
 
-Keys are prefixed with the step's name (``train/loss``), which W&B shows as one
-panel section per step. A step's ``.at_step(n)`` is logged as its own x-axis
-metric ``<step>/step`` (``define_metric``), so steps never have to increase
-across the pipeline and W&B never drops a point for going back in time.
+Metrics keep their names (``loss``), or become ``<step>/<key>`` with
+``prefix_step_name`` (W&B shows one panel section per prefix). A ``.at_step(n)``
+is logged as the x-axis metric ``flowyml/step`` of those keys
+(``define_metric``) rather than as W&B's own ``_step``, so steps need not
+increase across the pipeline and W&B never drops a point for going back in
+time. Metrics without a step are plotted against W&B's ``_step``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from flowyml_wandb.options import WandbTrackerOptions
 
 #: W&B refuses tags longer than 64 characters.
 MAX_TAG_LENGTH = 64
+#: The x-axis metric holding ``Metrics.at_step(n)``.
+STEP_KEY = "flowyml/step"
 #: FlowyML's final statuses as W&B exit codes.
 EXIT_CODES = {"completed": 0, "failed": 1}
 
@@ -43,6 +47,7 @@ class WandbRunSession:
         self.directory = directory
         self.run: Any = None
         self.defined: set[str] = set()
+        self.step_keys: dict[str, list[str]] = {}
         self.config: dict[str, tuple[Any, str]] = {}
 
     @property
@@ -82,18 +87,29 @@ class WandbRunSession:
             error.transient = isinstance(exc, wandb.errors.CommError)  # type: ignore[attr-defined]
             raise error from exc
 
-    def _define_step_axis(self, step_name: str) -> None:
-        if step_name not in self.defined:
-            self.run.define_metric(f"{step_name}/step", hidden=True)
-            self.run.define_metric(f"{step_name}/*", step_metric=f"{step_name}/step")
-            self.defined.add(step_name)
+    def _use_step_axis(self, keys: list[str]) -> None:
+        """Plot ``keys`` against ``flowyml/step`` (declared once per key)."""
+        if STEP_KEY not in self.defined:
+            self.run.define_metric(STEP_KEY, hidden=True)
+            self.defined.add(STEP_KEY)
+        for key in keys:
+            if key not in self.defined:
+                self.run.define_metric(key, step_metric=STEP_KEY)
+                self.defined.add(key)
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None, metadata: Mapping[str, Any], step_name: str) -> None:
-        row: dict[str, Any] = {f"{step_name}/{key}": float(value) for key, value in metrics.items()}
+        prefix = f"{step_name}/" if self.options.prefix_step_name else ""
+        row: dict[str, Any] = {f"{prefix}{key}": float(value) for key, value in metrics.items()}
+        if STEP_KEY in row:
+            raise TrackerError(f"step {step_name!r} logs a metric named {STEP_KEY!r}, which FlowyML uses for .at_step()", hint="rename that metric")
         if step is not None:
-            self._define_step_axis(step_name)
-            row[f"{step_name}/step"] = step
+            self._use_step_axis(list(row))
+            row[STEP_KEY] = step
         self.run.log(row)
+        known = self.step_keys.setdefault(step_name, [])
+        if any(key not in known for key in metrics):  # which step logged which keys, in the summary
+            known.extend(key for key in metrics if key not in known)
+            self.run.summary[f"flowyml/steps/{step_name}"] = list(known)
         if metadata:  # latest metadata of the step, in the run summary
             self.run.summary[f"{step_name}/metadata"] = {str(k): _jsonable(v) for k, v in metadata.items()}
 
