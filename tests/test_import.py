@@ -16,8 +16,13 @@ HEAVY = ("pandas", "numpy", "pyarrow", "sklearn", "boto3", "botocore", "s3fs", "
 
 
 def modules_after(code: str) -> set[str]:
-    out = subprocess.run([sys.executable, "-c", f"{code}\nimport sys, json; print(json.dumps(sorted(sys.modules)))"], capture_output=True, text=True, check=True)
-    return set(json.loads(out.stdout.strip().splitlines()[-1]))
+    """Modules that ``code`` adds to a fresh interpreter (site hooks such as *-nspkg.pth files excluded)."""
+
+    def loaded(source: str) -> set[str]:
+        out = subprocess.run([sys.executable, "-c", f"{source}\nimport sys, json; print(json.dumps(sorted(sys.modules)))"], capture_output=True, text=True, check=True)
+        return set(json.loads(out.stdout.strip().splitlines()[-1]))
+
+    return loaded(code) - loaded("pass")
 
 
 def test_import_flowyml_loads_no_backend_no_vendor_sdk_no_data_library() -> None:
@@ -25,6 +30,7 @@ def test_import_flowyml_loads_no_backend_no_vendor_sdk_no_data_library() -> None
     roots = {m.split(".")[0] for m in loaded}
     assert not roots & set(HEAVY), roots & set(HEAVY)
     assert not any(m.startswith("flowyml_") for m in loaded), "a backend was imported"
+    assert not {m for m in loaded if m.startswith(("google.cloud.aiplatform", "google.cloud.storage"))}
     # plugin machinery is loaded when a stack is used, not on import
     assert "pluggy" not in roots and "yaml" not in roots and "cattrs" not in roots
 
