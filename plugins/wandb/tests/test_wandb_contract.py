@@ -24,7 +24,7 @@ class TestWandbTracker(TrackerContract):
         assert got.project == "contract" and got.group == "contract_pipeline" and got.job_type == "pipeline"
         assert set(got.tags) >= {"pipeline:contract_pipeline", f"stack:{stack.name}"}
         assert got.summary["evaluate/metadata"] == {"model_version": "1.0"}
-        assert got.summary["flowyml/steps/train"] == ["loss"] and got.summary["flowyml/status"] == "completed"
+        assert got.summary["flowyml/steps/train"] == "loss" and got.summary["flowyml/status"] == "completed"
         return contract_view(got)
 
 

@@ -25,7 +25,7 @@ def test_pipeline_run_is_one_wandb_run(project: Any, wandb_env: Any) -> None:
     assert histories["lr"] == [(0, 0.01), (1, 0.01), (2, 0.01)]
     assert histories["accuracy"] == [(None, 0.75)] and histories["report.f1"] == [(None, 0.7)]
     assert got.summary["evaluate/metadata"] == {"model_version": "1.0.0"}
-    assert got.summary["flowyml/steps/epoch_2"] == ["loss", "lr"]
+    assert got.summary["flowyml/steps/epoch_2"] == "loss, lr"
     assert got.summary["flowyml/status"] == "completed" and got.exit_code == 0
 
 

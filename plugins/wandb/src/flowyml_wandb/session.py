@@ -47,7 +47,7 @@ class WandbRunSession:
         self.directory = directory
         self.run: Any = None
         self.defined: set[str] = set()
-        self.step_keys: dict[str, list[str]] = {}
+        self.step_keys: dict[str, dict[str, None]] = {}
         self.config: dict[str, tuple[Any, str]] = {}
 
     @property
@@ -87,15 +87,15 @@ class WandbRunSession:
             error.transient = isinstance(exc, wandb.errors.CommError)  # type: ignore[attr-defined]
             raise error from exc
 
-    def _use_step_axis(self, keys: list[str]) -> None:
-        """Plot ``keys`` against ``flowyml/step`` (declared once per key)."""
+    def _use_step_axis(self) -> None:
+        """Plot every metric against ``flowyml/step``: two definitions per run, whatever the number of keys.
+
+        ``step_sync=False``: a row without a step is not given the last step's value.
+        """
         if STEP_KEY not in self.defined:
             self.run.define_metric(STEP_KEY, hidden=True)
+            self.run.define_metric("*", step_metric=STEP_KEY, step_sync=False)
             self.defined.add(STEP_KEY)
-        for key in keys:
-            if key not in self.defined:
-                self.run.define_metric(key, step_metric=STEP_KEY)
-                self.defined.add(key)
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None, metadata: Mapping[str, Any], step_name: str) -> None:
         prefix = f"{step_name}/" if self.options.prefix_step_name else ""
@@ -103,13 +103,13 @@ class WandbRunSession:
         if STEP_KEY in row:
             raise TrackerError(f"step {step_name!r} logs a metric named {STEP_KEY!r}, which FlowyML uses for .at_step()", hint="rename that metric")
         if step is not None:
-            self._use_step_axis(list(row))
+            self._use_step_axis()
             row[STEP_KEY] = step
         self.run.log(row)
-        known = self.step_keys.setdefault(step_name, [])
-        if any(key not in known for key in metrics):  # which step logged which keys, in the summary
-            known.extend(key for key in metrics if key not in known)
-            self.run.summary[f"flowyml/steps/{step_name}"] = list(known)
+        known = self.step_keys.setdefault(step_name, {})  # an ordered set
+        if not known.keys() >= metrics.keys():  # which step logged which keys, in the summary
+            known.update(dict.fromkeys(metrics))
+            self.run.summary[f"flowyml/steps/{step_name}"] = ", ".join(known)  # text: cheap for W&B to encode
         if metadata:  # latest metadata of the step, in the run summary
             self.run.summary[f"{step_name}/metadata"] = {str(k): _jsonable(v) for k, v in metadata.items()}
 
