@@ -61,11 +61,11 @@ class TestSageMakerEndpointDeployer(ModelDeployerContract):
         raises=DeploymentError,
         strict=True,
         reason="moto 5.2.5 answers UpdateEndpoint (the redeploy) with HTTP 500 NotImplemented; the update path is "
-        "covered against botocore's service model by test_sagemaker_recorded.py. Deploy, check_serving and the "
-        "undeploy in the test's finally: still run against moto.",
+        "covered against botocore's service model by test_sagemaker_recorded.py. Deploy, serving and undeploy "
+        "run for real in test_deploy_serve_undeploy.",
     )
-    def test_deploy_redeploy_undeploy(self, stack: Stack, deployable_models: tuple[ModelVersion, ModelVersion], endpoint_name: str) -> None:
-        super().test_deploy_redeploy_undeploy(stack, deployable_models, endpoint_name)
+    def test_redeploy_replaces_the_served_version(self, stack: Stack, deployable_models: tuple[ModelVersion, ModelVersion], endpoint_name: str) -> None:
+        super().test_redeploy_replaces_the_served_version(stack, deployable_models, endpoint_name)
 
 
 _ENDPOINT: list[str] = []

@@ -27,12 +27,9 @@ from botocore.session import get_session
 from botocore.validate import validate_parameters
 from sm_helpers import ROLE, ROUTE, STEP_IMAGE, aws_staging, load_pipeline, sm_client
 
-from flowyml.metadata.store import MetadataStore
 from flowyml.plugins.kinds import Kind
-from flowyml.plugins.types import RunInfo
-from flowyml.runner.engine import new_run_id, prepare_stack
-from flowyml.runner.orchestration import OrchestratedRun
-from flowyml.runner.routes import RouteExecutor
+from flowyml.runner.engine import RunSession
+from flowyml.testing import start_run as begin_run
 
 HERE = Path(__file__).parent
 ORCHESTRATOR = {"type": "sagemaker", "role_arn": ROLE, "image_uri": STEP_IMAGE, "poll_interval": 0.05, "timeout_seconds": 30,
@@ -55,17 +52,9 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_bucket: str) -> 
     return folder
 
 
-def start_run(project: Path, stack_name: str) -> tuple[OrchestratedRun, RouteExecutor, MetadataStore]:
-    """What ``pipeline.run()`` sets up before handing the run to the orchestrator (flowyml.runner.engine)."""
-    pipeline = load_pipeline(project, "spec_pipeline")
-    graph = pipeline.build({})
-    stack = prepare_stack(stack_name)
-    metadata = MetadataStore.for_project(project)
-    run_id = new_run_id(graph.name)
-    info = RunInfo(run_id, graph.name, stack.name, str(project), {})
-    metadata.start_run(run_id, graph.name, stack.name, "test", graph.params, "pipelines.py:spec_pipeline")
-    routes = RouteExecutor(stack, metadata, info)
-    return OrchestratedRun(graph, stack, metadata, info, routes, True, "pipelines.py:spec_pipeline"), routes, metadata
+def start_run(project: Path, stack_name: str) -> RunSession:
+    """Begin the run exactly as ``pipeline.run()`` does, stopping before the orchestrator (moto runs no step)."""
+    return begin_run(load_pipeline(project, "spec_pipeline"), stack=stack_name, target="pipelines.py:spec_pipeline")
 
 
 def flowyml_command(command: list[str]) -> list[str]:
@@ -93,7 +82,8 @@ def run_like_sagemaker(definition: dict[str, Any], project: Path) -> list[str]:
 
 
 def test_definition_submit_run_steps_and_collect_like_a_local_run(project: Path, s3_bucket: str, aws_env: Any, caplog: pytest.LogCaptureFixture) -> None:
-    run, routes, metadata = start_run(project, "sm")
+    session = start_run(project, "sm")
+    run, metadata = session.run, session.metadata
     orchestrator = run.stack.component(Kind.ORCHESTRATOR)
     arn, definition = orchestrator.submit(run)
 
@@ -132,8 +122,8 @@ def test_definition_submit_run_steps_and_collect_like_a_local_run(project: Path,
     assert execution["PipelineExecutionStatus"] == "Succeeded"
     assert "per-step status is unavailable" in caplog.text  # moto: ListPipelineExecutionSteps is not implemented
     orchestrator.collect(run, execution)
-    routes.finalize_models(all(r.status == "completed" for r in run.results.values()))
-    metadata.finish_run(run.run_id, "completed")
+    finished = session.finish()
+    assert finished.success, finished.error
 
     # -- the same as a local run of the same pipeline
     reference = load_pipeline(project, "spec_pipeline").run(stack="reference")
@@ -160,9 +150,9 @@ def test_definition_submit_run_steps_and_collect_like_a_local_run(project: Path,
 
 
 def test_second_submit_updates_the_pipeline(project: Path, aws_env: Any) -> None:
-    first, _, _ = start_run(project, "sm")
+    first = start_run(project, "sm").run
     first.stack.component(Kind.ORCHESTRATOR).submit(first)
-    second, _, _ = start_run(project, "sm")
+    second = start_run(project, "sm").run
     _, definition = second.stack.component(Kind.ORCHESTRATOR).submit(second)
     stored = sm_client(aws_env.endpoint_url).describe_pipeline(PipelineName="flowyml-spec-pipeline")
     assert json.loads(stored["PipelineDefinition"]) == definition  # the new run's snapshot

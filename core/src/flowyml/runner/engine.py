@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flowyml.config.loader import load_project, resolve_stack_name
@@ -15,7 +15,7 @@ from flowyml.plugins.kinds import Kind
 from flowyml.plugins.types import RunInfo
 from flowyml.routing.validate import validate_stack
 from flowyml.runner.orchestration import OrchestratedRun
-from flowyml.runner.result import PipelineRun
+from flowyml.runner.result import PipelineRun, StepRun
 from flowyml.runner.routes import RouteExecutor
 from flowyml.stacks.stack import Stack
 
@@ -42,6 +42,113 @@ def prepare_stack(explicit: str | None) -> Stack:
     return stack
 
 
+class RunSession:
+    """One pipeline run from start to finish.
+
+    ``run_pipeline`` drives it as ``begin`` (in the constructor), ``orchestrate``
+    and ``finish``. Orchestrator tests can drive the steps in between
+    themselves (see :func:`flowyml.testing.start_run`).
+    """
+
+    def __init__(
+        self,
+        pipeline: Any,
+        *,
+        params: Mapping[str, Any] | None = None,
+        stack: str | None = None,
+        cache: bool = True,
+        target: str | None = None,
+        progress: Callable[[str, str, StepRun | None], None] | None = None,
+    ) -> None:
+        self.graph = pipeline.build(dict(params or {}))
+        self.stack = prepare_stack(stack)
+        self.metadata = MetadataStore.for_project(self.stack.project_dir)
+        if target is None:
+            from flowyml.runner.targets import target_of
+
+            target = target_of(pipeline, self.stack.project_dir)
+        run_id = new_run_id(self.graph.name)
+        self.info = RunInfo(
+            run_id=run_id,
+            pipeline_name=self.graph.name,
+            stack_name=self.stack.name,
+            project_dir=str(self.stack.project_dir),
+            tags={"flowyml.run_id": run_id, "flowyml.pipeline": self.graph.name, "flowyml.stack": self.stack.name},
+        )
+        self.started = time.time()
+        self.metadata.start_run(run_id, self.graph.name, self.stack.name, self.stack.reason, self.graph.params, target)
+        self.routes = RouteExecutor(self.stack, self.metadata, self.info)
+        self.run = OrchestratedRun(self.graph, self.stack, self.metadata, self.info, self.routes, cache, target)
+        self.run.progress = progress
+        self.error: str | None = None
+
+    @property
+    def run_id(self) -> str:
+        return self.info.run_id
+
+    def start_tracker(self) -> bool:
+        """Open the tracker run; when that fails on a strict stack, skip every step and return False."""
+        self.routes.start_tracker()
+        if self.routes.failed:
+            self.error = "the experiment tracker could not start the run (see the route events)"
+            for name in self.graph.order:
+                self.run.skip_step(name, self.error)
+            return False
+        return True
+
+    def orchestrate(self) -> None:
+        """Hand the graph to the stack's orchestrator."""
+        if not self.start_tracker():
+            return
+        handled = self.stack.hook.flowyml_orchestrator_run(run=self.run)
+        if not handled:
+            raise PluginError(
+                f"orchestrator {self.stack.type_of(Kind.ORCHESTRATOR)!r} of stack {self.stack.name!r} did not run the pipeline"
+            )
+
+    def finish(self) -> PipelineRun:
+        """Register/deploy models, close the tracker, record the outcome and return the run."""
+        results = self.run.results
+        steps_ok = len(results) == len(self.graph.nodes) and all(r.status in ("completed", "cached") for r in results.values())
+        self.routes.finalize_models(steps_ok)
+        failed_steps = [r for r in results.values() if r.status == "failed"]
+        if failed_steps and self.error is None:
+            self.error = f"step {failed_steps[0].name!r} failed: {failed_steps[0].error}"
+        elif self.routes.failed and self.error is None:
+            failures = [e.detail for e in self.routes.events if e.status == "failed"]
+            self.error = "routing failed: " + (failures[0] if failures else "see the route events")
+        status = "completed" if steps_ok and not self.routes.failed and self.error is None else "failed"
+        self.routes.end_tracker(status)
+        self.metadata.finish_run(self.run_id, status, self.error)
+        self.stack.close()
+        ordered = {name: results[name] for name in self.graph.order if name in results}
+        result = PipelineRun(
+            run_id=self.run_id,
+            pipeline_name=self.graph.name,
+            stack_name=self.stack.name,
+            status=status,
+            steps=ordered,
+            events=list(self.routes.events),
+            error=self.error,
+            started_at=self.started,
+            ended_at=time.time(),
+        )
+        for step_run in ordered.values():
+            for stored in step_run.outputs.values():
+                if stored.artifact_id in self.run.values:
+                    result._values[stored.artifact_id] = self.run.values[stored.artifact_id]
+        if status == "failed":
+            log.error("run %s failed: %s", self.run_id, self.error)
+        return result
+
+    def abort(self, exc: BaseException) -> None:
+        """Record a run that stopped on an unexpected error (the error is re-raised by the caller)."""
+        self.error = f"{type(exc).__name__}: {exc}"
+        self.metadata.finish_run(self.run_id, "failed", self.error)
+        self.routes.end_tracker("failed")
+        self.stack.close()
+
+
 def run_pipeline(
     pipeline: Any,
     *,
@@ -49,81 +156,13 @@ def run_pipeline(
     stack: str | None = None,
     cache: bool = True,
     target: str | None = None,
-    progress: Any = None,
+    progress: Callable[[str, str, StepRun | None], None] | None = None,
 ) -> PipelineRun:
     """Run ``pipeline`` (a ``@pipeline`` function or a ``Pipeline``) and return its run."""
-    graph = pipeline.build(dict(params or {}))
-    active = prepare_stack(stack)
-    metadata = MetadataStore.for_project(active.project_dir)
-    run_id = new_run_id(graph.name)
-    info = RunInfo(
-        run_id=run_id,
-        pipeline_name=graph.name,
-        stack_name=active.name,
-        project_dir=str(active.project_dir),
-        tags={"flowyml.run_id": run_id, "flowyml.pipeline": graph.name, "flowyml.stack": active.name},
-    )
-    if target is None:
-        from flowyml.runner.targets import target_of
-
-        target = target_of(pipeline, active.project_dir)
-    started = time.time()
-    metadata.start_run(run_id, graph.name, active.name, active.reason, graph.params, target)
-    routes = RouteExecutor(active, metadata, info)
-    orchestrated = OrchestratedRun(graph, active, metadata, info, routes, cache, target)
-    if progress is not None:
-        orchestrated.progress = progress
-    error: str | None = None
+    session = RunSession(pipeline, params=params, stack=stack, cache=cache, target=target, progress=progress)
     try:
-        routes.start_tracker()
-        if routes.failed:
-            error = "the experiment tracker could not start the run (see the route events)"
-            for name in graph.order:
-                orchestrated.skip_step(name, error)
-        else:
-            handled = active.hook.flowyml_orchestrator_run(run=orchestrated)
-            if not handled:
-                raise PluginError(
-                    f"orchestrator {active.type_of(Kind.ORCHESTRATOR)!r} of stack {active.name!r} did not run the pipeline"
-                )
-        steps_ok = all(r.status in ("completed", "cached") for r in orchestrated.results.values()) and len(
-            orchestrated.results
-        ) == len(graph.nodes)
-        routes.finalize_models(steps_ok)
-        failed_steps = [r.name for r in orchestrated.results.values() if r.status == "failed"]
-        if failed_steps and error is None:
-            first = orchestrated.results[failed_steps[0]]
-            error = f"step {first.name!r} failed: {first.error}"
-        elif routes.failed and error is None:
-            failures = [e.detail for e in routes.events if e.status == "failed"]
-            error = "routing failed: " + (failures[0] if failures else "see the route events")
-        status = "completed" if steps_ok and not routes.failed and error is None else "failed"
+        session.orchestrate()
     except BaseException as exc:
-        status = "failed"
-        error = f"{type(exc).__name__}: {exc}"
-        metadata.finish_run(run_id, status, error)
-        routes.end_tracker(status)
-        active.close()
+        session.abort(exc)
         raise
-    routes.end_tracker(status)
-    metadata.finish_run(run_id, status, error)
-    active.close()
-    ordered = {name: orchestrated.results[name] for name in graph.order if name in orchestrated.results}
-    run = PipelineRun(
-        run_id=run_id,
-        pipeline_name=graph.name,
-        stack_name=active.name,
-        status=status,
-        steps=ordered,
-        events=list(routes.events),
-        error=error,
-        started_at=started,
-        ended_at=time.time(),
-    )
-    for step_run in ordered.values():
-        for stored in step_run.outputs.values():
-            if stored.artifact_id in orchestrated.values:
-                run._values[stored.artifact_id] = orchestrated.values[stored.artifact_id]
-    if status == "failed":
-        log.error("run %s failed: %s", run_id, error)
-    return run
+    return session.finish()

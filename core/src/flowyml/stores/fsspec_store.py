@@ -28,7 +28,7 @@ log = logging.getLogger("flowyml.stores")
 PROGRESS_THRESHOLD = 64 * 1024 * 1024
 
 
-class _Progress:
+class TransferProgress:
     """An fsspec-style callback that logs every 10% of a large transfer."""
 
     def __init__(self, label: str, size: int) -> None:
@@ -53,12 +53,15 @@ class _Progress:
             log.info("%s: %d%% of %.1f MB", self.label, self.next_mark, self.size / 1e6)
             self.next_mark += 10
 
-    # fsspec calls these on Callback objects
+    # fsspec calls these on Callback objects too
     def branch(self, *args: Any, **kwargs: Any) -> None:
         return None
 
     def call(self, *args: Any, **kwargs: Any) -> None:
         return None
+
+
+_Progress = TransferProgress  # the name used before 0.1.0 was released
 
 
 class FsspecArtifactStore(Component):
@@ -131,12 +134,16 @@ class FsspecArtifactStore(Component):
                 time.sleep(delay)
         raise AssertionError("unreachable")
 
+    def transfer_options(self, size: int) -> dict[str, Any]:
+        """Extra keyword arguments for ``fs.put_file`` (part size, concurrency...). Override per backend."""
+        return {}
+
     def _put(self, local: Path, remote: str) -> None:
         size = local.stat().st_size
+        kwargs = self.transfer_options(size)
         if size >= PROGRESS_THRESHOLD:
-            self.attempt(f"uploading {remote}", self.fs.put_file, str(local), remote, callback=_Progress(f"upload {remote}", size))
-        else:
-            self.attempt(f"uploading {remote}", self.fs.put_file, str(local), remote)
+            kwargs.setdefault("callback", TransferProgress(f"upload {self.uri_of_path(remote)}", size))
+        self.attempt(f"uploading {remote}", self.fs.put_file, str(local), remote, **kwargs)
 
     # -- hooks ------------------------------------------------------------------------------------
 

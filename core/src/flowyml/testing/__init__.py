@@ -18,6 +18,7 @@ from flowyml.testing.contracts import (
     ModelRegistryContract,
     TrackerContract,
 )
+from flowyml.testing.runs import start_run
 from flowyml.testing.stacks import make_stack, write_config
 
 __all__ = [
@@ -26,5 +27,6 @@ __all__ = [
     "ModelRegistryContract",
     "TrackerContract",
     "make_stack",
+    "start_run",
     "write_config",
 ]

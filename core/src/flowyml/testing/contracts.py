@@ -192,23 +192,33 @@ class ModelDeployerContract(_Base):
     def check_serving(self, deployment: Deployment) -> None:
         """Override to call the served endpoint (e.g. a prediction) and assert on the answer."""
 
-    def test_deploy_redeploy_undeploy(self, stack: Stack, deployable_models: tuple[ModelVersion, ModelVersion], endpoint_name: str) -> None:
+    def test_deploy_serve_undeploy(self, stack: Stack, deployable_models: tuple[ModelVersion, ModelVersion], endpoint_name: str) -> None:
         hook = stack.hook
-        first, second = deployable_models
+        first, _ = deployable_models
         deployment = hook.flowyml_model_deployer_deploy(model=first, endpoint_name=endpoint_name, config={})
         try:
             assert isinstance(deployment, Deployment)
             assert (deployment.endpoint_name, deployment.model_name, deployment.model_version) == (endpoint_name, first.name, first.version)
             self.check_serving(deployment)
+            listed = {d.endpoint_name: d for d in (hook.flowyml_model_deployer_list() or [])}
+            assert listed[endpoint_name].model_version == first.version
+        finally:
+            assert hook.flowyml_model_deployer_undeploy(endpoint_name=endpoint_name) is True
+        assert hook.flowyml_model_deployer_undeploy(endpoint_name=endpoint_name) is False
+        assert endpoint_name not in {d.endpoint_name for d in (hook.flowyml_model_deployer_list() or [])}
+
+    def test_redeploy_replaces_the_served_version(self, stack: Stack, deployable_models: tuple[ModelVersion, ModelVersion], endpoint_name: str) -> None:
+        hook = stack.hook
+        first, second = deployable_models
+        hook.flowyml_model_deployer_deploy(model=first, endpoint_name=endpoint_name, config={})
+        try:
             updated = hook.flowyml_model_deployer_deploy(model=second, endpoint_name=endpoint_name, config={})
             assert updated.model_version == second.version
             self.check_serving(updated)
             listed = {d.endpoint_name: d for d in (hook.flowyml_model_deployer_list() or [])}
             assert listed[endpoint_name].model_version == second.version
         finally:
-            assert hook.flowyml_model_deployer_undeploy(endpoint_name=endpoint_name) is True
-        assert hook.flowyml_model_deployer_undeploy(endpoint_name=endpoint_name) is False
-        assert endpoint_name not in {d.endpoint_name for d in (hook.flowyml_model_deployer_list() or [])}
+            hook.flowyml_model_deployer_undeploy(endpoint_name=endpoint_name)
 
 
 class TrackerContract(_Base):

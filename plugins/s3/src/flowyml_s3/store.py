@@ -78,18 +78,9 @@ class S3ArtifactStore(FsspecArtifactStore):
             return probe
         return exc
 
-    def _put(self, local: Path, remote: str) -> None:
-        """Upload one file, streamed in parts of ``multipart_chunk_mb`` (the base class leaves s3fs's 50 MiB)."""
-        from flowyml.stores.fsspec_store import _Progress
-
-        size = local.stat().st_size
-        kwargs: dict[str, Any] = {
-            "chunksize": self.options.multipart_chunk_mb * 2**20,
-            "max_concurrency": self.options.max_concurrency,
-        }
-        if size >= PROGRESS_THRESHOLD:
-            kwargs["callback"] = _Progress(f"upload s3://{remote}", size)
-        self.attempt(f"uploading s3://{remote}", self.fs.put_file, str(local), remote, **kwargs)
+    def transfer_options(self, size: int) -> dict[str, Any]:
+        """Stream uploads in parts of ``multipart_chunk_mb``, ``max_concurrency`` parts at a time."""
+        return {"chunksize": self.options.multipart_chunk_mb * 2**20, "max_concurrency": self.options.max_concurrency}
 
     def close(self) -> None:
         self._fs = None
