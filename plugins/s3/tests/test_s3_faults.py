@@ -194,10 +194,10 @@ def test_failing_step_keeps_earlier_artifacts(s3_project: Any, s3_bucket: str, a
     assert not any("/explode" in key for key in keys_under(aws_env.endpoint_url, s3_bucket, "ml/"))
 
 
-def test_transient_errors_are_retried_then_reported(s3_project: Any, s3_bucket: str, aws_env: Any) -> None:
+def test_transient_errors_are_retried_then_reported(tmp_path: Path, s3_bucket: str, aws_env: Any) -> None:
     proxy = FaultProxy(aws_env.port)
     proxy.stop()  # refuses every connection from the start
-    stack = make_stack(Path.cwd(), {"artifact_store": {"type": "s3", "bucket": s3_bucket, "endpoint_url": proxy.endpoint_url, "max_attempts": 3, "retry_backoff": 0.2}})
+    stack = make_stack(tmp_path, {"artifact_store": {"type": "s3", "bucket": s3_bucket, "endpoint_url": proxy.endpoint_url, "max_attempts": 3, "retry_backoff": 0.2}})
     started = time.monotonic()
     with pytest.raises(StoreError, match="cannot reach S3") as caught:
         stack.hook.flowyml_artifact_store_save(key="k", write=lambda d: (d / "x").write_text("x"))

@@ -90,11 +90,11 @@ def test_stack_check_writes_and_reads_the_bucket(s3_project: Any, s3_bucket: str
     assert f"s3://{s3_bucket}/ml" in result.output
 
 
-def test_describe_names_bucket_prefix_endpoint(s3_project: Any, s3_bucket: str, aws_env: Any) -> None:
+def test_describe_names_bucket_prefix_endpoint(tmp_path: Path, s3_bucket: str, aws_env: Any) -> None:
     from flowyml.plugins.kinds import Kind
     from flowyml.testing import make_stack
 
-    stack = make_stack(Path.cwd(), {"artifact_store": {"type": "s3", "bucket": s3_bucket, "prefix": "/p/q/", "endpoint_url": aws_env.endpoint_url, "region": "eu-west-1"}})
+    stack = make_stack(tmp_path, {"artifact_store": {"type": "s3", "bucket": s3_bucket, "prefix": "/p/q/", "endpoint_url": aws_env.endpoint_url, "region": "eu-west-1"}})
     store = stack.component(Kind.ARTIFACT_STORE)
     assert store.describe() == f"s3://{s3_bucket}/p/q via {aws_env.endpoint_url}, region eu-west-1"
     assert stack.hook.flowyml_artifact_store_uri(key="r/x") == f"s3://{s3_bucket}/p/q/r/x"

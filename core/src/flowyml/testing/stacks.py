@@ -13,13 +13,18 @@ from flowyml.metadata.store import MetadataStore
 from flowyml.stacks.stack import Stack
 
 
+MARKER = "# written by flowyml.testing\n"
+
+
 def write_config(project_dir: Path, stacks: Mapping[str, Any], active: str | None = None) -> Path:
     """Write a flowyml.yaml with ``stacks`` into ``project_dir`` and return its path."""
     data: dict[str, Any] = {"stacks": dict(stacks)}
     if active:
         data["active_stack"] = active
     path = Path(project_dir) / "flowyml.yaml"
-    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    if path.exists() and not path.read_text(encoding="utf-8").startswith(MARKER):
+        raise FileExistsError(f"{path} exists and was not written by flowyml.testing; give the test its own folder (tmp_path)")
+    path.write_text(MARKER + yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path
 
 
