@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - `project` is a fixture imported from the helpers module
 """End to end: a pipeline on a stack whose experiment tracker is mlflow (a real server), and the registry flow."""
 
 from __future__ import annotations
@@ -8,7 +9,11 @@ from typing import Any
 
 import pytest
 from mlflow import MlflowClient
-from mlflow_project import load_pipeline, project, tracked_stack  # noqa: F401 - project is a fixture
+from mlflow_project import (
+    load_pipeline,
+    project,  # noqa: F401 - a fixture (tests take it as a parameter)
+    tracked_stack,
+)
 from mlflow_readback import read_pipeline_run
 from tcp_proxy import TcpProxy
 

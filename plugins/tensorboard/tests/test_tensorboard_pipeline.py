@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - `project` is a fixture imported from the helpers module
 """End to end: a pipeline on a stack whose experiment tracker is tensorboard, read back from the event files."""
 
 from __future__ import annotations
@@ -6,11 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from standins.tensorboard_events import read_hparam_sessions, read_scalars
-from tensorboard_project import load_pipeline, project, tracked_stack  # noqa: F401 - project is a fixture
+from tensorboard_project import (
+    load_pipeline,
+    project,  # noqa: F401 - a fixture (tests take it as a parameter)
+    tracked_stack,
+)
 from tensorboard_readback import texts
 
 from flowyml.errors import ConfigError
+from standins.tensorboard_events import read_hparam_sessions, read_scalars
 
 
 def session_status(run_dir: Path) -> int:

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - `project` is a fixture imported from the helpers module
 """End to end: a pipeline on a stack whose experiment tracker is wandb (offline), read back from the run file."""
 
 from __future__ import annotations
@@ -5,7 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from wandb_project import load_pipeline, project, tracked_stack  # noqa: F401 - project is a fixture
+from wandb_project import (
+    load_pipeline,
+    project,  # noqa: F401 - a fixture (tests take it as a parameter)
+    tracked_stack,
+)
 from wandb_readback import metric_histories, offline_run
 
 from flowyml.errors import ConfigError
