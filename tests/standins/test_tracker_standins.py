@@ -161,9 +161,16 @@ def test_wandb_offline_run_is_read_back(wandb_env: Path) -> None:
     run.config.update({"late_key": True})
     run.finish()
 
-    paths = find_offline_runs(wandb_env)
+    # wandb-core may flush the file a moment after finish() returns: wait for the exit record
+    deadline = time.monotonic() + 30
+    while True:
+        paths = find_offline_runs(wandb_env)
+        result = read_offline_run(paths[0].parent) if len(paths) == 1 else None
+        if (result is not None and result.exit_code is not None) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert len(paths) == 1 and paths[0].parent.name.startswith("offline-run-")
-    result = read_offline_run(paths[0].parent)
+    assert result is not None
     assert result.name == "offline-check" and result.group == "grp" and result.notes == "a note"
     assert result.project == "flowyml-standin" and result.run_id == run.id
     assert result.tags == ["alpha", "beta"]

@@ -11,10 +11,12 @@ from __future__ import annotations
 class FlowymlError(Exception):
     """Base class of every FlowyML error."""
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, transient: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        #: True when trying again may succeed (throttling, a dropped connection): the core retries those.
+        self.transient = transient
 
     def __str__(self) -> str:
         if self.hint:
@@ -90,10 +92,6 @@ class IntegrityError(ArtifactError):
 
 class StoreError(ArtifactError):
     """An artifact store failed (unreachable, access denied, no such bucket)."""
-
-    def __init__(self, message: str, *, hint: str | None = None, transient: bool = False) -> None:
-        super().__init__(message, hint=hint)
-        self.transient = transient
 
 
 class PipelineError(FlowymlError):

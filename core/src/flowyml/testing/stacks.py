@@ -12,7 +12,6 @@ from flowyml.config.loader import load_project
 from flowyml.metadata.store import MetadataStore
 from flowyml.stacks.stack import Stack
 
-
 MARKER = "# written by flowyml.testing\n"
 
 

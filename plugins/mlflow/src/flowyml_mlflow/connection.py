@@ -77,12 +77,11 @@ def error_code(exc: BaseException) -> str | None:
 def translate(exc: Exception, uri: str, action: str, error: type[E] = TrackerError) -> E:  # type: ignore[assignment]
     """An MLflow (or connection) failure as a FlowyML error of class ``error``, naming the URI."""
     if is_unreachable(exc) or isinstance(exc, ConnectionError | TimeoutError):
-        translated = error(
+        return error(
             f"MLflow tracking server at {uri} is unreachable while {action}: {first_line(exc)}",
             hint=START_SERVER_HINT,
+            transient=True,  # the core retries it
         )
-        translated.transient = True  # type: ignore[attr-defined]  # FlowyML retries it
-        return translated
     code = error_code(exc)
     detail = f"{code}: {first_line(exc)}" if code else f"{type(exc).__name__}: {first_line(exc)}"
     return error(f"MLflow at {uri} refused {action}: {detail}")
