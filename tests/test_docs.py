@@ -1,0 +1,36 @@
+"""The documentation builds, and the README's Quickstart stays what CI runs."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+
+
+def test_docs_build_strictly(tmp_path: Path) -> None:
+    pytest.importorskip("mkdocs", reason="mkdocs is in requirements/test-core.txt")
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_every_backend_has_a_docs_page_in_the_nav() -> None:
+    nav = (ROOT / "mkdocs.yml").read_text()
+    for plugin in sorted(p.name for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").exists()):
+        assert f"backends/{plugin}.md" in nav, plugin
+        assert (ROOT / "docs" / "backends" / f"{plugin}.md").is_file(), plugin
+
+
+def test_readme_quickstart_has_two_commands_and_ci_runs_the_test_one() -> None:
+    readme = (ROOT / "README.md").read_text()
+    quickstart = readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"```bash\n(.+?)\n```", quickstart, re.S)
+    assert len(commands) == 2 and all("\n" not in c for c in commands), commands
+    demo, tests = commands
+    assert "flowyml run pipeline.py" in demo and "./core" in demo
+    assert "nox -s tests" in tests
+    assert tests in (ROOT / ".ci" / "run").read_text().splitlines()
