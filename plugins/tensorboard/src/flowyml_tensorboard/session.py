@@ -81,6 +81,12 @@ class TensorboardRunSession:
         self.writer.close()
         self.writer = None
 
+    def abandon(self) -> None:
+        """Flush and close a writer the core never ended (nothing written is lost)."""
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
 
 def session_end(status: str) -> Any:
     """The hparams session-end summary carrying the run's status (success or failure)."""

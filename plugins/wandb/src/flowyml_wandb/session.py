@@ -135,6 +135,11 @@ class WandbRunSession:
         self.run.summary["flowyml/status"] = status
         self.run.finish(exit_code=EXIT_CODES.get(status, 1))
 
+    def abandon(self) -> None:
+        """A run the core never ended (an interrupted process) is finished as failed."""
+        if self.run is not None:
+            self.run.finish(exit_code=1)
+
 
 def _jsonable(value: Any) -> Any:
     try:

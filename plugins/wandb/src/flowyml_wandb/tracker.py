@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import flowyml
 from flowyml.errors import TrackerError
-from flowyml.plugins.component import Component, ComponentContext
+from flowyml.plugins.component import ComponentContext
 from flowyml.plugins.types import RunInfo
+from flowyml.trackers import SessionTracker
 from flowyml_wandb.options import MODES, WandbTrackerOptions
 
 if TYPE_CHECKING:
     from flowyml_wandb.session import WandbRunSession
 
 
-class WandbTracker(Component):
+class WandbTracker(SessionTracker):
     """One W&B run per pipeline run: Metrics as history (``<step>/<key>``), Parameters as config."""
 
     kind = "experiment_tracker"
@@ -27,7 +27,6 @@ class WandbTracker(Component):
         super().__init__(options, context)
         if options.mode is not None and options.mode not in MODES:
             raise context.config_error("mode", f"unknown W&B mode {options.mode!r}", hint=f"use one of {', '.join(MODES)}")
-        self.session: WandbRunSession | None = None
 
     @property
     def directory(self) -> Path:
@@ -38,11 +37,6 @@ class WandbTracker(Component):
     def describe(self) -> str:
         mode = self.options.mode or os.environ.get("WANDB_MODE") or "online"
         return f"wandb tracker ({mode}), project {self.options.project or '<pipeline name>'}, files in {self.directory}"
-
-    def _open(self) -> WandbRunSession:
-        if self.session is None or self.session.run is None:
-            raise TrackerError("the wandb tracker was asked to log before its run was started")
-        return self.session
 
     @flowyml.hookimpl
     def flowyml_component_check(self) -> list[str]:
@@ -60,31 +54,7 @@ class WandbTracker(Component):
             lines.append("a W&B API key is configured (not verified against the server)")
         return lines
 
-    @flowyml.hookimpl
-    def flowyml_tracker_start_run(self, run: RunInfo) -> None:
+    def new_session(self, run: RunInfo) -> WandbRunSession:
         from flowyml_wandb.session import WandbRunSession
 
-        session = WandbRunSession(self.options, run, self.directory)
-        session.start()
-        self.session = session
-
-    @flowyml.hookimpl
-    def flowyml_tracker_log_metrics(
-        self, metrics: Mapping[str, float], step: int | None, metadata: Mapping[str, Any], step_name: str
-    ) -> None:
-        self._open().log_metrics(metrics, step, metadata, step_name)
-
-    @flowyml.hookimpl
-    def flowyml_tracker_log_params(self, params: Mapping[str, Any], step_name: str) -> None:
-        self._open().log_params(params, step_name)
-
-    @flowyml.hookimpl
-    def flowyml_tracker_end_run(self, status: str) -> None:
-        self._open().end(status)
-        self.session = None
-
-    def close(self) -> None:
-        """A run the core never ended (an interrupted process) is finished as failed."""
-        if self.session is not None and self.session.run is not None:
-            self.session.run.finish(exit_code=1)
-            self.session = None
+        return WandbRunSession(self.options, run, self.directory)
