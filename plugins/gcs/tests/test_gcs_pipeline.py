@@ -107,6 +107,7 @@ def test_stack_check_reports_missing_bucket_and_success(
 def test_server_stopped_mid_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gcs_env: Any) -> None:
     """The storage server goes away inside a step: clear error, run failed, nothing half-written."""
     from gcp_storage_emulator.server import create_server
+
     from standins.gcs import GcsEmulator, _free_port
 
     data_dir = tmp_path / "emulator-data"

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from s3_helpers import ROUTE, load_pipeline, s3_project, s3_stack  # noqa: F401 - s3_project is a fixture
 from s3_pipelines_expected import expected_features
-from standins.aws import boto3_client
 
 from flowyml.core import Dataset, Metrics, Model
 from flowyml.metadata.store import MetadataStore
 from flowyml.runner.loading import load_stored
 from flowyml.serialization.artifact_io import MANIFEST
+from standins.aws import boto3_client
 
 
 def objects(endpoint: str, bucket: str, prefix: str) -> dict[str, int]:

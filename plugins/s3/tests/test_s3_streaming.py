@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from standins.aws import boto3_client
 
 from flowyml.serialization.artifact_io import MANIFEST, file_sha256
 from flowyml.testing import make_stack
+from standins.aws import boto3_client
 
 MIB = 2**20
 

@@ -15,7 +15,6 @@ from sklearn.linear_model import LogisticRegression
 from flowyml import Dataset, Metrics, Model, Parameters, pipeline, step
 
 
-
 def make_frame() -> pd.DataFrame:
     rng = np.random.default_rng(7)
     x = rng.normal(size=(200, 3))

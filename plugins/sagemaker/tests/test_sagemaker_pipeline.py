@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 from sm_helpers import IMAGE, aws_staging, load_pipeline, sm_client
-from standins.aws import boto3_client
 
 import flowyml
 from flowyml.models import approve_model, deploy_model, undeploy_model
+from standins.aws import boto3_client
 
 HERE = Path(__file__).parent
 ENDPOINT = "fraud-prod"

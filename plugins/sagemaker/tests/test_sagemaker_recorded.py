@@ -29,7 +29,7 @@ from flowyml.testing import make_stack
 ACCOUNT = "123456789012"
 ARN = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}"
 PACKAGE = f"{ARN}:model-package/clf/2"
-NOW = dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 26, tzinfo=dt.UTC)
 SUFFIX = "20261126120000"
 NEW = f"prod-2-0-{SUFFIX}"  # the new model's and endpoint config's name
 

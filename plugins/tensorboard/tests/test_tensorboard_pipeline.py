@@ -1,4 +1,4 @@
-# ruff: noqa: F811 - `project` is a fixture imported from the helpers module
+
 """End to end: a pipeline on a stack whose experiment tracker is tensorboard, read back from the event files."""
 
 from __future__ import annotations

@@ -6,7 +6,6 @@ import re
 
 import attrs
 
-
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")
 
 

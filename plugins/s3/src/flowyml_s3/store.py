@@ -9,12 +9,10 @@ are imported only when the store is first used.
 from __future__ import annotations
 
 import posixpath
-from pathlib import Path
 from typing import Any
 
 from flowyml.errors import FlowymlError
 from flowyml.stores import FsspecArtifactStore
-
 from flowyml_s3.options import S3ArtifactStoreOptions, problems
 
 PROGRESS_THRESHOLD = 64 * 2**20

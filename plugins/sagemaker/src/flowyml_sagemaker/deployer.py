@@ -18,7 +18,6 @@ import flowyml
 from flowyml.errors import DeploymentError
 from flowyml.plugins.component import Component
 from flowyml.plugins.types import Deployment, ModelVersion
-
 from flowyml_sagemaker.options import DeployerOptions, problems
 
 log = logging.getLogger("flowyml.sagemaker")
@@ -193,7 +192,7 @@ class SageMakerEndpointDeployer(Component):
 
     def _delete_quietly(self, config_name: str | None, model_name: str | None) -> None:
         for method, kwargs in (("delete_endpoint_config", {"EndpointConfigName": config_name}), ("delete_model", {"ModelName": model_name})):
-            if list(kwargs.values())[0]:
+            if next(iter(kwargs.values())):
                 try:
                     getattr(self.sm, method)(**kwargs)
                 except Exception as exc:

@@ -17,7 +17,6 @@ from typing import Any
 import flowyml
 from flowyml.errors import ConfigError, FlowymlError, PipelineError
 from flowyml.plugins.component import Component
-
 from flowyml_sagemaker.options import OrchestratorOptions, problems
 
 log = logging.getLogger("flowyml.sagemaker")

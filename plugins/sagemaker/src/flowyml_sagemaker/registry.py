@@ -17,7 +17,6 @@ import flowyml
 from flowyml.errors import ModelNotFoundError, RegistryError
 from flowyml.plugins.component import Component
 from flowyml.plugins.types import MODEL_STATUSES, ModelVersion
-
 from flowyml_sagemaker.options import RegistryOptions, problems
 
 log = logging.getLogger("flowyml.sagemaker")
@@ -139,7 +138,13 @@ class SageMakerModelRegistry(Component):
 
     @flowyml.hookimpl
     def flowyml_model_registry_register(self, model: ModelVersion) -> ModelVersion:
-        from flowyml_sagemaker.packages import FRAMEWORKS, TO_APPROVAL, metadata_properties, to_model_version, version_of
+        from flowyml_sagemaker.packages import (
+            FRAMEWORKS,
+            TO_APPROVAL,
+            metadata_properties,
+            to_model_version,
+            version_of,
+        )
 
         if model.status not in MODEL_STATUSES:
             raise RegistryError(f"unknown model status {model.status!r}", hint=f"use one of {', '.join(MODEL_STATUSES)}")
