@@ -351,3 +351,47 @@ def test_dataset_of_values_json_cannot_hold_is_still_stored(project) -> None:
     run = p.run()
     assert run.success, run.error
     assert run.artifact("odd").load().data == (1, {2: "non-string key"})
+
+
+CONCURRENT = '''
+import sys
+from flowyml import pipeline, step
+
+
+@step(cache=False)
+def produce(i: int) -> list:
+    return list(range(i))
+
+
+@step(cache=False)
+def total(xs: list) -> int:
+    return sum(xs)
+
+
+@pipeline
+def busy(i: int = 0) -> None:
+    for _ in range(20):
+        total(produce(i))
+
+
+if __name__ == "__main__":
+    run = busy.run(i=int(sys.argv[1]))
+    print(run.status, run.run_id)
+'''
+
+
+def test_two_runs_writing_at_once_are_both_recorded(project) -> None:
+    """Two processes share the project's metadata store (SQLite, WAL) without losing writes."""
+    import subprocess
+    import sys
+
+    project.write("busy.py", CONCURRENT)
+    procs = [subprocess.Popen([sys.executable, "busy.py", str(i)], cwd=project.path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in (3, 4)]
+    outputs = [p.communicate(timeout=180) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    run_ids = [out.split()[1] for out, _ in outputs]
+    assert all(out.startswith("completed") for out, _ in outputs)
+    db = MetadataStore.for_project(project.path)
+    for run_id in run_ids:
+        assert db.get_run(run_id)["status"] == "completed"
+        assert len(db.steps_of(run_id)) == 40 and len(db.outputs_of(run_id)) == 40

@@ -278,3 +278,18 @@ def test_init_writes_a_starter_config_that_runs(project) -> None:
     project.write("versioned.py", VERSIONED)
     assert "completed" in project.cli("run", "versioned.py", check=True).stdout
     assert "exists already" in project.cli("init", check=False).stderr
+
+
+def test_stack_show_masks_literal_secrets_and_never_resolves_references(project, monkeypatch) -> None:
+    monkeypatch.setenv("FLOWYML_TEST_TOKEN", "resolved-secret-value")
+    project.write_config(
+        "stacks:\n"
+        "  s:\n"
+        "    orchestrator: { type: local }\n"
+        "    artifact_store: { type: local }\n"
+        "    experiment_tracker: { type: local, api_key: plain-secret-in-yaml, token: ${FLOWYML_TEST_TOKEN} }\n"
+        "active_stack: s\n"
+    )
+    shown = project.cli("stack", "show", check=True).stdout
+    assert "plain-secret-in-yaml" not in shown and "api_key=****" in shown
+    assert "token=${FLOWYML_TEST_TOKEN}" in shown and "resolved-secret-value" not in shown
