@@ -147,3 +147,40 @@ def test_framework_models_are_written_where_serving_containers_look(tmp_path: Pa
     manifest = write_artifact(Model(sklearn.LinearRegression()), folder)
     assert list(manifest["files"]) == ["model.pkl"]
     assert read_artifact(folder, manifest["content_hash"]).framework == "sklearn"
+
+
+def test_xgboost_models_use_the_native_format(tmp_path: Path) -> None:
+    xgboost = pytest.importorskip("xgboost", reason="xgboost-cpu is in requirements/test-core.txt")
+    np = pytest.importorskip("numpy", reason="numpy is in requirements/test-core.txt")
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    clf = xgboost.XGBClassifier(n_estimators=3, max_depth=2).fit(X, [0, 0, 1, 1])
+    manifest, loaded = roundtrip(Model(clf), tmp_path)
+    assert manifest["serializer"] == "xgboost" and list(manifest["files"]) == ["model.ubj"] and manifest["safe"]
+    assert loaded.framework == "xgboost" and (loaded.data.predict(X) == clf.predict(X)).all()
+
+
+def test_lightgbm_boosters_use_the_native_format(tmp_path: Path) -> None:
+    lightgbm = pytest.importorskip("lightgbm", reason="lightgbm is in requirements/test-core.txt")
+    np = pytest.importorskip("numpy", reason="numpy is in requirements/test-core.txt")
+    X = np.random.default_rng(0).random((50, 2))
+    booster = lightgbm.train({"objective": "regression", "verbose": -1, "min_data_in_leaf": 5}, lightgbm.Dataset(X, X[:, 0]), num_boost_round=3)
+    manifest, loaded = roundtrip(Model(booster), tmp_path)
+    assert manifest["serializer"] == "lightgbm" and list(manifest["files"]) == ["model.txt"]
+    assert np.allclose(loaded.data.predict(X), booster.predict(X))
+
+
+def test_onnx_models_use_the_native_format(tmp_path: Path) -> None:
+    onnx = pytest.importorskip("onnx", reason="onnx is in requirements/test-core.txt")
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["y"])],
+        "identity",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
+    )
+    model = helper.make_model(graph)
+    manifest, loaded = roundtrip(Model(model), tmp_path)
+    assert manifest["serializer"] == "onnx" and loaded.framework == "onnx"
+    assert loaded.data.graph.node[0].op_type == "Identity"
+    onnx.checker.check_model(loaded.data)

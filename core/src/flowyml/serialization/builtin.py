@@ -17,6 +17,7 @@ from flowyml.core.frameworks import detect_framework
 from flowyml.errors import SerializationError
 from flowyml.plugins.markers import hookimpl
 from flowyml.serialization.base import Serializer, module_root, type_path
+from flowyml.serialization.frameworks import FRAMEWORK_SERIALIZERS
 
 
 class ParquetSerializer(Serializer):
@@ -181,6 +182,7 @@ class PickleSerializer(Serializer):
 
 # Most specific first; pickle stays last.
 BUILTIN_SERIALIZERS: tuple[Serializer, ...] = (
+    *FRAMEWORK_SERIALIZERS,
     ParquetSerializer(),
     NumpySerializer(),
     JsonSerializer(),
