@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -217,16 +218,23 @@ class OrchestratedRun:
                     if upstream and binding.output in upstream.outputs:
                         self.values.pop(upstream.outputs[binding.output].artifact_id, None)
 
-    def _cache_key(self, node: StepNode, inputs: dict[str, StoredArtifact]) -> str:
+    @functools.cached_property
+    def _stack_fingerprint(self) -> tuple[Any, str]:
+        """What of the stack a cached result depends on: where it is stored and how it is routed."""
         store = self.stack.config.component(Kind.ARTIFACT_STORE)
+        where = [store.type, _canonical(store.options)] if store else None
+        return where, _canonical({k: repr(v) for k, v in self.stack.config.routing.items()})
+
+    def _cache_key(self, node: StepNode, inputs: dict[str, StoredArtifact]) -> str:
+        store, routing = self._stack_fingerprint
         parts = {
             "step": node.step.name,
             "code": node.step.code_hash(),
             "outputs": node.step.output_names,
             "constants": {p: _canonical(b.value) for p, b in node.bindings.items() if isinstance(b, Constant)},
             "inputs": {p: a.content_hash for p, a in inputs.items()},
-            "store": [store.type, _canonical(store.options)] if store else None,
-            "routing": _canonical({k: repr(v) for k, v in self.stack.config.routing.items()}),
+            "store": store,
+            "routing": routing,
         }
         return hashlib.sha256(_canonical(parts).encode()).hexdigest()
 
