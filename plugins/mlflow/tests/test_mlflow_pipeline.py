@@ -9,22 +9,22 @@ from typing import Any
 
 import pytest
 from mlflow import MlflowClient
-from mlflow_project import (
-    load_pipeline,
-    project,  # noqa: F401 - a fixture (tests take it as a parameter)
-    tracked_stack,
-)
 from mlflow_readback import read_pipeline_run
 from tcp_proxy import TcpProxy
 
 from flowyml.metadata.store import MetadataStore
 from flowyml.models import approve_model
+from flowyml.testing import (
+    flowyml_project,  # noqa: F401 - a fixture (tests take it as a parameter)
+    load_pipeline,
+    tracked_stack,
+)
 
 
-def test_pipeline_run_is_one_mlflow_run(project: Any, mlflow_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pipeline_run_is_one_mlflow_run(flowyml_project: Any, mlflow_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLFLOW_URI", mlflow_env.tracking_uri)  # the spec's `tracking_uri: ${MLFLOW_URI}`
     tracker = {"type": "mlflow", "tracking_uri": "${MLFLOW_URI}", "experiment_name": mlflow_env.experiment_name}
-    folder = project({"mlflow-stack": tracked_stack(tracker)})
+    folder = flowyml_project({"mlflow-stack": tracked_stack(tracker)})
     run = load_pipeline(folder).run(stack="mlflow-stack")
     assert run.status == "completed", run.error
 
@@ -41,9 +41,9 @@ def test_pipeline_run_is_one_mlflow_run(project: Any, mlflow_env: Any, monkeypat
     assert logged and all(e.status == "ok" for e in logged)
 
 
-def test_nested_runs_per_step(project: Any, mlflow_env: Any) -> None:
+def test_nested_runs_per_step(flowyml_project: Any, mlflow_env: Any) -> None:
     tracker = {"type": "mlflow", "tracking_uri": mlflow_env.tracking_uri, "experiment_name": mlflow_env.experiment_name, "nested_runs": True}
-    run = load_pipeline(project({"s": tracked_stack(tracker)})).run(stack="s")
+    run = load_pipeline(flowyml_project({"s": tracked_stack(tracker)})).run(stack="s")
     assert run.success, run.error
     got = read_pipeline_run(mlflow_env.tracking_uri, mlflow_env.experiment_name, run.run_id)
     assert set(got["children"]) == {"params", "epoch", "epoch_2", "epoch_3", "evaluate"}
@@ -52,9 +52,9 @@ def test_nested_runs_per_step(project: Any, mlflow_env: Any) -> None:
     assert {c["status"] for c in got["children"].values()} == {"FINISHED"} and got["status"] == "FINISHED"
 
 
-def test_failed_run_is_mirrored_as_failed(project: Any, mlflow_env: Any) -> None:
+def test_failed_run_is_mirrored_as_failed(flowyml_project: Any, mlflow_env: Any) -> None:
     tracker = {"type": "mlflow", "tracking_uri": mlflow_env.tracking_uri, "experiment_name": mlflow_env.experiment_name}
-    folder = project({"s": tracked_stack(tracker)})
+    folder = flowyml_project({"s": tracked_stack(tracker)})
     pipeline = load_pipeline(folder)
 
     def boom() -> None:
@@ -73,30 +73,30 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_unreachable_server_fails_the_run_naming_the_uri(project: Any, mlflow_env: Any) -> None:
+def test_unreachable_server_fails_the_run_naming_the_uri(flowyml_project: Any, mlflow_env: Any) -> None:
     uri = f"http://127.0.0.1:{closed_port()}"
-    run = load_pipeline(project({"s": tracked_stack({"type": "mlflow", "tracking_uri": uri, "request_retries": 0})})).run(stack="s")
+    run = load_pipeline(flowyml_project({"s": tracked_stack({"type": "mlflow", "tracking_uri": uri, "request_retries": 0})})).run(stack="s")
     assert run.status == "failed"
     failure = next(e for e in run.events if e.status == "failed")
     assert f"MLflow tracking server at {uri} is unreachable" in failure.detail
     assert "mlflow server --host 127.0.0.1" in failure.detail  # the hint
 
 
-def test_unreachable_server_with_on_route_error_warn_completes(project: Any, mlflow_env: Any) -> None:
+def test_unreachable_server_with_on_route_error_warn_completes(flowyml_project: Any, mlflow_env: Any) -> None:
     uri = f"http://127.0.0.1:{closed_port()}"
     stack = tracked_stack({"type": "mlflow", "tracking_uri": uri, "request_retries": 0}, on_route_error="warn")
-    run = load_pipeline(project({"s": stack})).run(stack="s")
+    run = load_pipeline(flowyml_project({"s": stack})).run(stack="s")
     assert run.status == "completed", run.error
     assert {a.step_name for a in run.artifacts} == {"params", "load_data", "epoch", "epoch_2", "epoch_3", "train_model", "evaluate"}
     assert any(e.status == "skipped" and "not open" in e.detail for e in run.events)
 
 
 @pytest.mark.parametrize("policy", ["fail", "warn"])
-def test_server_lost_mid_run_keeps_every_artifact(project: Any, mlflow_env: Any, policy: str) -> None:
+def test_server_lost_mid_run_keeps_every_artifact(flowyml_project: Any, mlflow_env: Any, policy: str) -> None:
     proxy = TcpProxy(mlflow_env.server.port)
     uri = f"http://127.0.0.1:{proxy.port}"
     tracker = {"type": "mlflow", "tracking_uri": uri, "experiment_name": mlflow_env.experiment_name, "request_retries": 0}
-    folder = project({"s": tracked_stack(tracker, on_route_error=policy)})
+    folder = flowyml_project({"s": tracked_stack(tracker, on_route_error=policy)})
     pipeline = load_pipeline(folder)
     pipeline.fn.__globals__["HOOKS"]["train_model"] = proxy.cut
     run = pipeline.run(stack="s")
@@ -110,7 +110,7 @@ def test_server_lost_mid_run_keeps_every_artifact(project: Any, mlflow_env: Any,
     assert [s for s, _ in got["metrics"]["loss"]] == [0, 1, 2] and got["status"] == "RUNNING"
 
 
-def test_registry_on_approval_flow(project: Any, mlflow_env: Any, tmp_path: Path) -> None:
+def test_registry_on_approval_flow(flowyml_project: Any, mlflow_env: Any, tmp_path: Path) -> None:
     """register: true + on_approval: the version waits as pending; approve_model sets the tag and the alias."""
     registry_uri = f"sqlite:///{tmp_path / 'registry.db'}"
     tracker = {"type": "mlflow", "tracking_uri": mlflow_env.tracking_uri, "experiment_name": mlflow_env.experiment_name}
@@ -120,7 +120,7 @@ def test_registry_on_approval_flow(project: Any, mlflow_env: Any, tmp_path: Path
         model_deployer={"type": "local"},  # deploy: true needs one; this test approves without deploying
         routing={"Model": {"register": True, "deploy": True, "deploy_condition": "on_approval"}},
     )
-    folder = project({"s": stack})
+    folder = flowyml_project({"s": stack})
     run = load_pipeline(folder).run(stack="s")
     assert run.status == "completed", run.error
     client = MlflowClient(registry_uri)
@@ -136,19 +136,19 @@ def test_registry_on_approval_flow(project: Any, mlflow_env: Any, tmp_path: Path
     assert client.get_model_version_by_alias("toy_model", "approved").tags["flowyml.status"] == "approved"
 
 
-def test_registry_on_server_refuses_local_sources_with_the_fix(project: Any, mlflow_env: Any) -> None:
+def test_registry_on_server_refuses_local_sources_with_the_fix(flowyml_project: Any, mlflow_env: Any) -> None:
     tracker = {"type": "mlflow", "tracking_uri": mlflow_env.tracking_uri, "experiment_name": mlflow_env.experiment_name}
     stack = tracked_stack(tracker, model_registry={"type": "mlflow_model_registry", "tracking_uri": mlflow_env.tracking_uri},
                           routing={"Model": {"register": True}})
-    run = load_pipeline(project({"s": stack})).run(stack="s")
+    run = load_pipeline(flowyml_project({"s": stack})).run(stack="s")
     assert run.status == "failed"
     failure = next(e for e in run.events if e.action == "register" and e.status == "failed")
     assert "Invalid model version source" in failure.detail and "registry_uri: sqlite:///mlflow.db" in failure.detail
 
 
-def test_unknown_option_names_the_yaml_line(project: Any, mlflow_env: Any) -> None:
+def test_unknown_option_names_the_yaml_line(flowyml_project: Any, mlflow_env: Any) -> None:
     from flowyml.errors import ConfigError
 
-    folder = project({"s": tracked_stack({"type": "mlflow", "tracking_url": "http://x"})})
+    folder = flowyml_project({"s": tracked_stack({"type": "mlflow", "tracking_url": "http://x"})})
     with pytest.raises(ConfigError, match=r"flowyml.yaml:\d+ stacks.s.experiment_tracker.tracking_url"):
         load_pipeline(folder).run(stack="s")

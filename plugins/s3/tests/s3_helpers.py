@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+
+from flowyml.testing import make_project
 
 HERE = Path(__file__).parent
 ROUTE = "{run_id}/datasets/{step_name}"
@@ -31,17 +31,8 @@ def s3_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[...,
     """``s3_project(stacks)`` writes flowyml.yaml and the spec pipeline into a project folder and enters it."""
 
     def make(stacks: dict[str, Any]) -> Path:
-        project = tmp_path / "project"
-        project.mkdir(exist_ok=True)
-        (project / "flowyml.yaml").write_text(yaml.safe_dump({"stacks": stacks}, sort_keys=False))
-        shutil.copy(HERE / "s3_pipelines.py", project / "pipelines.py")
+        project = make_project(tmp_path / "project", stacks, HERE / "s3_pipelines.py")
         monkeypatch.chdir(project)
         return project
 
     return make
-
-
-def load_pipeline(project: Path, name: str) -> Any:
-    from flowyml.runner.targets import load_target
-
-    return load_target(f"{project / 'pipelines.py'}:{name}")

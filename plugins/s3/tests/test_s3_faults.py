@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 from fault_proxy import FaultProxy
-from s3_helpers import ROUTE, load_pipeline, s3_project, s3_stack  # noqa: F401 - s3_project is a fixture
+from s3_helpers import ROUTE, s3_project, s3_stack  # noqa: F401 - s3_project is a fixture
 
 from flowyml.errors import ArtifactError, StoreError
 from flowyml.metadata.store import MetadataStore
 from flowyml.runner.loading import fetch_and_read
 from flowyml.serialization.artifact_io import MANIFEST
-from flowyml.testing import make_stack
+from flowyml.testing import load_pipeline, make_stack
 from standins.aws import boto3_client, start_moto_server
 
 

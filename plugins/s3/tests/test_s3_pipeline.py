@@ -8,13 +8,14 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from s3_helpers import ROUTE, load_pipeline, s3_project, s3_stack  # noqa: F401 - s3_project is a fixture
+from s3_helpers import ROUTE, s3_project, s3_stack  # noqa: F401 - s3_project is a fixture
 from s3_pipelines_expected import expected_features
 
 from flowyml.core import Dataset, Metrics, Model
 from flowyml.metadata.store import MetadataStore
 from flowyml.runner.loading import load_stored
 from flowyml.serialization.artifact_io import MANIFEST
+from flowyml.testing import load_pipeline
 from standins.aws import boto3_client
 
 

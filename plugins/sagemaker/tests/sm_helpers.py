@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 ROLE = "arn:aws:iam::123456789012:role/flowyml-sagemaker"
@@ -42,8 +41,3 @@ def sm_client(endpoint: str) -> Any:
 
     return boto3_client("sagemaker", endpoint)
 
-
-def load_pipeline(project: Path, name: str) -> Any:
-    from flowyml.runner.targets import load_target
-
-    return load_target(f"{project / 'pipelines.py'}:{name}")

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,10 +24,11 @@ import pytest
 import yaml
 from botocore.session import get_session
 from botocore.validate import validate_parameters
-from sm_helpers import ROLE, ROUTE, STEP_IMAGE, aws_staging, load_pipeline, sm_client
+from sm_helpers import ROLE, ROUTE, STEP_IMAGE, aws_staging, sm_client
 
 from flowyml.plugins.kinds import Kind
 from flowyml.runner.engine import RunSession
+from flowyml.testing import load_pipeline, make_project
 from flowyml.testing import start_run as begin_run
 
 HERE = Path(__file__).parent
@@ -38,16 +38,13 @@ ORCHESTRATOR = {"type": "sagemaker", "role_arn": ROLE, "image_uri": STEP_IMAGE, 
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_bucket: str) -> Path:
-    folder = tmp_path / "project"
-    folder.mkdir()
-    shutil.copy(HERE / "sm_pipelines.py", folder / "pipelines.py")
     reference = {
         "orchestrator": {"type": "local", "max_parallel_steps": 1},
         "artifact_store": {"type": "local", "path": "./artifacts"},
         "artifact_routing": {"Model": {"path": ROUTE}, "Dataset": {"path": ROUTE}},
     }
     stacks = {"sm": aws_staging(s3_bucket, {"register": True}, orchestrator=ORCHESTRATOR), "reference": reference}
-    (folder / "flowyml.yaml").write_text(yaml.safe_dump({"stacks": stacks}, sort_keys=False))
+    folder = make_project(tmp_path / "project", stacks, HERE / "sm_pipelines.py")
     monkeypatch.chdir(folder)
     return folder
 

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 import yaml
-from sm_helpers import IMAGE, aws_staging, load_pipeline, sm_client
+from sm_helpers import IMAGE, aws_staging, sm_client
 
 import flowyml
 from flowyml.models import approve_model, deploy_model, undeploy_model
+from flowyml.testing import load_pipeline
 from standins.aws import boto3_client
 
 HERE = Path(__file__).parent

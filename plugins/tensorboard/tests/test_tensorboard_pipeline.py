@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tensorboard_project import (
-    load_pipeline,
-    project,  # noqa: F401 - a fixture (tests take it as a parameter)
-    tracked_stack,
-)
 from tensorboard_readback import texts
 
 from flowyml.errors import ConfigError
+from flowyml.testing import (
+    flowyml_project,  # noqa: F401 - a fixture (tests take it as a parameter)
+    load_pipeline,
+    tracked_stack,
+)
 from standins.tensorboard_events import read_hparam_sessions, read_scalars
 
 
@@ -29,8 +29,8 @@ def session_status(run_dir: Path) -> int:
     return int(plugin_data_pb2.HParamsPluginData.FromString(content).session_end_info.status)
 
 
-def test_pipeline_run_is_one_tensorboard_run(project: Any) -> None:
-    folder = project({"tb": tracked_stack({"type": "tensorboard", "log_dir": "tb-logs"})})
+def test_pipeline_run_is_one_tensorboard_run(flowyml_project: Any) -> None:
+    folder = flowyml_project({"tb": tracked_stack({"type": "tensorboard", "log_dir": "tb-logs"})})
     run = load_pipeline(folder).run(stack="tb")
     assert run.status == "completed", run.error
 
@@ -48,8 +48,8 @@ def test_pipeline_run_is_one_tensorboard_run(project: Any) -> None:
     assert f"run id | {run.run_id}" in written["flowyml/run"][0] and "stack | tb" in written["flowyml/run"][0]
 
 
-def test_failed_run_is_a_failed_hparams_session(project: Any) -> None:
-    folder = project({"tb": tracked_stack({"type": "tensorboard", "log_dir": "tb-logs"})})
+def test_failed_run_is_a_failed_hparams_session(flowyml_project: Any) -> None:
+    folder = flowyml_project({"tb": tracked_stack({"type": "tensorboard", "log_dir": "tb-logs"})})
     pipeline = load_pipeline(folder)
 
     def boom() -> None:
@@ -64,17 +64,17 @@ def test_failed_run_is_a_failed_hparams_session(project: Any) -> None:
     assert [s for s, _ in read_scalars(run_dir)["loss"]] == [0, 1, 2]
 
 
-def test_unwritable_log_dir_is_a_clear_error(project: Any, tmp_path: Path) -> None:
+def test_unwritable_log_dir_is_a_clear_error(flowyml_project: Any, tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    folder = project({"tb": tracked_stack({"type": "tensorboard", "log_dir": str(blocker)})})
+    folder = flowyml_project({"tb": tracked_stack({"type": "tensorboard", "log_dir": str(blocker)})})
     run = load_pipeline(folder).run(stack="tb")
     assert run.status == "failed"
     failure = next(e for e in run.events if e.status == "failed")
     assert "cannot write event files" in failure.detail and "log_dir" in failure.detail
 
 
-def test_bad_flush_secs_names_the_yaml_line(project: Any) -> None:
-    folder = project({"tb": tracked_stack({"type": "tensorboard", "flush_secs": 0})})
+def test_bad_flush_secs_names_the_yaml_line(flowyml_project: Any) -> None:
+    folder = flowyml_project({"tb": tracked_stack({"type": "tensorboard", "flush_secs": 0})})
     with pytest.raises(ConfigError, match=r"flowyml.yaml:\d+ stacks.tb.experiment_tracker.flush_secs"):
         load_pipeline(folder).run(stack="tb")

@@ -6,18 +6,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from wandb_project import (
-    load_pipeline,
-    project,  # noqa: F401 - a fixture (tests take it as a parameter)
-    tracked_stack,
-)
 from wandb_readback import metric_histories, offline_run
 
 from flowyml.errors import ConfigError
+from flowyml.testing import (
+    flowyml_project,  # noqa: F401 - a fixture (tests take it as a parameter)
+    load_pipeline,
+    tracked_stack,
+)
 
 
-def test_pipeline_run_is_one_wandb_run(project: Any, wandb_env: Any) -> None:
-    folder = project({"wb": tracked_stack({"type": "wandb", "project": "flowyml-e2e", "mode": "offline", "tags": ["e2e"]})})
+def test_pipeline_run_is_one_wandb_run(flowyml_project: Any, wandb_env: Any) -> None:
+    folder = flowyml_project({"wb": tracked_stack({"type": "wandb", "project": "flowyml-e2e", "mode": "offline", "tags": ["e2e"]})})
     run = load_pipeline(folder).run(stack="wb")
     assert run.status == "completed", run.error
 
@@ -34,8 +34,8 @@ def test_pipeline_run_is_one_wandb_run(project: Any, wandb_env: Any) -> None:
     assert got.summary["flowyml/status"] == "completed" and got.exit_code == 0
 
 
-def test_failed_run_exits_with_1(project: Any, wandb_env: Any) -> None:
-    folder = project({"wb": tracked_stack({"type": "wandb", "mode": "offline", "dir": "wandb-runs"})})
+def test_failed_run_exits_with_1(flowyml_project: Any, wandb_env: Any) -> None:
+    folder = flowyml_project({"wb": tracked_stack({"type": "wandb", "mode": "offline", "dir": "wandb-runs"})})
     pipeline = load_pipeline(folder)
 
     def boom() -> None:
@@ -49,17 +49,17 @@ def test_failed_run_exits_with_1(project: Any, wandb_env: Any) -> None:
     assert [s for s, _ in metric_histories(got)["loss"]] == [0, 1, 2]
 
 
-def test_online_without_a_key_is_a_clear_error(project: Any, wandb_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_online_without_a_key_is_a_clear_error(flowyml_project: Any, wandb_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """No account: wandb refuses to start; the run fails with the fix, and nothing is sent anywhere."""
     monkeypatch.delenv("WANDB_MODE")
-    folder = project({"wb": tracked_stack({"type": "wandb", "mode": "online"})})
+    folder = flowyml_project({"wb": tracked_stack({"type": "wandb", "mode": "online"})})
     run = load_pipeline(folder).run(stack="wb")
     assert run.status == "failed"
     failure = next(e for e in run.events if e.status == "failed")
     assert "W&B could not start a online run" in failure.detail and "wandb login" in failure.detail
 
 
-def test_bad_mode_names_the_yaml_line(project: Any, wandb_env: Any) -> None:
-    folder = project({"wb": tracked_stack({"type": "wandb", "mode": "offlne"})})
+def test_bad_mode_names_the_yaml_line(flowyml_project: Any, wandb_env: Any) -> None:
+    folder = flowyml_project({"wb": tracked_stack({"type": "wandb", "mode": "offlne"})})
     with pytest.raises(ConfigError, match=r"flowyml.yaml:\d+ stacks.wb.experiment_tracker.mode: unknown W&B mode 'offlne'"):
         load_pipeline(folder).run(stack="wb")

@@ -9,6 +9,13 @@ Subclass a contract in your plugin's tests and provide its fixtures::
         def component_config(self, my_bucket):
             return {"type": "mystore", "bucket": my_bucket}
 
+Helpers for the rest of a plugin's tests: :func:`imported_modules` (which
+modules a stack imports, for lazy-loading tests), :func:`make_project` /
+the ``flowyml_project`` fixture with :func:`load_pipeline` (a project folder
+with a pipeline, for end-to-end tests), :func:`tracked_stack` and the
+:data:`TRACKED_PIPELINE` (for tracker plugins), :func:`make_stack`,
+:func:`write_config` and :func:`start_run`.
+
 Needs pytest (``pip install 'flowyml[testing]'``).
 """
 
@@ -18,15 +25,31 @@ from flowyml.testing.contracts import (
     ModelRegistryContract,
     TrackerContract,
 )
+from flowyml.testing.imports import imported_modules
+from flowyml.testing.projects import (
+    TRACKED_PIPELINE,
+    TRACKED_ROUTING,
+    flowyml_project,
+    load_pipeline,
+    make_project,
+    tracked_stack,
+)
 from flowyml.testing.runs import start_run
 from flowyml.testing.stacks import make_stack, write_config
 
 __all__ = [
+    "TRACKED_PIPELINE",
+    "TRACKED_ROUTING",
     "ArtifactStoreContract",
     "ModelDeployerContract",
     "ModelRegistryContract",
     "TrackerContract",
+    "flowyml_project",
+    "imported_modules",
+    "load_pipeline",
+    "make_project",
     "make_stack",
     "start_run",
+    "tracked_stack",
     "write_config",
 ]

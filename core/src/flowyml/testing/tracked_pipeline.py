@@ -1,7 +1,19 @@
-"""A spec-like pipeline for the tracker tests: Parameters, a training loop of stepped Metrics, train, evaluate.
+"""A spec-like pipeline for tracker tests: Parameters, a training loop of stepped Metrics, train, evaluate.
 
-Copied into each test project as ``pipelines.py``. ``HOOKS[name]()`` runs when
-step ``name`` starts (a test stops a server there).
+:func:`flowyml.testing.make_project` (and the ``flowyml_project`` fixture) copy
+this file into a test project as ``pipelines.py``; load it with
+:func:`flowyml.testing.load_pipeline` (pipeline ``tracked``). What a tracker
+should record from it:
+
+- params: ``learning_rate=0.01``, ``epochs=3``, ``optimizer={"name": "adam", "betas": [0.9, 0.99]}``;
+- step ``epoch`` three times: ``loss`` = 1, 1/2, 1/3 and ``lr=0.01`` at steps 0, 1, 2;
+- step ``evaluate``: ``accuracy=0.75``, ``report={"f1": 0.7}``, metadata ``model_version="1.0.0"``.
+
+``HOOKS["train_model"]()`` runs when step ``train_model`` starts (a test stops a
+server or raises there)::
+
+    pipeline = load_pipeline(folder)
+    pipeline.fn.__globals__["HOOKS"]["train_model"] = server.stop
 """
 
 from __future__ import annotations
