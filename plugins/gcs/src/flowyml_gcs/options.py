@@ -8,6 +8,9 @@ import attrs
 
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]")
 
+#: Largest accepted upload chunk: gcsfs reads each chunk into memory before sending it.
+MAX_CHUNK_MB = 1024
+
 
 def problems(options: GcsStoreOptions) -> list[tuple[str, str]]:
     """``(option, message)`` for every invalid value (checked when the store is built).
@@ -25,6 +28,13 @@ def problems(options: GcsStoreOptions) -> list[tuple[str, str]]:
                 "bucket",
                 f"{bucket!r} is not a valid GCS bucket name (3-222 lowercase letters, digits, '-', '_' or '.', "
                 "starting and ending with a letter or digit)",
+            )
+        )
+    if not 1 <= options.upload_chunk_mb <= MAX_CHUNK_MB:
+        found.append(
+            (
+                "upload_chunk_mb",
+                f"upload_chunk_mb must be between 1 and {MAX_CHUNK_MB} (MiB held in memory per upload), got {options.upload_chunk_mb}",
             )
         )
     if options.max_attempts < 1:
@@ -55,6 +65,9 @@ class GcsStoreOptions:
     endpoint_url: str | None = None
     #: Bill reads and writes to ``project`` on requester-pays buckets.
     requester_pays: bool = False
+    #: Chunk size of resumable uploads, in MiB (files under 5 MB go in one request). Each chunk is
+    #: one HTTP request and is held in memory while it is sent: larger chunks mean fewer round trips.
+    upload_chunk_mb: int = 50
     #: Attempts per storage call for transient errors (gcsfs already retries each HTTP request up to 6 times).
     max_attempts: int = 3
     #: Seconds before one HTTP request is abandoned (None: gcsfs' default).
