@@ -16,47 +16,24 @@ from typing import Any
 
 import flowyml
 from flowyml.errors import DeploymentError
-from flowyml.plugins.component import Component
 from flowyml.plugins.types import Deployment, ModelVersion
-from flowyml_sagemaker.options import DeployerOptions, problems
+from flowyml_sagemaker.component import SageMakerComponent
+from flowyml_sagemaker.options import DeployerOptions
 
 log = logging.getLogger("flowyml.sagemaker")
 TAG_MODEL, TAG_VERSION, TAG_MANAGED = "flowyml:model", "flowyml:version", "flowyml:managed"
 
 
-class SageMakerEndpointDeployer(Component):
+class SageMakerEndpointDeployer(SageMakerComponent):
     kind = "model_deployer"
     Options = DeployerOptions
-
-    def __init__(self, options: DeployerOptions, context: Any) -> None:
-        super().__init__(options, context)
-        for option, message, fix in problems(options)[:1]:
-            raise context.config_error(option, message, fix)
-        self._client: Any = None
-
-    @property
-    def sm(self) -> Any:
-        if self._client is None:
-            from flowyml_sagemaker.aws import client
-
-            self._client = client("sagemaker", self.options)
-        return self._client
+    error_class = DeploymentError
+    label = "SageMaker endpoint deployer"
 
     def describe(self) -> str:
         return f"SageMaker endpoints on {self.options.instance_count} x {self.options.instance_type}" + (
             f" in {self.options.region}" if self.options.region else ""
         )
-
-    def _call(self, action: str, method: str, **kwargs: Any) -> Any:
-        from flowyml_sagemaker.aws import error_message, fix_for
-
-        try:
-            return getattr(self.sm, method)(**kwargs)
-        except Exception as exc:
-            raise DeploymentError(
-                f"SageMaker endpoint deployer (stack {self.context.stack_name!r}): {action} failed: {error_message(exc)}",
-                hint=fix_for(exc, action),
-            ) from exc
 
     def _endpoint(self, name: str) -> dict[str, Any] | None:
         from flowyml_sagemaker.aws import is_missing

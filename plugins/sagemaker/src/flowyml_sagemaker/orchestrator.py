@@ -16,45 +16,25 @@ from typing import Any
 
 import flowyml
 from flowyml.errors import ConfigError, FlowymlError, PipelineError
-from flowyml.plugins.component import Component
-from flowyml_sagemaker.options import OrchestratorOptions, problems
+from flowyml_sagemaker.component import SageMakerComponent
+from flowyml_sagemaker.options import OrchestratorOptions
 
 log = logging.getLogger("flowyml.sagemaker")
 ENDED = {"Succeeded", "Failed", "Stopped"}
 
 
-class SageMakerOrchestrator(Component):
+class SageMakerOrchestrator(SageMakerComponent):
     kind = "orchestrator"
     Options = OrchestratorOptions
+    error_class = PipelineError
+    label = "SageMaker orchestrator"
 
     def __init__(self, options: OrchestratorOptions, context: Any) -> None:
         super().__init__(options, context)
-        for option, message, fix in problems(options)[:1]:
-            raise context.config_error(option, message, fix)
-        self._client: Any = None
         self._step_listing_warned = False
-
-    @property
-    def sm(self) -> Any:
-        if self._client is None:
-            from flowyml_sagemaker.aws import client
-
-            self._client = client("sagemaker", self.options)
-        return self._client
 
     def describe(self) -> str:
         return f"SageMaker Pipelines ({self.options.instance_type}, image {self.options.image_uri or 'not set'})"
-
-    def _call(self, action: str, method: str, **kwargs: Any) -> Any:
-        from flowyml_sagemaker.aws import error_message, fix_for
-
-        try:
-            return getattr(self.sm, method)(**kwargs)
-        except Exception as exc:
-            raise PipelineError(
-                f"SageMaker orchestrator (stack {self.context.stack_name!r}): {action} failed: {error_message(exc)}",
-                hint=fix_for(exc, action),
-            ) from exc
 
     def _require(self) -> None:
         for option, what in (("role_arn", "the IAM role the pipeline and its step jobs run as"), ("image_uri", "the step container image")):

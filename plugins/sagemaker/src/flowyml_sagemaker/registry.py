@@ -15,32 +15,20 @@ from typing import Any
 
 import flowyml
 from flowyml.errors import ModelNotFoundError, RegistryError
-from flowyml.plugins.component import Component
 from flowyml.plugins.types import MODEL_STATUSES, ModelVersion
-from flowyml_sagemaker.options import RegistryOptions, problems
+from flowyml_sagemaker.component import SageMakerComponent
+from flowyml_sagemaker.options import RegistryOptions
 
 log = logging.getLogger("flowyml.sagemaker")
 
 
-class SageMakerModelRegistry(Component):
+class SageMakerModelRegistry(SageMakerComponent):
     kind = "model_registry"
     Options = RegistryOptions
-
-    def __init__(self, options: RegistryOptions, context: Any) -> None:
-        super().__init__(options, context)
-        for option, message, fix in problems(options)[:1]:
-            raise context.config_error(option, message, fix)
-        self._client: Any = None
+    error_class = RegistryError
+    label = "SageMaker Model Registry"
 
     # -- plumbing -----------------------------------------------------------------------------
-
-    @property
-    def sm(self) -> Any:
-        if self._client is None:
-            from flowyml_sagemaker.aws import client
-
-            self._client = client("sagemaker", self.options)
-        return self._client
 
     def describe(self) -> str:
         region = f" in {self.options.region}" if self.options.region else ""
@@ -50,20 +38,6 @@ class SageMakerModelRegistry(Component):
         from flowyml_sagemaker.aws import resource_name
 
         return resource_name(self.options.group_prefix, model_name)
-
-    def _fail(self, exc: Exception, action: str) -> RegistryError:
-        from flowyml_sagemaker.aws import error_message, fix_for
-
-        return RegistryError(
-            f"SageMaker Model Registry (stack {self.context.stack_name!r}): {action} failed: {error_message(exc)}",
-            hint=fix_for(exc, action),
-        )
-
-    def _call(self, action: str, method: str, **kwargs: Any) -> Any:
-        try:
-            return getattr(self.sm, method)(**kwargs)
-        except Exception as exc:
-            raise self._fail(exc, action) from exc
 
     def _packages(self, model_name: str) -> list[dict[str, Any]]:
         """Every versioned package of the model's group, described, oldest first ([] without a group)."""
