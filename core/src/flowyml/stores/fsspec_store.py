@@ -73,8 +73,9 @@ class FsspecArtifactStore(Component):
 
     kind = "artifact_store"
     protocol: ClassVar[str] = "file"
-    max_attempts: ClassVar[int] = 4
-    backoff: ClassVar[float] = 0.5
+    #: Attempts per transfer (transient errors only); backends may set it per instance from their options.
+    max_attempts: int = 4
+    backoff: float = 0.5
 
     def __init__(self, options: Any, context: Any) -> None:
         super().__init__(options, context)
