@@ -184,3 +184,26 @@ def test_onnx_models_use_the_native_format(tmp_path: Path) -> None:
     assert manifest["serializer"] == "onnx" and loaded.framework == "onnx"
     assert loaded.data.graph.node[0].op_type == "Identity"
     onnx.checker.check_model(loaded.data)
+
+
+def test_hashing_file_digest_matches_the_bytes_on_disk(tmp_path: Path) -> None:
+    import hashlib
+
+    from flowyml.serialization.hashing import HashingFile
+
+    payload = [bytes([i % 251]) * (300_000 + i) for i in range(12)]
+    with HashingFile(tmp_path / "f.bin") as out:
+        with pytest.raises(RuntimeError, match="once the file is closed"):
+            _ = out.sha256
+        for chunk in payload:
+            out.write(memoryview(chunk))
+        assert out.tell() == sum(map(len, payload))
+    assert out.sha256 == hashlib.sha256((tmp_path / "f.bin").read_bytes()).hexdigest() == hashlib.sha256(b"".join(payload)).hexdigest()
+
+
+def test_streamed_hashes_equal_a_full_read(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas", reason="pandas is in requirements/test-core.txt")
+    from flowyml.serialization.artifact_io import file_sha256
+
+    manifest, _ = roundtrip(pd.DataFrame({"a": range(50_000)}), tmp_path)
+    assert manifest["files"]["data.parquet"]["sha256"] == file_sha256(tmp_path / "a" / "data.parquet")

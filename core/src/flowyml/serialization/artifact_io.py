@@ -55,11 +55,11 @@ def write_artifact(value: Any, directory: Path, extra: dict[str, Any] | None = N
     else:
         payload = value
         serializer = registry.for_value(payload)
-    serializer.save(payload, directory)
+    hashed = serializer.save(payload, directory) or {}
     files: dict[str, dict[str, Any]] = {}
     for rel, path in _list_files(directory):
         if rel != MANIFEST:
-            files[rel] = {"sha256": file_sha256(path), "size": path.stat().st_size}
+            files[rel] = {"sha256": hashed.get(rel) or file_sha256(path), "size": path.stat().st_size}
     if not files:
         raise SerializationError(f"serializer {serializer.name!r} wrote no file for a {type_path(payload)}")
     manifest = {

@@ -22,8 +22,13 @@ class Serializer:
         """Whether this serializer can write ``value``. Must not import heavy libraries."""
         raise NotImplementedError
 
-    def save(self, value: Any, directory: Path) -> None:
-        """Write ``value`` as one or more files into the (empty) ``directory``."""
+    def save(self, value: Any, directory: Path) -> dict[str, str] | None:
+        """Write ``value`` as one or more files into the (empty) ``directory``.
+
+        May return ``{file name: sha256}`` for files it hashed while writing
+        (see :class:`flowyml.serialization.hashing.HashingFile`); other files
+        are hashed afterwards.
+        """
         raise NotImplementedError
 
     def load(self, directory: Path, info: dict[str, Any]) -> Any:

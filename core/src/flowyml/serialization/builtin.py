@@ -18,6 +18,7 @@ from flowyml.errors import SerializationError
 from flowyml.plugins.markers import hookimpl
 from flowyml.serialization.base import Serializer, module_root, type_path
 from flowyml.serialization.frameworks import FRAMEWORK_SERIALIZERS
+from flowyml.serialization.hashing import HashingFile
 
 
 class ParquetSerializer(Serializer):
@@ -30,7 +31,7 @@ class ParquetSerializer(Serializer):
         root = module_root(value)
         return (root in ("pandas", "polars") and cls == "DataFrame") or (root == "pyarrow" and cls == "Table")
 
-    def save(self, value: Any, directory: Path) -> None:
+    def save(self, value: Any, directory: Path) -> dict[str, str]:
         try:
             import pyarrow as pa
             import pyarrow.parquet as pq
@@ -45,7 +46,9 @@ class ParquetSerializer(Serializer):
             table = value.to_arrow()
         else:
             table = value
-        pq.write_table(table, directory / "data.parquet")
+        with HashingFile(directory / "data.parquet") as out:
+            pq.write_table(table, out)
+        return {"data.parquet": out.sha256}
 
     def load(self, directory: Path, info: dict[str, Any]) -> Any:
         import pyarrow.parquet as pq
@@ -69,10 +72,12 @@ class NumpySerializer(Serializer):
     def can_save(self, value: Any) -> bool:
         return module_root(value) == "numpy" and type(value).__name__ == "ndarray" and value.dtype.kind != "O"
 
-    def save(self, value: Any, directory: Path) -> None:
+    def save(self, value: Any, directory: Path) -> dict[str, str]:
         import numpy as np
 
-        np.save(directory / "data.npy", value, allow_pickle=False)
+        with HashingFile(directory / "data.npy") as out:
+            np.save(out, value, allow_pickle=False)
+        return {"data.npy": out.sha256}
 
     def load(self, directory: Path, info: dict[str, Any]) -> Any:
         import numpy as np
@@ -161,13 +166,14 @@ class PickleSerializer(Serializer):
     def can_save(self, value: Any) -> bool:
         return True
 
-    def save(self, value: Any, directory: Path) -> None:
+    def save(self, value: Any, directory: Path) -> dict[str, str]:
         # Framework models are written as model.pkl, the name the prebuilt serving
         # containers of Vertex AI and SageMaker look for.
         name = "model.pkl" if detect_framework(value) else "data.pkl"
         try:
-            with open(directory / name, "wb") as fh:
-                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            with HashingFile(directory / name) as out:
+                pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
+            return {name: out.sha256}
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
             raise SerializationError(
                 f"cannot store a {type_path(value)}: no serializer handles it and it cannot be pickled ({exc})",
