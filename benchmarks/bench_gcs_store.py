@@ -40,17 +40,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from store_common import MIB, free_port, make_binary, make_frame, timed
+
 # gcsfs reads this when imported; left at its default, each call waits on a gRPC probe.
 os.environ["GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT"] = "false"
 
-MIB = 2**20
 BUCKET = "bench"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_emulator(port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -79,25 +76,10 @@ def create_bucket(endpoint: str, name: str) -> None:
         response.read()
 
 
-def timed(fn: Callable[[], Any]) -> float:
-    started = time.perf_counter()
-    fn()
-    return time.perf_counter() - started
 
 
-def make_frame() -> Any:
-    import numpy as np
-    import pandas as pd
-
-    rng = np.random.default_rng(0)
-    return pd.DataFrame(rng.normal(size=(1_000_000, 10)), columns=[f"c{i}" for i in range(10)])
 
 
-def make_binary(path: Path, size_mb: int) -> None:
-    block = os.urandom(MIB)
-    with open(path, "wb") as out:
-        for i in range(size_mb):
-            out.write(i.to_bytes(8, "big") + block[8:])
 
 
 def spread(values: list[float]) -> str:

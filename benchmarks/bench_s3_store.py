@@ -31,14 +31,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-MIB = 2**20
+from store_common import free_port, make_binary, make_frame, timed
+
 BUCKET = "bench"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_moto(port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -55,25 +52,10 @@ def start_moto(port: int, log: Path) -> subprocess.Popen[bytes]:
     raise RuntimeError(f"moto did not start; see {log}")
 
 
-def timed(fn: Callable[[], Any]) -> float:
-    started = time.perf_counter()
-    fn()
-    return time.perf_counter() - started
 
 
-def make_frame() -> Any:
-    import numpy as np
-    import pandas as pd
-
-    rng = np.random.default_rng(0)
-    return pd.DataFrame(rng.normal(size=(1_000_000, 10)), columns=[f"c{i}" for i in range(10)])
 
 
-def make_binary(path: Path, size_mb: int) -> None:
-    block = os.urandom(MIB)
-    with open(path, "wb") as out:
-        for i in range(size_mb):
-            out.write(i.to_bytes(8, "big") + block[8:])
 
 
 def bench_case(name: str, stack: Any, raw_fs: Any, write: Callable[[Path], None], repeat: int, work: Path) -> dict[str, float]:
