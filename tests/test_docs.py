@@ -34,3 +34,16 @@ def test_readme_quickstart_has_two_commands_and_ci_runs_the_test_one() -> None:
     assert "flowyml run pipeline.py" in demo and "./core" in demo
     assert "nox -s tests" in tests
     assert tests in (ROOT / ".ci" / "run").read_text().splitlines()
+
+
+def test_every_cli_command_is_in_the_cli_reference() -> None:
+    import click
+
+    from flowyml.cli.main import cli
+
+    reference = (ROOT / "docs" / "cli.md").read_text()
+    for name, command in cli.commands.items():
+        assert f"## flowyml {name}" in reference, name
+        if isinstance(command, click.Group):
+            for sub in command.commands:
+                assert f"{name} {sub}" in reference, f"{name} {sub}"
