@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support import SUPPORT
 
 from flowyml.testing import make_project
 
-HERE = Path(__file__).parent
 ROUTE = "{run_id}/datasets/{step_name}"
 
 
@@ -31,7 +31,7 @@ def s3_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[...,
     """``s3_project(stacks)`` writes flowyml.yaml and the spec pipeline into a project folder and enters it."""
 
     def make(stacks: dict[str, Any]) -> Path:
-        project = make_project(tmp_path / "project", stacks, HERE / "s3_pipelines.py")
+        project = make_project(tmp_path / "project", stacks, SUPPORT / "aws_spec_pipelines.py")
         monkeypatch.chdir(project)
         return project
 

@@ -1,9 +1,9 @@
-"""Expected values of the spec pipeline (tests/s3_pipelines.py), rebuilt independently of any store."""
+"""Expected values of the spec pipeline (tests/support/aws_spec_pipelines.py), rebuilt independently of any store."""
 
 from __future__ import annotations
 
 import pandas as pd
-from s3_pipelines import make_frame
+from support.aws_spec_pipelines import make_frame
 
 
 def expected_features() -> pd.DataFrame:

@@ -25,13 +25,13 @@ import yaml
 from botocore.session import get_session
 from botocore.validate import validate_parameters
 from sm_helpers import ROLE, ROUTE, STEP_IMAGE, aws_staging, sm_client
+from support import SUPPORT
 
 from flowyml.plugins.kinds import Kind
 from flowyml.runner.engine import RunSession
 from flowyml.testing import load_pipeline, make_project
 from flowyml.testing import start_run as begin_run
 
-HERE = Path(__file__).parent
 ORCHESTRATOR = {"type": "sagemaker", "role_arn": ROLE, "image_uri": STEP_IMAGE, "poll_interval": 0.05, "timeout_seconds": 30,
                 "max_attempts": 1, "environment": {"EXTRA": "1"}}
 
@@ -44,7 +44,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, s3_bucket: str) -> 
         "artifact_routing": {"Model": {"path": ROUTE}, "Dataset": {"path": ROUTE}},
     }
     stacks = {"sm": aws_staging(s3_bucket, {"register": True}, orchestrator=ORCHESTRATOR), "reference": reference}
-    folder = make_project(tmp_path / "project", stacks, HERE / "sm_pipelines.py")
+    folder = make_project(tmp_path / "project", stacks, SUPPORT / "aws_spec_pipelines.py")
     monkeypatch.chdir(folder)
     return folder
 

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 import yaml
 from sm_helpers import IMAGE, aws_staging, sm_client
+from support import SUPPORT
 
 import flowyml
 from flowyml.models import approve_model, deploy_model, undeploy_model
 from flowyml.testing import load_pipeline
 from standins.aws import boto3_client
 
-HERE = Path(__file__).parent
 ENDPOINT = "fraud-prod"
 
 
@@ -24,7 +24,7 @@ ENDPOINT = "fraud-prod"
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "project"
     folder.mkdir()
-    shutil.copy(HERE / "sm_pipelines.py", folder / "pipelines.py")
+    shutil.copy(SUPPORT / "aws_spec_pipelines.py", folder / "pipelines.py")
     monkeypatch.chdir(folder)
     return folder
 

@@ -39,11 +39,6 @@ def entry_points_in(group: str) -> tuple[Any, ...]:
     return tuple(importlib_metadata.entry_points(group=group))
 
 
-def refresh() -> None:
-    """Forget the entry points read so far (after installing a plugin in a running process)."""
-    entry_points_in.cache_clear()
-
-
 def disabled_plugins() -> set[str]:
     raw = os.environ.get(DISABLE_ENV, "")
     return {part.strip() for part in raw.split(",") if part.strip()}

@@ -33,9 +33,3 @@ def get_plugin_manager() -> pluggy.PluginManager:
             _pm = pm
         return _pm
 
-
-def reset_plugin_manager() -> None:
-    """Forget the manager (tests, or after installing a plugin in-process)."""
-    global _pm
-    with _lock:
-        _pm = None

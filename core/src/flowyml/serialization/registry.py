@@ -61,7 +61,3 @@ def get_registry() -> SerializerRegistry:
         _registry = registry
     return _registry
 
-
-def reset_registry() -> None:
-    global _registry
-    _registry = None

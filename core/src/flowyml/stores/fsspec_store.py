@@ -61,9 +61,6 @@ class TransferProgress:
         return None
 
 
-_Progress = TransferProgress  # the name used before 0.1.0 was released
-
-
 class FsspecArtifactStore(Component):
     """Artifact store over an fsspec filesystem. Subclasses give the filesystem and the root.
 

@@ -1,4 +1,4 @@
-"""The spec's pipeline, small: copied into each test project and run from there.
+"""The spec's pipeline, small: copied into each s3 / sagemaker test project and run from there.
 
 Deterministic (seeded), so a test can rebuild every expected value itself.
 Also defines ``fail_after_train`` (stores artifacts, then a step raises) for fault tests.
