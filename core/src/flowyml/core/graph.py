@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flowyml.errors import PipelineError
@@ -68,32 +68,52 @@ class PipelineGraph:
         self.name = name
         self.nodes = dict(nodes)
         self.params = dict(params)
+        self._downstream: dict[str, list[str]] | None = None
         self.order = self._topological()
 
     def _topological(self) -> list[str]:
+        """Depth-first post-order in insertion order, without recursion (a 10,000-step chain is fine)."""
         order: list[str] = []
-        state: dict[str, int] = {}
-
-        def visit(name: str, chain: list[str]) -> None:
-            if state.get(name) == 2:
-                return
-            if state.get(name) == 1:
-                cycle = " -> ".join([*chain[chain.index(name) :], name])
-                raise PipelineError(f"pipeline {self.name!r} has a cycle: {cycle}")
-            state[name] = 1
-            for up in self.nodes[name].upstream:
+        done: set[str] = set()
+        for root in self.nodes:
+            if root in done:
+                continue
+            path: list[str] = [root]  # the chain being visited: what a cycle message shows
+            on_path: set[str] = {root}
+            pending: list[Iterator[str]] = [iter(self._upstream_of(root))]
+            while pending:
+                up = next(pending[-1], None)
+                if up is None:
+                    pending.pop()
+                    name = path.pop()
+                    on_path.discard(name)
+                    done.add(name)
+                    order.append(name)
+                    continue
+                if up in done:
+                    continue
+                if up in on_path:
+                    cycle = " -> ".join([*path[path.index(up) :], up])
+                    raise PipelineError(f"pipeline {self.name!r} has a cycle: {cycle}")
                 if up not in self.nodes:
-                    raise PipelineError(f"step {name!r} depends on unknown step {up!r}")
-                visit(up, [*chain, name])
-            state[name] = 2
-            order.append(name)
-
-        for name in self.nodes:
-            visit(name, [])
+                    raise PipelineError(f"step {path[-1]!r} depends on unknown step {up!r}")
+                path.append(up)
+                on_path.add(up)
+                pending.append(iter(self._upstream_of(up)))
         return order
 
+    def _upstream_of(self, name: str) -> list[str]:
+        return self.nodes[name].upstream
+
     def downstream(self, name: str) -> list[str]:
-        return [n for n, node in self.nodes.items() if name in node.upstream]
+        """Names of the steps that consume an output of ``name``, in insertion order."""
+        if self._downstream is None:
+            table: dict[str, list[str]] = {n: [] for n in self.nodes}
+            for n, node in self.nodes.items():
+                for up in node.upstream:
+                    table.setdefault(up, []).append(n)
+            self._downstream = table
+        return list(self._downstream.get(name, []))
 
 
 class GraphBuilder:
@@ -102,6 +122,7 @@ class GraphBuilder:
     def __init__(self, name: str) -> None:
         self.name = name
         self.nodes: dict[str, StepNode] = {}
+        self._next_suffix: dict[str, int] = {}  # step name -> first suffix not yet tried (keeps naming linear)
 
     def add_invocation(self, step: Step, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         try:
@@ -109,10 +130,12 @@ class GraphBuilder:
         except TypeError as exc:
             raise PipelineError(f"step {step.name!r} called with the wrong arguments: {exc}") from exc
         node_name = step.name
-        n = 2
-        while node_name in self.nodes:
+        if node_name in self.nodes:
+            n = self._next_suffix.get(step.name, 2)
+            while f"{step.name}_{n}" in self.nodes:
+                n += 1
             node_name = f"{step.name}_{n}"
-            n += 1
+            self._next_suffix[step.name] = n + 1
         bindings: dict[str, OutputRef | Constant] = {}
         for param, value in bound.arguments.items():
             kind = step.signature.parameters[param].kind
