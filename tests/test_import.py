@@ -63,3 +63,9 @@ def test_local_backend_installed_with_core_and_listed_from_metadata() -> None:
         assert (kind, "local", "flowyml-local") in found
     loaded = modules_after("from flowyml.plugins.loader import iter_backends\nlist(iter_backends())")
     assert not any(m.startswith("flowyml_local") for m in loaded)
+
+
+def test_client_import_is_light_and_reading_runs_loads_no_backend(tmp_path: Path) -> None:
+    loaded = modules_after(f"import os; os.chdir({str(tmp_path)!r})\nfrom flowyml import Client\nClient().list_runs()")
+    assert not {m.split(".")[0] for m in loaded} & set(HEAVY)
+    assert not any(m.startswith("flowyml_") for m in loaded), "reading run records imported a backend"

@@ -14,6 +14,7 @@ from flowyml.core import Dataset, Metrics, Model, Parameters, Pipeline, Step, pi
 __version__ = "0.1.0"
 
 __all__ = [
+    "Client",
     "Dataset",
     "Metrics",
     "Model",
@@ -33,4 +34,13 @@ def __getattr__(name: str) -> Any:
         from flowyml.plugins import markers
 
         return getattr(markers, name)
+    # The client reads the metadata store; it is imported when first used.
+    if name == "Client":
+        from flowyml.client import Client
+
+        return Client
+    if name == "models":
+        import importlib
+
+        return importlib.import_module("flowyml.models")
     raise AttributeError(f"module 'flowyml' has no attribute {name!r}")

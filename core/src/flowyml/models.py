@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flowyml.config.loader import load_project, resolve_stack_name
 from flowyml.errors import ConfigError, DeploymentError, ModelNotFoundError
 from flowyml.metadata.store import MetadataStore
@@ -12,9 +14,14 @@ from flowyml.stacks.stack import Stack
 __all__ = ["approve_model", "deploy_model", "get_model", "list_deployments", "list_models", "model_stack", "undeploy_model"]
 
 
-def model_stack(stack: str | None = None, *, needs: tuple[Kind, ...] = (Kind.MODEL_REGISTRY,)) -> Stack:
-    """The stack model commands act on (same precedence as runs), with the components they need."""
-    project = load_project()
+def model_stack(
+    stack: str | None = None, *, needs: tuple[Kind, ...] = (Kind.MODEL_REGISTRY,), project_dir: Path | None = None
+) -> Stack:
+    """The stack model commands act on (same precedence as runs), with the components they need.
+
+    ``project_dir`` is the project (default: the one of the current folder).
+    """
+    project = load_project(project_dir)
     choice = resolve_stack_name(project, stack)
     config = project.stack(choice.name)
     for kind in needs:
@@ -31,12 +38,14 @@ def model_stack(stack: str | None = None, *, needs: tuple[Kind, ...] = (Kind.MOD
     return built
 
 
-def list_models(name: str | None = None, stack: str | None = None) -> list[ModelVersion]:
-    return list(model_stack(stack).hook.flowyml_model_registry_list(name=name) or [])
+def list_models(name: str | None = None, stack: str | None = None, *, project_dir: Path | None = None) -> list[ModelVersion]:
+    """Registered versions (of ``name`` only, when given) in the registry of ``stack`` (default: the active stack)."""
+    return list(model_stack(stack, project_dir=project_dir).hook.flowyml_model_registry_list(name=name) or [])
 
 
-def get_model(name: str, version: str | None = None, stack: str | None = None) -> ModelVersion:
-    return _get(model_stack(stack), name, version)
+def get_model(name: str, version: str | None = None, stack: str | None = None, *, project_dir: Path | None = None) -> ModelVersion:
+    """One version of ``name`` (the latest when ``version`` is None); :class:`ModelNotFoundError` when absent."""
+    return _get(model_stack(stack, project_dir=project_dir), name, version)
 
 
 def _get(active: Stack, name: str, version: str | None) -> ModelVersion:

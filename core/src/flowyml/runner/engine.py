@@ -132,6 +132,7 @@ class RunSession:
             error=self.error,
             started_at=self.started,
             ended_at=time.time(),
+            params=dict(self.graph.params),
         )
         for step_run in ordered.values():
             for stored in step_run.outputs.values():

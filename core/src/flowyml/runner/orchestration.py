@@ -148,7 +148,7 @@ class OrchestratedRun:
     # -- executing ----------------------------------------------------------------------------
 
     def skip_step(self, name: str, reason: str) -> StepRun:
-        result = StepRun(name, "skipped", error=reason)
+        result = StepRun(name, "skipped", error=reason, run_id=self.run_id)
         self.results[name] = result
         self.metadata.record_step(self.run_id, name, "skipped", error=reason)
         self._notify(name, "skipped", result)
@@ -156,7 +156,7 @@ class OrchestratedRun:
 
     def fail_step(self, name: str, reason: str) -> StepRun:
         """Record that step ``name`` failed outside this process (a remote orchestrator saw it fail)."""
-        result = StepRun(name, "failed", error=reason)
+        result = StepRun(name, "failed", error=reason, run_id=self.run_id)
         self.results[name] = result
         self.metadata.record_step(self.run_id, name, "failed", ended_at=time.time(), error=reason)
         self._notify(name, "failed", result)
@@ -177,8 +177,9 @@ class OrchestratedRun:
         except Exception as exc:
             ended = time.time()
             error = f"{type(exc).__name__}: {exc}"
-            self.metadata.record_step(self.run_id, name, "failed", ended_at=ended, error=error + "\n" + traceback.format_exc(limit=8))
-            result = StepRun(name, "failed", started, ended, error, exception=exc)
+            trace = traceback.format_exc()
+            self.metadata.record_step(self.run_id, name, "failed", ended_at=ended, error=error + "\n" + trace)
+            result = StepRun(name, "failed", started, ended, error, exception=exc, traceback=trace, run_id=self.run_id)
         self.results[name] = result
         self._release_inputs(node)
         self._notify(name, result.status, result)
@@ -263,7 +264,7 @@ class OrchestratedRun:
                 self.routes.after_store(value, stored, node.name)
         ended = time.time()
         self.metadata.record_step(self.run_id, node.name, "cached", ended_at=ended, cache_key=cache_key, cached_from=hit["run_id"])
-        return StepRun(node.name, "cached", started, ended, outputs=outputs)
+        return StepRun(node.name, "cached", started, ended, outputs=outputs, inputs=dict(inputs), run_id=self.run_id)
 
     def _run(self, node: StepNode, kwargs: dict[str, Any], inputs: dict[str, StoredArtifact], cache_key: str, started: float) -> StepRun:
         self._record_inputs(node, inputs)
@@ -291,4 +292,4 @@ class OrchestratedRun:
             self.routes.after_store(out_value, stored, node.name)
         ended = time.time()
         self.metadata.record_step(self.run_id, node.name, "completed", ended_at=ended, cache_key=cache_key)
-        return StepRun(node.name, "completed", started, ended, outputs=outputs)
+        return StepRun(node.name, "completed", started, ended, outputs=outputs, inputs=dict(inputs), run_id=self.run_id)

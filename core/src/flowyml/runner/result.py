@@ -26,6 +26,7 @@ class StoredArtifact:
     serializer: str | None
     info: dict[str, Any] = attrs.field(factory=dict)
     _loader: Callable[[StoredArtifact], Any] | None = attrs.field(default=None, repr=False, eq=False)
+    _lineage: Any = attrs.field(default=None, repr=False, eq=False)
 
     def load(self) -> Any:
         """The stored value, read back (and verified against its recorded sha256)."""
@@ -35,9 +36,26 @@ class StoredArtifact:
             return load_stored(self)
         return self._loader(self)
 
+    @property
+    def producer(self) -> StepRun:
+        """The step run that made this artifact (read from the metadata store)."""
+        return self._lineage_source().producer_of(self)
+
+    @property
+    def consumers(self) -> list[StepRun]:
+        """The step runs, of any run, that read this artifact as an input."""
+        return self._lineage_source().consumers_of(self)
+
+    def _lineage_source(self) -> Any:
+        if self._lineage is None:
+            from flowyml.client import Client
+
+            self._lineage = Client()
+        return self._lineage
+
     def to_row(self) -> dict[str, Any]:
         """The metadata-store row of this artifact."""
-        return attrs.asdict(self, filter=lambda a, _: a.name != "_loader")
+        return attrs.asdict(self, filter=lambda a, _: a.name not in ("_loader", "_lineage"))
 
     @classmethod
     def from_row(cls, row: Any) -> StoredArtifact:
@@ -72,13 +90,21 @@ class RouteEvent:
 
 @attrs.define
 class StepRun:
+    """One step of a run: its status, timing, the artifacts it read and made, and why it failed."""
+
     name: str
     status: str  # completed | cached | failed | skipped
     started_at: float | None = None
     ended_at: float | None = None
+    #: The one-line message of a failed step (the reason of a skipped one).
     error: str | None = None
     outputs: dict[str, StoredArtifact] = attrs.field(factory=dict)
     exception: BaseException | None = attrs.field(default=None, repr=False, eq=False)
+    #: Input name -> the artifact the step consumed.
+    inputs: dict[str, StoredArtifact] = attrs.field(factory=dict)
+    #: The full traceback text of a failed step.
+    traceback: str | None = attrs.field(default=None, repr=False)
+    run_id: str | None = None
 
     @property
     def duration(self) -> float | None:
@@ -110,6 +136,8 @@ class PipelineRun:
     error: str | None = None
     started_at: float | None = None
     ended_at: float | None = None
+    #: The pipeline parameters the run was started with.
+    params: dict[str, Any] = attrs.field(factory=dict)
     _values: dict[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
 
     @property

@@ -1,0 +1,207 @@
+"""Read queries over the metadata store: finding runs and artifacts by reference, lineage.
+
+These answer the questions :class:`flowyml.Client` and the ``runs``/``artifacts``
+commands ask; they never write. Rows are ``sqlite3.Row`` objects.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from flowyml.errors import ArtifactError, RunNotFoundError
+from flowyml.metadata.store import MetadataStore
+
+__all__ = [
+    "LATEST",
+    "TRACEBACK_START",
+    "artifact_row",
+    "consumer_rows",
+    "inputs_of",
+    "list_run_rows",
+    "outputs_of",
+    "pipeline_names",
+    "resolve_artifact_id",
+    "resolve_run_id",
+    "route_event_rows",
+    "run_params",
+    "runs_using_artifact",
+    "split_traceback",
+    "step_rows",
+]
+
+#: The run reference that means "the newest run".
+LATEST = "latest"
+#: How a stored step error marks the start of its traceback.
+TRACEBACK_START = "Traceback (most recent call last):"
+_SHOWN_CANDIDATES = 5
+
+
+def _candidates(rows: list[sqlite3.Row], describe: Any) -> str:
+    shown = ", ".join(describe(r) for r in rows[:_SHOWN_CANDIDATES])
+    more = f" and {len(rows) - _SHOWN_CANDIDATES} more" if len(rows) > _SHOWN_CANDIDATES else ""
+    return shown + more
+
+
+def resolve_run_id(db: MetadataStore, ref: str, pipeline: str | None = None) -> str:
+    """The full id of the run ``ref`` names: a full id, a unique prefix, or ``"latest"``.
+
+    ``pipeline`` narrows the search to that pipeline's runs. Raises
+    :class:`RunNotFoundError` naming the candidates when ``ref`` is ambiguous,
+    and the pipelines there are when ``pipeline`` has no run.
+    """
+    where, params = ("WHERE pipeline_name=?", (pipeline,)) if pipeline else ("", ())
+    if ref == LATEST:
+        rows = db.query(f"SELECT run_id FROM runs {where} ORDER BY started_at DESC, rowid DESC LIMIT 1", params)
+        if not rows:
+            raise _no_runs(db, pipeline)
+        return str(rows[0]["run_id"])
+    exact = db.query(f"SELECT run_id FROM runs WHERE run_id=? {'AND pipeline_name=?' if pipeline else ''}", (ref, *params))
+    if exact:
+        return str(exact[0]["run_id"])
+    pattern = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = db.query(
+        f"SELECT run_id, pipeline_name, status FROM runs WHERE run_id LIKE ? ESCAPE '\\' {'AND pipeline_name=?' if pipeline else ''}"
+        " ORDER BY started_at DESC",
+        (pattern, *params),
+    )
+    if len(rows) == 1:
+        return str(rows[0]["run_id"])
+    of = f" of pipeline {pipeline!r}" if pipeline else ""
+    if not rows:
+        raise RunNotFoundError(
+            f"no run {ref!r}{of} in the metadata store {db.path}",
+            hint="list runs with: flowyml runs list (a run is named by its id, a unique prefix of it, or 'latest')",
+        )
+    listed = _candidates(rows, lambda r: f"{r['run_id']} ({r['pipeline_name']}, {r['status']})")
+    raise RunNotFoundError(
+        f"{ref!r} matches {len(rows)} runs{of}: {listed}",
+        hint="give more characters of the run id",
+    )
+
+
+def _no_runs(db: MetadataStore, pipeline: str | None) -> RunNotFoundError:
+    if pipeline:
+        names = pipeline_names(db)
+        known = f"; pipelines with runs: {', '.join(names)}" if names else ""
+        return RunNotFoundError(f"there is no pipeline named {pipeline!r} in this project's runs{known}", hint="check the pipeline name")
+    return RunNotFoundError("no runs yet in this project", hint="start one with: flowyml run PIPELINE.py")
+
+
+def pipeline_names(db: MetadataStore) -> list[str]:
+    """The names of the pipelines that have at least one run."""
+    return [r["pipeline_name"] for r in db.query("SELECT DISTINCT pipeline_name FROM runs ORDER BY pipeline_name")]
+
+
+def list_run_rows(db: MetadataStore, pipeline: str | None = None, status: str | None = None, limit: int | None = 50) -> list[sqlite3.Row]:
+    """Run rows, newest first, optionally of one pipeline and/or in one status."""
+    clauses, params = [], []
+    if pipeline:
+        clauses.append("pipeline_name=?")
+        params.append(pipeline)
+    if status:
+        clauses.append("status=?")
+        params.append(status)
+    sql = "SELECT * FROM runs" + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY started_at DESC, rowid DESC"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return db.query(sql, tuple(params))
+
+
+def run_row(db: MetadataStore, run_id: str) -> sqlite3.Row:
+    rows = db.query("SELECT * FROM runs WHERE run_id=?", (run_id,))
+    if not rows:
+        raise RunNotFoundError(f"no run {run_id!r} in the metadata store {db.path}", hint="list runs with: flowyml runs list")
+    return rows[0]
+
+
+def run_params(row: sqlite3.Row) -> dict[str, Any]:
+    """The parameters a run was started with."""
+    return dict(json.loads(row["params"] or "{}"))
+
+
+def step_rows(db: MetadataStore, run_id: str) -> list[sqlite3.Row]:
+    """A run's steps in the order they ran (steps that never started last, in recorded order)."""
+    return db.query(
+        "SELECT * FROM steps WHERE run_id=? ORDER BY started_at IS NULL, started_at, rowid", (run_id,)
+    )
+
+
+def step_row(db: MetadataStore, run_id: str, step: str) -> sqlite3.Row | None:
+    rows = db.query("SELECT * FROM steps WHERE run_id=? AND step_name=?", (run_id, step))
+    return rows[0] if rows else None
+
+
+def outputs_of(db: MetadataStore, run_id: str, step: str | None = None) -> list[sqlite3.Row]:
+    """The artifacts a run's steps output (a cached step's outputs are the reused artifacts)."""
+    return db.outputs_of(run_id, step)
+
+
+def inputs_of(db: MetadataStore, run_id: str, step: str) -> list[sqlite3.Row]:
+    """The artifacts a step consumed, with the ``input_name`` it read each as."""
+    return db.inputs_of(run_id, step)
+
+
+def route_event_rows(db: MetadataStore, run_id: str) -> list[sqlite3.Row]:
+    return db.route_events(run_id)
+
+
+def split_traceback(stored: str | None) -> tuple[str | None, str | None]:
+    """A stored step error as (one-line message, traceback text or None)."""
+    if not stored:
+        return stored, None
+    at = stored.find(TRACEBACK_START)
+    if at < 0:
+        return stored.strip(), None
+    message = stored[:at].strip()
+    return message, stored[at:].rstrip() + "\n"
+
+
+def resolve_artifact_id(db: MetadataStore, ref: str) -> str:
+    """The full id of the artifact ``ref`` names (an id or a unique prefix of one)."""
+    if db.query("SELECT 1 FROM artifacts WHERE artifact_id=?", (ref,)):
+        return ref
+    pattern = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    rows = db.query(
+        "SELECT artifact_id, run_id, step_name, output_name FROM artifacts WHERE artifact_id LIKE ? ESCAPE '\\'"
+        " ORDER BY created_at DESC",
+        (pattern,),
+    )
+    if len(rows) == 1:
+        return str(rows[0]["artifact_id"])
+    if not rows:
+        raise ArtifactError(
+            f"no artifact {ref!r} in the metadata store {db.path}",
+            hint="list artifacts with: flowyml artifacts list (an artifact is named by its id or a unique prefix of it)",
+        )
+    listed = _candidates(rows, lambda r: f"{r['artifact_id'][:16]} ({r['step_name']}.{r['output_name']} of run {r['run_id']})")
+    raise ArtifactError(f"{ref!r} matches {len(rows)} artifacts: {listed}", hint="give more characters of the artifact id")
+
+
+def artifact_row(db: MetadataStore, artifact_id: str) -> sqlite3.Row:
+    rows = db.query("SELECT * FROM artifacts WHERE artifact_id=?", (artifact_id,))
+    if not rows:
+        raise ArtifactError(f"no artifact {artifact_id!r} in the metadata store {db.path}", hint="list artifacts with: flowyml artifacts list")
+    return rows[0]
+
+
+def consumer_rows(db: MetadataStore, artifact_id: str) -> list[sqlite3.Row]:
+    """Every (run_id, step_name, input_name) that read the artifact, oldest first."""
+    return db.query(
+        "SELECT c.run_id, c.step_name, c.input_name FROM consumptions c LEFT JOIN steps s"
+        " ON s.run_id=c.run_id AND s.step_name=c.step_name WHERE c.artifact_id=?"
+        " GROUP BY c.run_id, c.step_name, c.input_name ORDER BY MIN(COALESCE(s.started_at, 0)), c.run_id",
+        (artifact_id,),
+    )
+
+
+def runs_using_artifact(db: MetadataStore, artifact_id: str) -> list[str]:
+    """Runs that produced, reused (as a cached output) or consumed the artifact."""
+    rows = db.query(
+        "SELECT run_id FROM artifacts WHERE artifact_id=? UNION SELECT run_id FROM step_outputs WHERE artifact_id=?"
+        " UNION SELECT run_id FROM consumptions WHERE artifact_id=?",
+        (artifact_id, artifact_id, artifact_id),
+    )
+    return sorted(r["run_id"] for r in rows)
