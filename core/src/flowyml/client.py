@@ -198,7 +198,15 @@ class Client:
         return stored
 
     def producer_of(self, artifact: StoredArtifact) -> StepRun:
-        """The step run that made ``artifact`` (a cached step reuses it; the maker is the original run's step)."""
+        """The step run that made ``artifact`` (a cached step reuses it; the maker is the original run's step).
+
+        Raises :class:`~flowyml.errors.RunNotFoundError` when that run was deleted.
+        """
+        if not self.metadata.query("SELECT 1 FROM runs WHERE run_id=?", (artifact.run_id,)):
+            raise RunNotFoundError(
+                f"run {artifact.run_id}, which produced artifact {artifact.artifact_id[:12]}, was deleted",
+                hint="its artifact is kept because another run still uses it",
+            )
         return self.get_step(artifact.run_id, artifact.step_name)
 
     def consumers_of(self, artifact: StoredArtifact) -> list[StepRun]:
@@ -209,7 +217,18 @@ class Client:
         """The value of ``artifact``, fetched through the store of the stack its run used and sha256-verified."""
         from flowyml.runner.loading import fetch_and_read
 
-        return fetch_and_read(self.stack_for_run(artifact.run_id, uri=artifact.uri), artifact.uri, artifact.content_hash)
+        return fetch_and_read(self.stack_for_artifact(artifact), artifact.uri, artifact.content_hash)
+
+    def stack_for_artifact(self, artifact: StoredArtifact) -> Stack:
+        """The stack whose store holds ``artifact``: its producing run's, else (that run deleted) a run's that reused it."""
+        candidates = [artifact.run_id, *queries.runs_using_artifact(self.metadata, artifact.artifact_id)]
+        for run_id in candidates:
+            if self.metadata.query("SELECT 1 FROM runs WHERE run_id=?", (run_id,)):
+                return self.stack_for_run(run_id, uri=artifact.uri)
+        raise ArtifactError(
+            f"no run of artifact {artifact.artifact_id} is left in the metadata store, so its stack is unknown; it is stored at {artifact.uri}",
+            hint="copy it from that URI",
+        )
 
     def stack_for_run(self, run_id: str, *, uri: str | None = None) -> Stack:
         """The stack run ``run_id`` used, as flowyml.yaml defines it now.

@@ -11,7 +11,16 @@ from flowyml.plugins.kinds import Kind
 from flowyml.plugins.types import Deployment, ModelVersion
 from flowyml.stacks.stack import Stack
 
-__all__ = ["approve_model", "deploy_model", "get_model", "list_deployments", "list_models", "model_stack", "undeploy_model"]
+__all__ = [
+    "approve_model",
+    "deploy_model",
+    "get_model",
+    "list_deployments",
+    "list_models",
+    "model_stack",
+    "serving",
+    "undeploy_model",
+]
 
 
 def model_stack(
@@ -41,6 +50,18 @@ def model_stack(
 def list_models(name: str | None = None, stack: str | None = None, *, project_dir: Path | None = None) -> list[ModelVersion]:
     """Registered versions (of ``name`` only, when given) in the registry of ``stack`` (default: the active stack)."""
     return list(model_stack(stack, project_dir=project_dir).hook.flowyml_model_registry_list(name=name) or [])
+
+
+def serving(stack: str | None = None, *, project_dir: Path | None = None) -> dict[tuple[str, str], list[Deployment]]:
+    """(model name, version) -> the deployments serving it, from the stack's model deployer (empty without one)."""
+    active = model_stack(stack, needs=(), project_dir=project_dir)
+    if not active.has(Kind.MODEL_DEPLOYER):
+        return {}
+    found: dict[tuple[str, str], list[Deployment]] = {}
+    for deployment in active.hook.flowyml_model_deployer_list() or []:
+        if deployment.status not in ("stopped", "failed", "undeployed"):
+            found.setdefault((deployment.model_name, str(deployment.model_version)), []).append(deployment)
+    return found
 
 
 def get_model(name: str, version: str | None = None, stack: str | None = None, *, project_dir: Path | None = None) -> ModelVersion:

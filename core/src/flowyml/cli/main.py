@@ -51,12 +51,12 @@ def _configure_logging() -> None:
 
 
 def _register_commands() -> None:
-    from flowyml.cli import init, models, plugins, route, run, runs, stack, step
+    from flowyml.cli import artifacts, init, models, plugins, route, run, runs, stack, step
 
     cli.add_command(init.init)
     cli.add_command(run.run_cmd)
     cli.add_command(runs.runs)
-    cli.add_command(runs.artifacts)
+    cli.add_command(artifacts.artifacts)
     cli.add_command(plugins.plugins)
     cli.add_command(stack.stack)
     cli.add_command(models.model)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from flowyml.cli.output import table
+
+if TYPE_CHECKING:
+    from flowyml.plugins.types import ModelVersion
 
 stack_option = click.option("--stack", "-s", "stack_name", help="Stack whose registry/deployer to use (default: the active stack).")
 
@@ -20,16 +24,25 @@ def model() -> None:
 @click.argument("name", required=False)
 @stack_option
 def list_models(name: str | None, stack_name: str | None) -> None:
-    """Registered model versions (of NAME only, when given)."""
+    """Registered model versions (of NAME only, when given), and the endpoints serving each."""
     from flowyml.models import list_models as _list
+    from flowyml.models import serving
 
     versions = _list(name, stack_name)
     if not versions:
         click.echo("No registered model yet. Route Model with `register: true` in flowyml.yaml.")
         return
+    served = serving(stack_name)
+
+    def where(v: ModelVersion) -> str:
+        return ", ".join(f"{d.endpoint_name}" + (f" ({d.url})" if d.url else "") for d in served.get((v.name, str(v.version)), []))
+
     table(
-        [(v.name, v.version, v.status, v.framework or "", ", ".join(f"{k}={val:.4g}" if isinstance(val, float) else f"{k}={val}" for k, val in v.metrics.items()), v.run_id or "") for v in versions],
-        ("NAME", "VERSION", "STATUS", "FRAMEWORK", "METRICS", "RUN"),
+        [
+            (v.name, v.version, v.status, v.framework or "", ", ".join(f"{k}={val:.4g}" if isinstance(val, float) else f"{k}={val}" for k, val in v.metrics.items()), v.run_id or "", where(v))
+            for v in versions
+        ],
+        ("NAME", "VERSION", "STATUS", "FRAMEWORK", "METRICS", "RUN", "SERVING AT"),
     )
 
 

@@ -86,6 +86,18 @@ def flowyml_artifact_store_uri(key: str) -> str:
     """
 
 
+@hookspec(firstresult=True)
+def flowyml_artifact_store_delete(uri: str) -> bool:
+    """Delete the artifact stored at ``uri``; return True, or False when nothing is stored there.
+
+    Optional: ``flowyml runs delete --artifacts`` and ``flowyml gc --artifacts``
+    call it, and refuse (deleting nothing) for a store without it. Remove the
+    manifest first, so that a reader never takes a half-deleted artifact for a
+    complete one. Raise :class:`flowyml.errors.ArtifactError` for a URI outside
+    the store. Stops at the first non-None result.
+    """
+
+
 # ---------------------------------------------------------------------------
 # model registry
 # ---------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from flowyml.plugins.kinds import Kind
 from flowyml.plugins.types import ModelVersion, RunInfo
 from flowyml.routing.decisions import decide
 from flowyml.routing.paths import DEFAULT_TEMPLATE, render
+from flowyml.routing.serving import already_serving
 from flowyml.runner.flatten import numeric_metrics, scalar_params
 from flowyml.runner.result import RouteEvent, StoredArtifact
 from flowyml.serialization.artifact_io import artifact_type_of, write_artifact
@@ -279,6 +280,11 @@ class RouteExecutor:
         self.event("register", "ok", f"{label} registered in {registry} ({registered.status})", step=step, artifact_id=stored.artifact_id, target=registry)
         if not decision.deploy:
             self.event("decision", "ok", f"{label}: {decision.reason}", step=step, artifact_id=stored.artifact_id, target=registry)
+            return
+        serving = already_serving(self.stack, registered, rule.endpoint_name or registered.name)
+        if serving is not None:
+            where = f" ({serving.url})" if serving.url else ""
+            self.event("decision", "ok", f"{label}: already serving at endpoint {serving.endpoint_name}{where}; left alone", step=step, artifact_id=stored.artifact_id, target=registry)
             return
         self.event("decision", "ok", f"{label}: deploy ({decision.reason})", step=step, artifact_id=stored.artifact_id, target=registry)
         try:

@@ -193,6 +193,17 @@ class FsspecArtifactStore(Component):
         return bool(self.attempt(f"checking {uri}", self.fs.exists, posixpath.join(path, MANIFEST)))
 
     @hookimpl
+    def flowyml_artifact_store_delete(self, uri: str) -> bool:
+        path = self.path_of_uri(uri)
+        if not self.attempt(f"checking {uri}", self.fs.exists, path):
+            return False
+        manifest = posixpath.join(path, MANIFEST)
+        if self.attempt(f"checking {uri}", self.fs.exists, manifest):
+            self.attempt(f"deleting {manifest}", self.fs.rm_file, manifest)  # first: the artifact is no longer complete
+        self.attempt(f"deleting {uri}", self.fs.rm, path, recursive=True)
+        return True
+
+    @hookimpl
     def flowyml_component_check(self) -> list[str]:
         probe = posixpath.join(self.root(), f".flowyml-check-{uuid.uuid4().hex[:8]}")
         self.attempt(f"writing {self.uri_of_path(probe)}", self.fs.pipe_file, probe, b"flowyml")

@@ -112,6 +112,16 @@ class ArtifactStoreContract(_Base):
         with pytest.raises(ArtifactError, match=MANIFEST):
             stack.hook.flowyml_artifact_store_fetch(uri=uri, scratch=tmp_path / "scratch")
 
+    def test_flowyml_artifact_store_delete_removes_the_artifact_only(self, stack: Stack, tmp_path: Path) -> None:
+        uri, _ = self.save(stack, {"gone": True})
+        other, manifest = self.save(stack, {"kept": True})
+        assert stack.hook.flowyml_artifact_store_delete(uri=uri) is True
+        assert stack.hook.flowyml_artifact_store_exists(uri=uri) is False
+        with pytest.raises(ArtifactError, match=MANIFEST):
+            stack.hook.flowyml_artifact_store_fetch(uri=uri, scratch=tmp_path / "scratch")
+        assert stack.hook.flowyml_artifact_store_delete(uri=uri) is False
+        assert fetch_and_read(stack, other, manifest["content_hash"]) == {"kept": True}
+
     def test_check_reports_what_it_verified(self, stack: Stack) -> None:
         lines = [line for result in stack.hook.flowyml_component_check() for line in result]
         assert lines and all(isinstance(line, str) for line in lines)
