@@ -94,7 +94,11 @@ def test_path_templates() -> None:
     # a placeholder's value cannot smuggle in separators or '..'
     assert render("{name}/x", {**values, "name": "../../etc"}) == ".._.._etc/x"
     assert render("{name}/x", {**values, "name": ".."}) == "_/x"
-    assert render("{version}", {**values, "version": None}) == "none"
+    assert render("{name}", {**values, "name": None}) == "none"
+    # a registry-numbered model has no version until it is registered, after it is stored
+    with pytest.raises(PathTemplateError, match=r"uses \{version\}, but 'fraud' has no version") as info:
+        render("models/{name}/{version}", {**values, "version": None})
+    assert "Model(..., version=" in str(info.value)
     with pytest.raises(PathTemplateError, match="unknown placeholder"):
         check_template("{nope}")
     with pytest.raises(PathTemplateError, match="malformed"):
@@ -135,3 +139,37 @@ def test_auto_max_thresholds_for_loss_like_metrics() -> None:
     gated = rule(deploy_condition="auto", deploy_max_metrics={"loss": 0.1})
     assert decide(gated, {"loss": 0.05}).deploy
     assert "above" in decide(gated, {"loss": 0.5}).reason
+
+
+def test_version_placeholder_needs_a_known_version(project) -> None:
+    from flowyml import Model, pipeline, step
+
+    project.write_config(
+        "stacks:\n  s:\n    orchestrator: {type: local}\n    artifact_store: {type: local}\n    model_registry: {type: local}\n"
+        "    artifact_routing:\n      Model: {register: true, path: 'models/{name}/{version}'}\n"
+    )
+
+    @step
+    def numbered() -> Model:
+        return Model({"w": 1}, name="auto_numbered")
+
+    @step
+    def pinned() -> Model:
+        return Model({"w": 2}, name="pinned", version="3")
+
+    @pipeline
+    def versions() -> None:
+        numbered()
+        pinned()
+
+    run = versions.run()
+    assert run.steps["numbered"].status == "failed"
+    assert "uses {version}, but 'auto_numbered' has no version" in run.steps["numbered"].error
+    assert run.steps["pinned"].status == "completed"
+    assert run.artifact("pinned").uri.replace("\\", "/").endswith("models/pinned/3")
+    project.write_config(
+        "stacks:\n  s:\n    orchestrator: {type: local}\n    artifact_store: {type: local}\n"
+        "    artifact_routing:\n      Dataset: {path: 'data/{version}'}\n"
+    )
+    with pytest.raises(RoutingError, match=r"\{version\} in the path of Dataset has no value"):
+        versions.run()

@@ -6,6 +6,7 @@ same engine.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -24,15 +25,32 @@ class _Runnable:
     def build(self, params: Mapping[str, Any]) -> PipelineGraph:
         raise NotImplementedError
 
-    def run(self, stack: str | None = None, cache: bool = True, **params: Any) -> PipelineRun:
+    def run(self, stack: str | None = None, cache: bool = True, progress: bool | None = None, **params: Any) -> PipelineRun:
         """Run the pipeline on a stack and return its run.
 
         ``stack`` overrides every other way of choosing the stack; ``cache=False``
-        re-runs every step; other keyword arguments are pipeline parameters.
+        re-runs every step; ``progress`` prints a line per step as it starts and
+        ends, like ``flowyml run`` (default: when stdout is a terminal;
+        ``progress=False`` turns it off); other keyword arguments are pipeline
+        parameters.
         """
         from flowyml.runner.engine import run_pipeline
 
-        return run_pipeline(self, params=params, stack=stack, cache=cache)
+        if progress is None:
+            progress = _is_terminal(sys.stdout)
+        reporter = None
+        if progress:
+            from flowyml.cli.output import StepProgress
+
+            reporter = StepProgress()
+        return run_pipeline(self, params=params, stack=stack, cache=cache, progress=reporter)
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # replaced or closed streams
+        return False
 
 
 class FunctionPipeline(_Runnable):
@@ -86,8 +104,6 @@ class Pipeline(_Runnable):
     """
 
     def __init__(self, name: str, params: Mapping[str, Any] | None = None) -> None:
-        import sys
-
         self.name = name
         self.params = dict(params or {})
         self.steps: list[Step] = []

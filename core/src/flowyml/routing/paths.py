@@ -55,8 +55,15 @@ def normalise(rendered: str, template: str, prefix: str = "") -> str:
 def render(template: str, values: Mapping[str, str | None]) -> str:
     """Fill a template; the result is a normalised relative key inside the store."""
     filled = {}
+    used = set(placeholders_in(template))
     for key in PLACEHOLDERS:
         value = values.get(key)
+        if key == "version" and key in used and value in (None, ""):
+            raise PathTemplateError(
+                f"path template {template!r} uses {{version}}, but {values.get('name') or 'this model'!r} has no version:"
+                " the registry numbers it only after the model is stored",
+                hint="give the model a version in the step (Model(..., version=\"1.2\")), or remove {version} from the path",
+            )
         filled[key] = _safe_segment(str(value)) if value not in (None, "") else "none"
     try:
         rendered = template.format(**filled)

@@ -7,7 +7,7 @@ from typing import Any
 from flowyml.config.schema import ROUTABLE_TYPES, ProjectConfig, RoutingRule, StackConfig
 from flowyml.errors import ConfigError, PathTemplateError, RoutingError
 from flowyml.plugins.kinds import Kind
-from flowyml.routing.paths import check_template
+from flowyml.routing.paths import check_template, placeholders_in
 
 MODEL_ONLY = ("register", "deploy")
 TRACKED_TYPES = ("Metrics", "Parameters")
@@ -66,6 +66,8 @@ def _validate_rule(stack: StackConfig, type_name: str, rule: RoutingRule, base: 
             check_template(rule.path)
         except PathTemplateError as exc:
             raise fail(exc.message, f"{base}.path", exc.hint) from None
+        if type_name != "Model" and "version" in placeholders_in(rule.path):
+            raise fail(f"{{version}} in the path of {type_name} has no value: only a Model has a version", f"{base}.path", "remove {version} from this path")
     for field in MODEL_ONLY:
         if getattr(rule, field) and type_name != "Model":
             raise fail(f"{field}: true only applies to Model", f"{base}.{field}", "move it under artifact_routing.Model")
