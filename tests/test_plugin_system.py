@@ -111,18 +111,25 @@ active_stack: local
 """
 
 
+def site_path(site: Path) -> str:
+    """PYTHONPATH with ``site`` first (what is on it already, e.g. a checkout's sources, stays)."""
+    import os
+
+    return os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH", "")]))
+
+
 def python(code: str, cwd: Path, site: Path) -> subprocess.CompletedProcess[str]:
     import os
 
     # `flowyml step run` is found on PATH, as inside a container image.
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    env = {**os.environ, "PYTHONPATH": str(site), "PATH": path}
+    env = {**os.environ, "PYTHONPATH": site_path(site), "PATH": path}
     return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
 def test_example_plugin_is_discovered_through_its_entry_point(project, example_plugin: Path) -> None:
     project.write_config(CONFIG)
-    out = project.cli("plugins", "list", env={"PYTHONPATH": str(example_plugin)}, check=True).stdout
+    out = project.cli("plugins", "list", env={"PYTHONPATH": site_path(example_plugin)}, check=True).stdout
     assert re.search(r"orchestrator\s+subprocess\s+flowyml-example\s+0\.3\.0", out)
 
 
@@ -177,7 +184,7 @@ def test_a_plugin_that_fails_to_import_is_reported_with_its_distribution(project
     (dist / "entry_points.txt").write_text("[flowyml.artifact_stores]\nbroken = flowyml_broken:Store\n")
     (site / "flowyml_broken.py").write_text("raise ImportError('vendor SDK missing: install libfoo')\n")
     project.write_config("stacks:\n  b:\n    orchestrator: { type: local }\n    artifact_store: { type: broken }\n")
-    done = project.cli("stack", "check", "b", env={"PYTHONPATH": str(site)}, check=False)
+    done = project.cli("stack", "check", "b", env={"PYTHONPATH": site_path(site)}, check=False)
     assert "flowyml-broken 1.0 failed to import" in done.stderr
     assert "vendor SDK missing: install libfoo" in done.stderr
     assert "hint:" in done.stderr and "Traceback" not in done.stderr
@@ -197,7 +204,7 @@ def test_component_missing_a_hookimpl_is_reported(project, tmp_path: Path) -> No
         "        pass\n"
     )
     project.write_config("stacks:\n  t:\n    orchestrator: { type: local }\n    artifact_store: { type: local }\n    experiment_tracker: { type: lazy }\n")
-    done = project.cli("stack", "check", "t", env={"PYTHONPATH": str(site)}, check=False)
+    done = project.cli("stack", "check", "t", env={"PYTHONPATH": site_path(site)}, check=False)
     assert "does not implement flowyml_tracker_start_run" in done.stderr
     assert "@flowyml.hookimpl" in done.stderr
 

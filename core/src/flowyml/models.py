@@ -49,7 +49,7 @@ def model_stack(
 
 def list_models(name: str | None = None, stack: str | None = None, *, project_dir: Path | None = None) -> list[ModelVersion]:
     """Registered versions (of ``name`` only, when given) in the registry of ``stack`` (default: the active stack)."""
-    return list(model_stack(stack, project_dir=project_dir).hook.flowyml_model_registry_list(name=name) or [])
+    return model_stack(stack, project_dir=project_dir).model_registry.list(name)
 
 
 def serving(stack: str | None = None, *, project_dir: Path | None = None) -> dict[tuple[str, str], list[Deployment]]:
@@ -70,7 +70,7 @@ def get_model(name: str, version: str | None = None, stack: str | None = None, *
 
 
 def _get(active: Stack, name: str, version: str | None) -> ModelVersion:
-    found = active.hook.flowyml_model_registry_get(name=name, version=version)
+    found = active.model_registry.get(name, version)
     if found is None:
         what = f"version {version} of model {name!r}" if version else f"model {name!r}"
         raise ModelNotFoundError(
@@ -96,9 +96,7 @@ def deploy_model(name: str, version: str, endpoint: str | None = None, stack: st
             f"{name} version {version} is {model.status}; it cannot be deployed",
             hint=f"approve it first: flowyml model approve {name} --version {version}",
         )
-    deployment = active.hook.flowyml_model_deployer_deploy(
-        model=model, endpoint_name=_endpoint_for(active, model, endpoint), config=dict(model.serving_config or {})
-    )
+    deployment = active.model_deployer.deploy(model, _endpoint_for(active, model, endpoint), dict(model.serving_config or {}))
     active.close()
     return deployment
 
@@ -107,26 +105,24 @@ def approve_model(name: str, version: str, stack: str | None = None, deploy: boo
     """Approve a pending version; deploy it when the stack's Model rule says ``deploy_condition: on_approval``."""
     active = model_stack(stack)
     _get(active, name, version)
-    approved = active.hook.flowyml_model_registry_set_status(name=name, version=version, status="approved")
+    approved = active.model_registry.set_status(name, version, "approved")
     rule = active.config.rule_for("Model")
     if deploy is None:
         deploy = bool(rule and rule.deploy and rule.deploy_condition == "on_approval" and active.has(Kind.MODEL_DEPLOYER))
     deployment = None
     if deploy:
-        deployment = active.hook.flowyml_model_deployer_deploy(
-            model=approved, endpoint_name=_endpoint_for(active, approved, None), config=dict(approved.serving_config or {})
-        )
+        deployment = active.model_deployer.deploy(approved, _endpoint_for(active, approved, None), dict(approved.serving_config or {}))
     active.close()
     return approved, deployment
 
 
 def undeploy_model(endpoint: str, stack: str | None = None) -> bool:
     active = model_stack(stack, needs=(Kind.MODEL_DEPLOYER,))
-    done = bool(active.hook.flowyml_model_deployer_undeploy(endpoint_name=endpoint))
+    done = active.model_deployer.undeploy(endpoint)
     active.close()
     return done
 
 
 def list_deployments(stack: str | None = None) -> list[Deployment]:
     active = model_stack(stack, needs=(Kind.MODEL_DEPLOYER,))
-    return list(active.hook.flowyml_model_deployer_list() or [])
+    return active.model_deployer.list()

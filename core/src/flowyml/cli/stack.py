@@ -91,28 +91,25 @@ def set_stack(name: str) -> None:
 @click.argument("name", required=False)
 def check_stack(name: str | None) -> None:
     """Build every component of NAME and verify it can be reached and written to."""
+    from flowyml.errors import FlowymlError
     from flowyml.runner.engine import prepare_stack
 
     active = prepare_stack(name)
     click.echo(f"Checking stack {active.name!r}")
     failures = 0
-    for kind in active.config.components:
-        component = active.component(kind)
-        assert component is not None  # built by prepare_stack
-        impls = [i for i in active.plugin_manager.hook.flowyml_component_check.get_hookimpls() if i.plugin is component]
-        if not impls:
-            click.echo(f"  ✓ {kind.value} {component.type}: built (no reachability check offered)")
-            continue
+    for facade in active.facades:
+        where = f"{facade.kind.value} {facade.type}"
         try:
-            lines: list[str] = list(impls[0].function() or [])  # type: ignore[call-overload]
+            lines = facade.check()
         except Exception as exc:  # shown to the user, counted as a failure
             failures += 1
-            from flowyml.errors import FlowymlError
-
             message = str(exc) if isinstance(exc, FlowymlError) else f"{type(exc).__name__}: {exc}"
-            click.echo(click.style(f"  ✗ {kind.value} {component.type}: {message}", fg="red"))
+            click.echo(click.style(f"  ✗ {where}: {message}", fg="red"))
             continue
-        click.echo(f"  ✓ {kind.value} {component.type}: {'; '.join(lines) or 'ok'}")
+        if lines is None:
+            click.echo(f"  ✓ {where}: built (no reachability check offered)")
+        else:
+            click.echo(f"  ✓ {where}: {'; '.join(lines) or 'ok'}")
     active.close()
     if failures:
         raise click.exceptions.Exit(1)

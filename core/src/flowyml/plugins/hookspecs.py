@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from flowyml.plugins.markers import hookspec
-from flowyml.plugins.types import Deployment, ModelVersion, RunInfo
+from flowyml.plugins.types import Deployment, ModelVersion, RunHandle, RunInfo
 
 # ---------------------------------------------------------------------------
 # every component
@@ -214,16 +214,18 @@ def flowyml_tracker_end_run(status: str) -> None:
 
 
 @hookspec(firstresult=True)
-def flowyml_orchestrator_run(run: Any) -> bool:
+def flowyml_orchestrator_run(run: RunHandle) -> bool:
     """Execute a pipeline run and return True when it was handled.
 
-    ``run`` is a :class:`flowyml.runner.orchestration.OrchestratedRun`: it
-    exposes the step graph (``run.steps``, ``run.upstream(name)``), and
-    ``run.execute_step(name)`` which runs one step in this process. A remote
-    orchestrator instead launches ``run.step_command(name)`` (the generic
-    ``flowyml step run`` entry) for each step in its own environment and
-    then calls ``run.collect_remote_results()``. Stops at the first non-None
-    result.
+    ``run`` is a :class:`flowyml.plugins.types.RunHandle`, and its members are
+    all an orchestrator may use: the step graph (``run.steps``,
+    ``run.upstream(name)``, ``run.downstream(name)``, ``run.result(name)``),
+    ``run.execute_step(name)`` which runs one step in this process, and
+    ``run.skip_step`` / ``run.fail_step``. A remote orchestrator instead calls
+    ``run.prepare_remote()``, launches ``run.step_command(name)`` (the generic
+    ``flowyml step run`` entry) with ``run.step_env()`` for each step in its
+    own environment and then calls ``run.collect_remote_results()``.
+    Stops at the first non-None result.
     """
 
 

@@ -1,14 +1,20 @@
-"""Values passed to and returned from component hooks.
+"""Values passed to and returned from component hooks, and what an orchestrator receives.
 
-They are plain attrs classes so that backends can build and compare them, and
-the core can record them as JSON.
+The values are plain attrs classes so that backends can build and compare
+them, and the core can record them as JSON. :class:`RunHandle` is the one
+object an orchestrator gets (``flowyml_orchestrator_run(run)``): a Protocol
+listing exactly the members an orchestrator may use.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
+
+if TYPE_CHECKING:
+    from flowyml.runner.result import StepRun
 
 #: Approval states a registered model version can be in.
 MODEL_STATUSES = ("registered", "pending_approval", "approved", "rejected", "archived")
@@ -70,3 +76,112 @@ class Deployment:
 
     def to_dict(self) -> dict[str, Any]:
         return attrs.asdict(self)
+
+
+@attrs.frozen
+class Manifest:
+    """What the artifact store committed for one artifact: its URI and the manifest written beside it."""
+
+    uri: str
+    artifact_type: str
+    python_type: str | None
+    content_hash: str
+    size: int | None
+    serializer: str | None
+    #: The artifact's own description (a Model's name, version, framework, ...).
+    info: dict[str, Any] = attrs.field(factory=dict)
+
+    @classmethod
+    def from_dict(cls, uri: str, manifest: dict[str, Any]) -> Manifest:
+        return cls(
+            uri=uri,
+            artifact_type=manifest.get("artifact_type", "Value"),
+            python_type=manifest.get("python_type"),
+            content_hash=manifest["content_hash"],
+            size=manifest.get("size"),
+            serializer=manifest.get("serializer"),
+            info=dict(manifest.get("artifact") or {}),
+        )
+
+
+class RunHandle(Protocol):
+    """The pipeline run an orchestrator executes: ``flowyml_orchestrator_run(run)`` receives one.
+
+    These members are the whole contract; an orchestrator uses nothing else.
+    Step names are those of the pipeline; every ``*_step`` method records the
+    step in the project's metadata store and returns its
+    :class:`~flowyml.runner.result.StepRun`.
+
+    An **in-process** orchestrator calls ``execute_step(name)`` for each step in
+    an order where ``upstream(name)`` have finished, and ``skip_step(name,
+    reason)`` for steps it does not run (a failed upstream). A **remote**
+    orchestrator calls ``prepare_remote()`` once, launches
+    ``step_command(name)`` with ``step_env()`` for each step in its own
+    environment, and finally ``collect_remote_results()``; it may record what
+    it saw fail itself with ``fail_step`` (a step's own record, when it wrote
+    one, wins on collection).
+    """
+
+    @property
+    def run_id(self) -> str:
+        """The run's id (also in ``step_env()`` as ``FLOWYML_RUN_ID``)."""
+        ...
+
+    @property
+    def pipeline_name(self) -> str:
+        """The pipeline's name."""
+        ...
+
+    @property
+    def stack_name(self) -> str:
+        """The stack the run uses."""
+        ...
+
+    @property
+    def steps(self) -> Sequence[str]:
+        """Every step name, in a dependency order."""
+        ...
+
+    def upstream(self, name: str) -> Sequence[str]:
+        """The steps ``name`` consumes outputs of."""
+        ...
+
+    def downstream(self, name: str) -> Sequence[str]:
+        """The steps that consume outputs of ``name``."""
+        ...
+
+    def result(self, name: str) -> StepRun | None:
+        """What is recorded for step ``name`` so far (None: nothing yet)."""
+        ...
+
+    def execute_step(self, name: str) -> StepRun:
+        """Run step ``name`` in this process; never raises for a failing step (returns it failed)."""
+        ...
+
+    def skip_step(self, name: str, reason: str) -> StepRun:
+        """Record that step ``name`` was not run, and why."""
+        ...
+
+    def fail_step(self, name: str, reason: str) -> StepRun:
+        """Record that step ``name`` failed outside this process, with the backend's reason."""
+        ...
+
+    def artifact_uri(self, key: str) -> str:
+        """The URI the stack's artifact store gives ``key`` (a place for the orchestrator's own files)."""
+        ...
+
+    def prepare_remote(self) -> str:
+        """Write the run snapshot into the artifact store (once, before ``step_command``); return its URI."""
+        ...
+
+    def step_command(self, name: str) -> list[str]:
+        """The command a remote environment runs for step ``name`` (``flowyml step run ...``)."""
+        ...
+
+    def step_env(self) -> dict[str, str]:
+        """Environment variables a remote step needs besides the image's own."""
+        ...
+
+    def collect_remote_results(self) -> None:
+        """Read back the records remote steps wrote; record, log, register and deploy as for a local run."""
+        ...

@@ -9,9 +9,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from flowyml.config.loader import load_project, resolve_stack_name
-from flowyml.errors import PluginError
 from flowyml.metadata.store import MetadataStore
-from flowyml.plugins.kinds import Kind
 from flowyml.plugins.types import RunInfo
 from flowyml.routing.validate import validate_stack
 from flowyml.runner.orchestration import OrchestratedRun
@@ -100,11 +98,7 @@ class RunSession:
         """Hand the graph to the stack's orchestrator."""
         if not self.start_tracker():
             return
-        handled = self.stack.hook.flowyml_orchestrator_run(run=self.run)
-        if not handled:
-            raise PluginError(
-                f"orchestrator {self.stack.type_of(Kind.ORCHESTRATOR)!r} of stack {self.stack.name!r} did not run the pipeline"
-            )
+        self.stack.orchestrator.run(self.run)
 
     def finish(self) -> PipelineRun:
         """Register/deploy models, close the tracker, record the outcome and return the run."""

@@ -18,10 +18,7 @@ if TYPE_CHECKING:
 def fetch_and_read(stack: Stack, uri: str, content_hash: str | None) -> Any:
     scratch = Path(tempfile.mkdtemp(prefix="flowyml-fetch-"))
     try:
-        local = stack.hook.flowyml_artifact_store_fetch(uri=uri, scratch=scratch)
-        if local is None:
-            raise ArtifactError(f"the artifact store of stack {stack.name!r} cannot fetch {uri}")
-        return read_artifact(Path(local), expected_hash=content_hash)
+        return read_artifact(stack.artifact_store.fetch(uri, scratch), expected_hash=content_hash)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -109,6 +109,14 @@ class OrchestratedRun:
         return self.info.run_id
 
     @property
+    def pipeline_name(self) -> str:
+        return self.info.pipeline_name
+
+    @property
+    def stack_name(self) -> str:
+        return self.stack.name
+
+    @property
     def steps(self) -> list[str]:
         """Step names in a dependency order."""
         return list(self.graph.order)
@@ -118,6 +126,12 @@ class OrchestratedRun:
 
     def downstream(self, name: str) -> list[str]:
         return self.graph.downstream(name)
+
+    def result(self, name: str) -> StepRun | None:
+        return self.results.get(name)
+
+    def artifact_uri(self, key: str) -> str:
+        return self.stack.artifact_store.uri(key)
 
     # -- remote orchestrators (see flowyml.runner.remote) ----------------------------------------
 
@@ -252,7 +266,7 @@ class OrchestratedRun:
             return None
         outputs = {r["out_name"]: StoredArtifact.from_row(r) for r in rows}
         for stored in outputs.values():
-            if not self.stack.hook.flowyml_artifact_store_exists(uri=stored.uri):
+            if not self.stack.artifact_store.exists(stored.uri):
                 return None
         self._record_inputs(node, inputs)
         for out, stored in outputs.items():

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowyml.core.artifacts import Model
@@ -47,15 +46,13 @@ def record_key(run_id: str, step: str, ok: bool) -> str:
 
 
 def save_json(stack: Stack, key: str, value: Any) -> str:
-    def write(directory: Path) -> None:
-        write_artifact(value, Path(directory))
-
-    return str(stack.hook.flowyml_artifact_store_save(key=key, write=write))
+    return stack.artifact_store.save(key, lambda directory: write_artifact(value, directory)).uri
 
 
 def read_json(stack: Stack, key: str) -> Any | None:
-    uri = stack.hook.flowyml_artifact_store_uri(key=key)
-    if not stack.hook.flowyml_artifact_store_exists(uri=uri):
+    store = stack.artifact_store
+    uri = store.uri(key)
+    if not store.exists(uri):
         return None
     return fetch_and_read(stack, uri, None)
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from flowyml.errors import ArtifactError, FlowymlError, StepFailedError
+
+if TYPE_CHECKING:
+    from flowyml.plugins.types import Manifest
 
 
 @attrs.define
@@ -56,6 +59,23 @@ class StoredArtifact:
     def to_row(self) -> dict[str, Any]:
         """The metadata-store row of this artifact."""
         return attrs.asdict(self, filter=lambda a, _: a.name not in ("_loader", "_lineage"))
+
+    @classmethod
+    def from_manifest(cls, manifest: Manifest, *, artifact_id: str, run_id: str, step_name: str, output_name: str) -> StoredArtifact:
+        """The record of an artifact the store just committed."""
+        return cls(
+            artifact_id=artifact_id,
+            run_id=run_id,
+            step_name=step_name,
+            output_name=output_name,
+            artifact_type=manifest.artifact_type,
+            python_type=manifest.python_type,
+            uri=manifest.uri,
+            content_hash=manifest.content_hash,
+            size=manifest.size,
+            serializer=manifest.serializer,
+            info=dict(manifest.info),
+        )
 
     @classmethod
     def from_row(cls, row: Any) -> StoredArtifact:

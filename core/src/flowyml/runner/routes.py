@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import attrs
 
 from flowyml.config.schema import RoutingRule
 from flowyml.core.artifacts import Metrics, Model, Parameters
-from flowyml.errors import FlowymlError, RoutingError, StoreError
+from flowyml.errors import FlowymlError
 from flowyml.metadata.store import MetadataStore
 from flowyml.plugins.kinds import Kind
 from flowyml.plugins.types import ModelVersion, RunInfo
@@ -24,6 +24,7 @@ from flowyml.routing.serving import already_serving
 from flowyml.runner.flatten import numeric_metrics, scalar_params
 from flowyml.runner.result import RouteEvent, StoredArtifact
 from flowyml.serialization.artifact_io import artifact_type_of, write_artifact
+from flowyml.stacks.facades import Tracker
 from flowyml.stacks.stack import Stack
 
 log = logging.getLogger("flowyml.routing")
@@ -74,7 +75,8 @@ class RouteExecutor:
         self._keys: set[str] = set()
         self._lock = threading.Lock()
         self._tracker_lock = threading.Lock()
-        self.tracker_ok = stack.has(Kind.EXPERIMENT_TRACKER)
+        #: Trackers whose run is open (started and not yet ended).
+        self.open_trackers: list[Tracker] = []
 
     # -- bookkeeping ---------------------------------------------------------------
 
@@ -125,40 +127,12 @@ class RouteExecutor:
         rule = self.rule_for(value)
         key = self.key_for(value, step, output, rule)
         artifact_id = uuid.uuid4().hex
-        manifest: dict[str, Any] = {}
         extra = {"run_id": self.run.run_id, "step_name": step, "output_name": output, "artifact_id": artifact_id}
-
-        def write(directory: Path) -> None:
-            manifest.update(write_artifact(value, Path(directory), extra))
-
-        store_type = self.stack.type_of(Kind.ARTIFACT_STORE)
-        try:
-            uri = self.stack.hook.flowyml_artifact_store_save(key=key, write=write)
-        except FlowymlError:
-            raise
-        except Exception as exc:
-            raise StoreError(
-                f"artifact store {store_type!r} of stack {self.stack.name!r} failed to store {step}.{output}: "
-                f"{type(exc).__name__}: {exc}",
-                hint=f"check the artifact store (flowyml stack check {self.stack.name})",
-            ) from exc
-        if uri is None or not manifest:
-            raise StoreError(f"artifact store {store_type!r} did not store {step}.{output} (no URI returned)")
-        stored = StoredArtifact(
-            artifact_id=artifact_id,
-            run_id=self.run.run_id,
-            step_name=step,
-            output_name=output,
-            artifact_type=manifest["artifact_type"],
-            python_type=manifest["python_type"],
-            uri=uri,
-            content_hash=manifest["content_hash"],
-            size=manifest["size"],
-            serializer=manifest["serializer"],
-            info=manifest.get("artifact", {}),
-        )
+        store = self.stack.artifact_store
+        manifest = store.save(key, lambda directory: write_artifact(value, directory, extra))
+        stored = StoredArtifact.from_manifest(manifest, artifact_id=artifact_id, run_id=self.run.run_id, step_name=step, output_name=output)
         self.metadata.add_artifact(stored.to_row(), self.run.run_id, step, output)
-        self.event("store", "ok", f"{manifest['artifact_type']} stored at {uri}", step=step, artifact_id=artifact_id, target=store_type)
+        self.event("store", "ok", f"{manifest.artifact_type} stored at {manifest.uri}", step=step, artifact_id=artifact_id, target=store.type)
         return stored
 
     # -- after storing -------------------------------------------------------------------
@@ -178,51 +152,51 @@ class RouteExecutor:
                 self.pending_models.append(PendingModel(stored, value, rule))
 
     def start_tracker(self) -> None:
-        if not self.tracker_ok:
-            return
-        tracker = self.stack.type_of(Kind.EXPERIMENT_TRACKER)
-        try:
-            with_retries(lambda: self.stack.hook.flowyml_tracker_start_run(run=self.run), f"starting the {tracker} run")
-            self.event("tracker", "ok", f"{tracker} run started", target=tracker)
-        except Exception as exc:
-            self.tracker_ok = False
-            self.route_failed("tracker", exc, step=None, artifact_id=None, target=tracker)
+        """Open every tracker's run; a tracker that cannot start gets no further calls."""
+        for tracker in self.stack.trackers:
+            try:
+                with_retries(functools.partial(tracker.start_run, self.run), f"starting the {tracker.type} run")
+            except Exception as exc:
+                self.route_failed("tracker", exc, step=None, artifact_id=None, target=tracker.type)
+                continue
+            self.open_trackers.append(tracker)
+            self.event("tracker", "ok", f"{tracker.type} run started", target=tracker.type)
 
     def end_tracker(self, status: str) -> None:
-        if not self.tracker_ok:
-            return
-        tracker = self.stack.type_of(Kind.EXPERIMENT_TRACKER)
-        try:
-            with_retries(lambda: self.stack.hook.flowyml_tracker_end_run(status=status), f"closing the {tracker} run")
-        except Exception as exc:
-            self.route_failed("tracker", exc, step=None, artifact_id=None, target=tracker)
+        """Close every open tracker run (each one's failure recorded against it)."""
+        trackers, self.open_trackers = self.open_trackers, []
+        for tracker in trackers:
+            try:
+                with_retries(functools.partial(tracker.end_run, status), f"closing the {tracker.type} run")
+            except Exception as exc:
+                self.route_failed("tracker", exc, step=None, artifact_id=None, target=tracker.type)
 
     def log_to_tracker(self, value: Metrics | Parameters, step: str, stored: StoredArtifact) -> None:
-        tracker = self.stack.type_of(Kind.EXPERIMENT_TRACKER)
-        if not self.tracker_ok:
-            self.event("log", "skipped", f"{value.type_name} not logged: the {tracker} run is not open", step=step, artifact_id=stored.artifact_id, target=tracker)
-            return
-        hook = self.stack.hook
+        """Log ``value`` to every tracker of the stack; one tracker failing does not keep it from the others."""
+        for tracker in self.stack.trackers:
+            if tracker not in self.open_trackers:
+                self.event("log", "skipped", f"{value.type_name} not logged: the {tracker.type} run is not open", step=step, artifact_id=stored.artifact_id, target=tracker.type)
+                continue
+            self._log_one(tracker, value, step, stored)
+
+    def _log_one(self, tracker: Tracker, value: Metrics | Parameters, step: str, stored: StoredArtifact) -> None:
         try:
             if isinstance(value, Metrics):
                 numbers, problems = numeric_metrics(value.data)
                 with self._tracker_lock:
-                    with_retries(
-                        lambda: hook.flowyml_tracker_log_metrics(metrics=numbers, step=value.step, metadata=dict(value.metadata), step_name=step),
-                        f"logging metrics to {tracker}",
-                    )
+                    with_retries(lambda: tracker.log_metrics(numbers, value.step, dict(value.metadata), step), f"logging metrics to {tracker.type}")
                 what = f"{len(numbers)} metrics" + (f" at step {value.step}" if value.step is not None else "")
             else:
                 params, problems = scalar_params(value.data)
                 with self._tracker_lock:
-                    with_retries(lambda: hook.flowyml_tracker_log_params(params=params, step_name=step), f"logging parameters to {tracker}")
+                    with_retries(lambda: tracker.log_params(params, step), f"logging parameters to {tracker.type}")
                 what = f"{len(params)} parameters"
         except Exception as exc:
-            self.route_failed("log", exc, step=step, artifact_id=stored.artifact_id, target=tracker)
+            self.route_failed("log", exc, step=step, artifact_id=stored.artifact_id, target=tracker.type)
             return
-        self.event("log", "ok", f"{what} logged to {tracker}", step=step, artifact_id=stored.artifact_id, target=tracker)
+        self.event("log", "ok", f"{what} logged to {tracker.type}", step=step, artifact_id=stored.artifact_id, target=tracker.type)
         for problem in problems:
-            self.event("log", "skipped" if "not logged" in problem else "ok", problem, step=step, artifact_id=stored.artifact_id, target=tracker)
+            self.event("log", "skipped" if "not logged" in problem else "ok", problem, step=step, artifact_id=stored.artifact_id, target=tracker.type)
 
     # -- models --------------------------------------------------------------------------
 
@@ -241,7 +215,8 @@ class RouteExecutor:
     def _register_and_decide(self, pending: PendingModel, run_ok: bool) -> None:
         model, stored, rule = pending.model, pending.artifact, pending.rule
         step = stored.step_name
-        registry = self.stack.type_of(Kind.MODEL_REGISTRY)
+        registry_facade = self.stack.model_registry
+        registry = registry_facade.type
         metrics = self.metrics_for(pending)
         name = model.name or f"{self.run.pipeline_name}-{step}"
         decision = decide(rule, metrics)  # its status decides how the version is registered
@@ -262,11 +237,7 @@ class RouteExecutor:
             output_schema=model.output_schema,
         )
         try:
-            registered = with_retries(
-                lambda: self.stack.hook.flowyml_model_registry_register(model=version), f"registering {name} in {registry}"
-            )
-            if registered is None:
-                raise RoutingError(f"model registry {registry!r} returned nothing for {name}")
+            registered = with_retries(lambda: registry_facade.register(version), f"registering {name} in {registry}")
         except Exception as exc:
             self.route_failed("register", exc, step=step, artifact_id=stored.artifact_id, target=registry)
             self.event("decision", "skipped", f"{name}: not deployed: registration failed", step=step, artifact_id=stored.artifact_id, target=registry)
@@ -288,20 +259,17 @@ class RouteExecutor:
             return
         self.event("decision", "ok", f"{label}: deploy ({decision.reason})", step=step, artifact_id=stored.artifact_id, target=registry)
         try:
-            approved = self.stack.hook.flowyml_model_registry_set_status(name=registered.name, version=registered.version, status="approved")
-            registered = approved or registered
+            registered = registry_facade.set_status(registered.name, registered.version, "approved")
         except Exception as exc:
             self.route_failed("register", exc, step=step, artifact_id=stored.artifact_id, target=registry)
         self.deploy(registered, rule, step, stored.artifact_id)
 
     def deploy(self, model: ModelVersion, rule: RoutingRule, step: str | None, artifact_id: str | None) -> None:
-        deployer = self.stack.type_of(Kind.MODEL_DEPLOYER)
         endpoint = rule.endpoint_name or model.name
         config = dict(model.serving_config or {})
+        deployer = self.stack.type_of(Kind.MODEL_DEPLOYER)
         try:
-            deployment = self.stack.hook.flowyml_model_deployer_deploy(model=model, endpoint_name=endpoint, config=config)
-            if deployment is None:
-                raise RoutingError(f"model deployer {deployer!r} returned nothing for endpoint {endpoint}")
+            deployment = self.stack.model_deployer.deploy(model, endpoint, config)
         except Exception as exc:
             self.route_failed("deploy", exc, step=step, artifact_id=artifact_id, target=deployer)
             return

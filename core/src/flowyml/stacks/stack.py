@@ -3,27 +3,41 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pluggy
 
 from flowyml.config.interpolation import resolve
 from flowyml.config.schema import ProjectConfig, StackConfig
-from flowyml.errors import FlowymlError, PluginError
+from flowyml.errors import ConfigError, FlowymlError, PluginError
 from flowyml.plugins import hookspecs
 from flowyml.plugins.component import Component, ComponentContext
 from flowyml.plugins.kinds import Kind
 from flowyml.plugins.loader import load_component_class
 from flowyml.plugins.markers import PROJECT_NAME
+from flowyml.stacks.facades import (
+    FACADES,
+    ArtifactStore,
+    ComponentFacade,
+    ModelDeployer,
+    ModelRegistry,
+    Orchestrator,
+    Tracker,
+)
 from flowyml.stacks.options import structure_options
+
+F = TypeVar("F", bound=ComponentFacade)
 
 
 class Stack:
     """The components of one stack, registered in a pluggy manager of their own.
 
-    Components are built on first use (``stack.hook`` or ``stack.component``),
-    which is when their backends are imported and ``${VAR}`` references in
-    this stack alone are resolved.
+    Components are built on first use (``stack.artifact_store``,
+    ``stack.component`` ...), which is when their backends are imported and
+    ``${VAR}`` references in this stack alone are resolved. The core calls a
+    component through its typed facade (:mod:`flowyml.stacks.facades`):
+    ``stack.artifact_store``, ``stack.model_registry``, ``stack.model_deployer``,
+    ``stack.orchestrator`` and ``stack.trackers`` (every experiment tracker).
     """
 
     def __init__(self, project: ProjectConfig, config: StackConfig, reason: str = "flag") -> None:
@@ -32,6 +46,7 @@ class Stack:
         self.reason = reason
         self._pm: pluggy.PluginManager | None = None
         self._components: dict[Kind, Component] = {}
+        self._facades: list[ComponentFacade] = []
         self._metadata: Any = None
 
     @property
@@ -51,7 +66,50 @@ class Stack:
 
     @property
     def hook(self) -> Any:
+        """The stack's pluggy hook relay (tests of a backend's hooks use it; the core uses the facades)."""
         return self.plugin_manager.hook
+
+    @property
+    def facades(self) -> list[ComponentFacade]:
+        """Every component of the stack, each behind its facade, in the order the stack names them."""
+        self.plugin_manager  # noqa: B018 - builds the components
+        return list(self._facades)
+
+    def _facade(self, cls: type[F]) -> F:
+        for facade in self.facades:
+            if isinstance(facade, cls):
+                return facade
+        component = self.config.component(cls.kind)
+        raise ConfigError(
+            f"stack {self.name!r} has no {cls.kind.value}",
+            path=self.config.path,
+            line=self.project.source.line(self.config.path),
+            file=self.project.source.file,
+            hint=f"add `{cls.kind.value}: {{ type: ... }}` to it, or pick another stack with --stack"
+            if component is None
+            else None,
+        )
+
+    @property
+    def artifact_store(self) -> ArtifactStore:
+        return self._facade(ArtifactStore)
+
+    @property
+    def model_registry(self) -> ModelRegistry:
+        return self._facade(ModelRegistry)
+
+    @property
+    def model_deployer(self) -> ModelDeployer:
+        return self._facade(ModelDeployer)
+
+    @property
+    def orchestrator(self) -> Orchestrator:
+        return self._facade(Orchestrator)
+
+    @property
+    def trackers(self) -> list[Tracker]:
+        """Every experiment tracker of the stack (none, one, or several: each receives every call)."""
+        return [f for f in self.facades if isinstance(f, Tracker)]
 
     @property
     def plugin_manager(self) -> pluggy.PluginManager:
@@ -105,11 +163,12 @@ class Stack:
                     hint="decorate those methods with @flowyml.hookimpl",
                 )
             self._components[kind] = instance
+            self._facades.append(FACADES[kind](pm, instance, self.name, kind.value))
         return pm
 
     def close(self) -> None:
-        for component in self._components.values():
-            component.close()
+        for facade in self._facades:
+            facade.close()
 
 
 def open_stack(project: ProjectConfig, name: str, reason: str = "flag") -> Stack:

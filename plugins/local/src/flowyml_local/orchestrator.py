@@ -10,6 +10,7 @@ import attrs
 
 import flowyml
 from flowyml.plugins.component import Component
+from flowyml.plugins.types import RunHandle
 
 
 @attrs.frozen
@@ -27,7 +28,7 @@ class LocalOrchestrator(Component):
         return self.options.max_parallel_steps or min(4, os.cpu_count() or 1)
 
     @flowyml.hookimpl
-    def flowyml_orchestrator_run(self, run: Any) -> bool:
+    def flowyml_orchestrator_run(self, run: RunHandle) -> bool:
         """Run the graph in dependency order; a failed step's dependents are skipped.
 
         When only one step can run, it runs on the calling thread (no hand-off

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-from typing import Any
 
 import attrs
 
 import flowyml
 from flowyml.plugins.component import Component
+from flowyml.plugins.types import RunHandle
 
 
 @attrs.frozen
@@ -23,7 +23,7 @@ class SubprocessOrchestrator(Component):
     Options = SubprocessOptions
 
     @flowyml.hookimpl
-    def flowyml_orchestrator_run(self, run: Any) -> bool:
+    def flowyml_orchestrator_run(self, run: RunHandle) -> bool:
         run.prepare_remote()
         env = {**os.environ, **run.step_env()}
         failed: set[str] = set()
