@@ -58,7 +58,7 @@ def serving(stack: str | None = None, *, project_dir: Path | None = None) -> dic
     if not active.has(Kind.MODEL_DEPLOYER):
         return {}
     found: dict[tuple[str, str], list[Deployment]] = {}
-    for deployment in active.hook.flowyml_model_deployer_list() or []:
+    for deployment in active.model_deployer.list():
         if deployment.status not in ("stopped", "failed", "undeployed"):
             found.setdefault((deployment.model_name, str(deployment.model_version)), []).append(deployment)
     return found

@@ -55,12 +55,10 @@ def fetched(client: Any, artifact: Any) -> Iterator[tuple[Path, dict[str, Any]]]
     stack = client.stack_for_artifact(artifact)
     scratch = Path(tempfile.mkdtemp(prefix="flowyml-show-"))
     try:
-        local = stack.hook.flowyml_artifact_store_fetch(uri=artifact.uri, scratch=scratch)
-        if local is None:
-            raise ArtifactError(f"the artifact store of stack {stack.name!r} cannot fetch {artifact.uri}")
-        manifest = read_manifest(Path(local))
-        verify(Path(local), manifest, artifact.content_hash)
-        yield Path(local), manifest
+        local = stack.artifact_store.fetch(artifact.uri, scratch)
+        manifest = read_manifest(local)
+        verify(local, manifest, artifact.content_hash)
+        yield local, manifest
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -103,7 +103,7 @@ def _model_pointers(client: Client, runs: list[str]) -> dict[str, str]:
         if not stack.has(Kind.MODEL_REGISTRY):
             continue
         try:
-            versions = stack.hook.flowyml_model_registry_list(name=None) or []
+            versions = stack.model_registry.list(None)
         except Exception as exc:
             raise StoreError(
                 f"cannot check which artifacts registered models use: the model registry of stack {name!r} failed: {exc}",
@@ -118,7 +118,7 @@ def delete(client: Client, plan: DeletionPlan) -> None:
     """Carry out ``plan``: artifacts from their stores first, then the records."""
     stacks = {a.artifact_id: client.stack_for_artifact(a) for a in plan.artifacts}
     for stack in {id(s): s for s in stacks.values()}.values():
-        if not stack.plugin_manager.hook.flowyml_artifact_store_delete.get_hookimpls():
+        if not stack.artifact_store.can_delete:
             from flowyml.plugins.kinds import Kind
 
             raise StoreError(
@@ -127,7 +127,7 @@ def delete(client: Client, plan: DeletionPlan) -> None:
                 hint="delete the run records without --artifacts",
             )
     for artifact in plan.artifacts:
-        stacks[artifact.artifact_id].hook.flowyml_artifact_store_delete(uri=artifact.uri)
+        stacks[artifact.artifact_id].artifact_store.delete(artifact.uri)
     db = client.metadata
     with db.transaction() as cur:
         for run_id in plan.runs:

@@ -18,7 +18,7 @@ def already_serving(stack: Any, model: ModelVersion, endpoint: str) -> Deploymen
     """
     if not stack.has(Kind.MODEL_DEPLOYER):
         return None
-    for deployment in stack.hook.flowyml_model_deployer_list() or []:
+    for deployment in stack.model_deployer.list():
         if (
             deployment.endpoint_name == endpoint
             and deployment.model_name == model.name

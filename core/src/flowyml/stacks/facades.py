@@ -122,6 +122,17 @@ class ArtifactStore(ComponentFacade):
     def uri(self, key: str) -> str:
         return str(self.answer("flowyml_artifact_store_uri", key=key))
 
+    @property
+    def can_delete(self) -> bool:
+        """Whether the store implements the optional ``flowyml_artifact_store_delete``."""
+        return self.implements("flowyml_artifact_store_delete")
+
+    def delete(self, uri: str) -> bool:
+        """Delete the artifact at ``uri`` (False: nothing was there); a PluginError for a store that cannot."""
+        if not self.can_delete:
+            raise PluginError(f"the {self.label} cannot delete artifacts (it does not implement flowyml_artifact_store_delete)")
+        return bool(self.call("flowyml_artifact_store_delete", uri=uri))
+
 
 class ModelRegistry(ComponentFacade):
     kind = Kind.MODEL_REGISTRY
