@@ -124,7 +124,7 @@ def test_bad_yaml_reports_line(project) -> None:
 def test_structural_errors(project, text: str, match: str) -> None:
     project.write_config(text)
     with pytest.raises(ConfigError, match=match):
-        load_project()
+        load_project().stack("a")  # a problem inside stack a is raised when it is used
 
 
 def test_unknown_stack_lists_defined_ones(project, spec_config: str) -> None:

@@ -23,11 +23,13 @@ def plan(target: str, stack_name: str | None, params: tuple[str, ...]) -> None:
     from flowyml.routing.plan import plan_routes
     from flowyml.routing.validate import validate_stack
     from flowyml.runner.targets import load_target
+    from flowyml.stacks.validation import check_stack_options
 
     project = load_project()
     choice = resolve_stack_name(project, stack_name)
     config = project.stack(choice.name)
     validate_stack(project, config)
+    check_stack_options(project, config)
     pipeline = load_target(target)
     graph = pipeline.build(parse_params(params))
     rows = plan_routes(graph, config)

@@ -17,7 +17,7 @@ import yaml
 
 from flowyml.errors import InterpolationError
 
-REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}\n]*))?\}")
 _TOKEN = re.compile(r"__flowyml_ref_(\d+)__")
 
 
@@ -41,6 +41,16 @@ def restore(value: Any, refs: list[str]) -> Any:
     if isinstance(value, list):
         return [restore(v, refs) for v in value]
     return value
+
+
+def malformed_reference(text: str) -> str | None:
+    """The first ``${`` in ``text`` that does not start a valid ``${NAME}`` / ``${NAME:-default}``, quoted."""
+    rest = REFERENCE.sub("", text)
+    at = rest.find("${")
+    if at < 0:
+        return None
+    end = rest.find("}", at)
+    return rest[at : end + 1 if 0 <= end < at + 40 else at + 12]
 
 
 def references(value: Any) -> list[str]:

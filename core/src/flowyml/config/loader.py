@@ -16,8 +16,14 @@ def load_project(start: Path | None = None) -> ProjectConfig:
 
 def resolve_stack_name(project: ProjectConfig, explicit: str | None = None) -> StackChoice:
     """Apply the stack precedence rules and check the chosen stack exists."""
-    default = DEFAULT_STACK_NAME if DEFAULT_STACK_NAME in project.stacks else next(iter(project.stacks), DEFAULT_STACK_NAME)
-    active = project.active_stack if project.file is not None else None
-    choice = choose_stack(explicit, active, default)
+    choice = choose_stack_name(project, explicit)
     project.stack(choice.name)
     return choice
+
+
+def choose_stack_name(project: ProjectConfig, explicit: str | None = None) -> StackChoice:
+    """The stack the precedence rules pick, without checking it is defined and valid."""
+    names = project.names or tuple(project.stacks)
+    default = DEFAULT_STACK_NAME if DEFAULT_STACK_NAME in names else next(iter(names), DEFAULT_STACK_NAME)
+    active = project.active_stack if project.file is not None else None
+    return choose_stack(explicit, active, default)

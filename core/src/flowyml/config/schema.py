@@ -15,7 +15,9 @@ from typing import Any
 
 import attrs
 
-from flowyml.config.source import ConfigSource
+from flowyml.config.interpolation import malformed_reference
+from flowyml.config.source import ConfigSource, duplicate_error
+from flowyml.config.yaml_reader import Duplicate
 from flowyml.errors import ConfigError, StackNotFoundError
 from flowyml.plugins.kinds import Kind
 
@@ -68,11 +70,19 @@ class StackConfig:
 
 @attrs.frozen
 class ProjectConfig:
-    """Everything flowyml.yaml says, plus where it is."""
+    """Everything flowyml.yaml says, plus where it is.
+
+    A stack with a structural error does not stop the others: it is kept in
+    ``invalid`` with its first error, which :meth:`stack` raises when that
+    stack is asked for.
+    """
 
     source: ConfigSource
     stacks: dict[str, StackConfig]
     active_stack: str | None
+    invalid: dict[str, ConfigError] = attrs.field(factory=dict)
+    #: Every stack name (valid or not) in the order of the file.
+    names: tuple[str, ...] = ()
 
     @property
     def file(self) -> Path | None:
@@ -86,12 +96,16 @@ class ProjectConfig:
         try:
             return self.stacks[name]
         except KeyError:
-            defined = ", ".join(sorted(self.stacks)) or "(none)"
-            where = f" in {self.source.path}" if self.source.path else ""
-            raise StackNotFoundError(
-                f"unknown stack {name!r}; stacks defined{where}: {defined}",
-                hint="pick one of those, or add the stack under `stacks:` in flowyml.yaml",
-            ) from None
+            pass
+        problem = self.invalid.get(name)
+        if problem is not None:
+            raise ConfigError(problem.message, hint=problem.hint) from None
+        defined = ", ".join(sorted(self.names or self.stacks)) or "(none)"
+        where = f" in {self.source.path}" if self.source.path else ""
+        raise StackNotFoundError(
+            f"unknown stack {name!r}; stacks defined{where}: {defined}",
+            hint="pick one of those, or add the stack under `stacks:` in flowyml.yaml",
+        ) from None
 
 
 #: The stack used when there is no flowyml.yaml: everything local.
@@ -118,32 +132,83 @@ _RULE_FIELDS = {f.name for f in attrs.fields(RoutingRule)}
 
 
 def build_project(source: ConfigSource) -> ProjectConfig:
-    """Check the document's structure and build the typed configuration."""
+    """Check the document's structure and build the typed configuration.
+
+    Problems of the whole file (unknown top-level keys, a duplicated
+    ``active_stack``) raise; a problem inside one stack only marks that stack
+    invalid.
+    """
     data = source.data if source.path else EMBEDDED_DEFAULT
 
     def fail(message: str, path: str, hint: str | None = None) -> ConfigError:
         return ConfigError(message, path=path, line=source.line(path), file=source.file, hint=hint)
 
-    unknown = set(data) - {"stacks", "active_stack"}
+    unknown = [key for key in data if key not in ("stacks", "active_stack")]
     if unknown:
-        key = sorted(unknown)[0]
-        return _raise(fail(f"unknown top-level key {key!r}", key, "the top level takes `stacks:` and `active_stack:`"))
-    raw_stacks = data.get("stacks") or {}
+        key = unknown[0]
+        _raise(fail(f"unknown top-level key {key!r}", str(key), "the top level takes `stacks:` and `active_stack:`"))
+    raw_stacks = data.get("stacks")
+    if raw_stacks is None:
+        raw_stacks = {}
     if not isinstance(raw_stacks, dict):
-        _raise(fail("must be a mapping of stack names to stacks", "stacks"))
-    stacks = {str(name): _build_stack(str(name), body, fail) for name, body in raw_stacks.items()}
+        _raise(fail(f"must be a mapping of stack names to stacks, got {_kind_of(raw_stacks)}", "stacks"))
+    for name in raw_stacks:
+        if not isinstance(name, str) or not name:
+            _raise(fail(f"a stack name must be a non-empty string, got {name!r}", f"stacks.{name}", "e.g. `stacks: {{ local: ... }}`"))
+    by_stack = _duplicates_by_stack(source, raw_stacks)
+    stacks: dict[str, StackConfig] = {}
+    invalid: dict[str, ConfigError] = {}
+    for name, body in raw_stacks.items():
+        duplicate = by_stack.get(name)
+        if duplicate is not None:
+            invalid[name] = duplicate_error(duplicate, source.file)
+            continue
+        try:
+            stacks[name] = _build_stack(name, body, fail)
+        except ConfigError as exc:
+            invalid[name] = exc
     active = data.get("active_stack")
     if active is not None:
-        active = str(active)
-        if active not in stacks:
+        if not isinstance(active, str):
+            _raise(fail(f"active_stack must be a stack name, got {_kind_of(active)}", "active_stack", "e.g. `active_stack: local`"))
+        if active not in raw_stacks:
             _raise(
                 fail(
-                    f"active_stack names {active!r}, which is not defined; stacks: {', '.join(sorted(stacks)) or '(none)'}",
+                    f"active_stack names {active!r}, which is not defined; stacks: {', '.join(sorted(raw_stacks)) or '(none)'}",
                     "active_stack",
                     "set active_stack to one of the defined stacks (flowyml stack set NAME)",
                 )
             )
-    return ProjectConfig(source, stacks, active)
+    return ProjectConfig(source, stacks, active, invalid, tuple(raw_stacks))
+
+
+def _duplicates_by_stack(source: ConfigSource, raw_stacks: dict[str, Any]) -> dict[str, Duplicate]:
+    """The first duplicate key inside each stack; a duplicate anywhere else fails the whole file."""
+    found: dict[str, Duplicate] = {}
+    for duplicate in source.duplicates:
+        path = duplicate.path
+        owner = None
+        if path.startswith("stacks."):
+            rest = path[len("stacks.") :]
+            owner = rest if rest in raw_stacks else next((n for n in raw_stacks if rest.startswith(n + ".")), None)
+        if owner is None:
+            raise duplicate_error(duplicate, source.file)
+        found.setdefault(owner, duplicate)
+    return found
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int | float):
+        return f"a number ({value!r})"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return repr(value)
 
 
 def _raise(error: ConfigError) -> Any:
@@ -153,7 +218,7 @@ def _raise(error: ConfigError) -> Any:
 def _build_stack(name: str, body: Any, fail: Any) -> StackConfig:
     base = f"stacks.{name}"
     if not isinstance(body, dict):
-        _raise(fail("a stack must be a mapping of components", base))
+        _raise(fail(f"a stack must be a mapping of components, got {_kind_of(body)}", base))
     for key in body:
         if key not in _STACK_KEYS:
             _raise(
@@ -163,27 +228,63 @@ def _build_stack(name: str, body: Any, fail: Any) -> StackConfig:
                     f"a stack takes: {', '.join(sorted(_STACK_KEYS))}",
                 )
             )
+    _check_references(body, base, fail)
+    description = body.get("description")
+    if description is not None and not isinstance(description, str):
+        _raise(fail(f"description must be text, got {_kind_of(description)}", f"{base}.description"))
     components: dict[Kind, ComponentConfig] = {}
     for kind in Kind:
-        raw = body.get(kind.value)
-        if raw is None:
+        if kind.value not in body:
             continue
+        raw = body[kind.value]
         path = f"{base}.{kind.value}"
-        if not isinstance(raw, dict) or "type" not in raw:
-            _raise(fail("a component must be a mapping with a `type:`", path, f"e.g. {kind.value}: {{ type: local }}"))
+        example = f"e.g. {kind.value}: {{ type: local }}"
+        if not isinstance(raw, dict):
+            _raise(fail(f"a component must be a mapping with a `type:`, got {_kind_of(raw)}", path, example))
+        if "type" not in raw:
+            _raise(fail("a component needs a `type:` (the backend that provides it)", path, example))
+        type_name = raw["type"]
+        if not isinstance(type_name, str) or not type_name.strip():
+            _raise(fail(f"`type:` must name a backend (a string), got {_kind_of(type_name)}", f"{path}.type", example))
+        for key in raw:
+            if not isinstance(key, str):
+                _raise(fail(f"option names are strings, got {key!r}", f"{path}.{key}"))
         options = {k: v for k, v in raw.items() if k != "type"}
-        components[kind] = ComponentConfig(kind, str(raw["type"]), options, path)
+        components[kind] = ComponentConfig(kind, type_name, options, path)
     policy = body.get("on_route_error", "fail")
-    if policy not in ROUTE_ERROR_POLICIES:
-        _raise(fail(f"on_route_error must be one of {', '.join(ROUTE_ERROR_POLICIES)}, got {policy!r}", f"{base}.on_route_error"))
-    routing_raw = body.get("artifact_routing") or {}
+    if not isinstance(policy, str) or policy not in ROUTE_ERROR_POLICIES:
+        _raise(fail(f"on_route_error must be one of {', '.join(ROUTE_ERROR_POLICIES)}, got {_kind_of(policy)}", f"{base}.on_route_error"))
+    routing_raw = body.get("artifact_routing")
+    if routing_raw is None:
+        routing_raw = {}
     if not isinstance(routing_raw, dict):
-        _raise(fail("artifact_routing must map artifact types to rules", f"{base}.artifact_routing"))
+        _raise(fail(f"artifact_routing must map artifact types to rules, got {_kind_of(routing_raw)}", f"{base}.artifact_routing"))
     routing = {
         str(type_name): _build_rule(rule, f"{base}.artifact_routing.{type_name}", fail)
         for type_name, rule in routing_raw.items()
     }
     return StackConfig(name, components, routing, policy, base)
+
+
+def _check_references(value: Any, path: str, fail: Any) -> None:
+    """Every ``${`` must start a well-formed ``${NAME}`` or ``${NAME:-default}``."""
+    if isinstance(value, str):
+        if "${" in value:
+            bad = malformed_reference(value)
+            if bad is not None:
+                _raise(
+                    fail(
+                        f"malformed reference {bad!r}",
+                        path,
+                        "write ${NAME} or ${NAME:-default}; NAME is letters, digits and _ and does not start with a digit",
+                    )
+                )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_references(item, f"{path}.{key}", fail)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_references(item, f"{path}[{index}]", fail)
 
 
 def _build_rule(raw: Any, path: str, fail: Any) -> RoutingRule:

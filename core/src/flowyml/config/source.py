@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import yaml
 
 from flowyml.config.interpolation import protect, restore
+from flowyml.config.yaml_reader import Duplicate, read_yaml
 from flowyml.errors import ConfigError
 
 CONFIG_NAMES = ("flowyml.yaml", "flowyml.yml")
@@ -23,6 +23,8 @@ class ConfigSource:
     path: Path | None
     data: dict[str, Any]
     lines: dict[str, int]
+    #: Keys written twice; one inside a stack makes that stack invalid, any other the whole file.
+    duplicates: tuple[Duplicate, ...] = ()
 
     @property
     def file(self) -> str | None:
@@ -53,51 +55,59 @@ def find_config(start: Path | None = None) -> Path | None:
 
 
 def parse_text(text: str, file: str | None = None) -> tuple[dict[str, Any], dict[str, int]]:
-    """Parse YAML text; return its data and a map of dotted key paths to line numbers."""
+    """Parse YAML text; return its data and a map of dotted key paths to line numbers.
+
+    Duplicate keys are an error here; :func:`parse_source` keeps them for the caller instead.
+    """
+    data, lines, duplicates = parse_source(text, file)
+    if duplicates:
+        raise duplicate_error(duplicates[0], file)
+    return data, lines
+
+
+def parse_source(text: str, file: str | None = None) -> tuple[dict[str, Any], dict[str, int], list[Duplicate]]:
+    """Parse YAML text into (data, lines, duplicate keys); malformed or hostile text is a ConfigError."""
     protected, refs = protect(text)
-    try:
-        node = yaml.compose(protected, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(protected)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(
-            f"invalid YAML: {problem}",
-            line=line,
-            file=file,
-            hint="check the indentation and quoting around that line",
-        ) from exc
+    parsed = read_yaml(protected, file=file, restore=lambda value: restore(value, refs))
+    data = parsed.data
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError("the top level must be a mapping (stacks:, active_stack:)", file=file, line=1)
-    lines: dict[str, int] = {}
-    if node is not None:
-        _walk(node, "", lines, refs)
-    return restore(data, refs), lines
+    return data, parsed.lines, parsed.duplicates
 
 
-def _walk(node: yaml.Node, prefix: str, lines: dict[str, int], refs: list[str]) -> None:
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = restore(str(key_node.value), refs)
-            path = f"{prefix}.{key}" if prefix else key
-            lines[path] = key_node.start_mark.line + 1
-            _walk(value_node, path, lines, refs)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            path = f"{prefix}[{index}]"
-            lines[path] = item.start_mark.line + 1
-            _walk(item, path, lines, refs)
+def duplicate_error(duplicate: Duplicate, file: str | None) -> ConfigError:
+    return ConfigError(
+        f"{duplicate.key!r} is written twice: lines {duplicate.first_line} and {duplicate.second_line}",
+        path=duplicate.path,
+        line=duplicate.second_line,
+        file=file,
+        hint="keep one of them (YAML would silently use the last one)",
+    )
+
+
+def decode(raw: bytes, path: Path) -> str:
+    """The file's text; anything that is not UTF-8 is a ConfigError naming the byte offset."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        bad = raw[exc.start : exc.start + 1]
+        line = raw.count(b"\n", 0, exc.start) + 1
+        utf16 = raw[:2] in (b"\xff\xfe", b"\xfe\xff")
+        raise ConfigError(
+            f"{path} is not UTF-8 text: byte 0x{bad.hex()} at offset {exc.start} (line {line}) cannot be decoded",
+            file=str(path),
+            hint="save flowyml.yaml as UTF-8" + (" (it looks like UTF-16)" if utf16 else " (it may be Latin-1 or a binary file)"),
+        ) from None
 
 
 def load_source(path: Path | None) -> ConfigSource:
     if path is None:
         return ConfigSource(None, {}, {})
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}", hint="check the file's permissions") from exc
-    data, lines = parse_text(text, file=str(path))
-    return ConfigSource(path, data, lines)
+    data, lines, duplicates = parse_source(decode(raw, path), file=str(path))
+    return ConfigSource(path, data, lines, tuple(duplicates))

@@ -11,6 +11,7 @@ from typing import Any
 from flowyml.config.loader import load_project, resolve_stack_name
 from flowyml.metadata.store import MetadataStore
 from flowyml.plugins.types import RunInfo
+from flowyml.redaction import redact, redact_exception
 from flowyml.routing.validate import validate_stack
 from flowyml.runner.orchestration import OrchestratedRun
 from flowyml.runner.result import PipelineRun, StepRun
@@ -113,6 +114,8 @@ class RunSession:
             self.error = "routing failed: " + (failures[0] if failures else "see the route events")
         status = "completed" if steps_ok and not self.routes.failed and self.error is None else "failed"
         self.routes.end_tracker(status)
+        if self.error is not None:
+            self.error = redact(self.error)
         self.metadata.finish_run(self.run_id, status, self.error)
         self.stack.close()
         ordered = {name: results[name] for name in self.graph.order if name in results}
@@ -138,7 +141,8 @@ class RunSession:
 
     def abort(self, exc: BaseException) -> None:
         """Record a run that stopped on an unexpected error (the error is re-raised by the caller)."""
-        self.error = f"{type(exc).__name__}: {exc}"
+        redact_exception(exc)  # re-raised to the caller: its message must not carry a secret
+        self.error = redact(f"{type(exc).__name__}: {exc}")
         self.metadata.finish_run(self.run_id, "failed", self.error)
         self.routes.end_tracker("failed")
         self.stack.close()

@@ -13,6 +13,7 @@ from typing import Any
 from flowyml.core.artifacts import ARTIFACT_TYPES, Artifact, Metrics, Parameters
 from flowyml.core.graph import Constant, OutputRef, PipelineGraph, StepNode
 from flowyml.errors import FlowymlError, PipelineError
+from flowyml.redaction import redact, redact_exception
 from flowyml.metadata.store import MetadataStore
 from flowyml.plugins.kinds import Kind
 from flowyml.plugins.types import RunInfo
@@ -162,6 +163,7 @@ class OrchestratedRun:
     # -- executing ----------------------------------------------------------------------------
 
     def skip_step(self, name: str, reason: str) -> StepRun:
+        reason = redact(reason)
         result = StepRun(name, "skipped", error=reason, run_id=self.run_id)
         self.results[name] = result
         self.metadata.record_step(self.run_id, name, "skipped", error=reason)
@@ -170,6 +172,7 @@ class OrchestratedRun:
 
     def fail_step(self, name: str, reason: str) -> StepRun:
         """Record that step ``name`` failed outside this process (a remote orchestrator saw it fail)."""
+        reason = redact(reason)
         result = StepRun(name, "failed", error=reason, run_id=self.run_id)
         self.results[name] = result
         self.metadata.record_step(self.run_id, name, "failed", ended_at=time.time(), error=reason)
@@ -190,8 +193,9 @@ class OrchestratedRun:
                 result = self._run(node, kwargs, inputs, cache_key, started)
         except Exception as exc:
             ended = time.time()
-            error = f"{type(exc).__name__}: {exc}"
-            trace = traceback.format_exc()
+            redact_exception(exc)  # the exception reaches Python code as the failure's cause
+            error = redact(f"{type(exc).__name__}: {exc}")
+            trace = redact(traceback.format_exc())
             self.metadata.record_step(self.run_id, name, "failed", ended_at=ended, error=error + "\n" + trace)
             result = StepRun(name, "failed", started, ended, error, exception=exc, traceback=trace, run_id=self.run_id)
         self.results[name] = result

@@ -18,6 +18,7 @@ from flowyml.errors import FlowymlError
 from flowyml.metadata.store import MetadataStore
 from flowyml.plugins.kinds import Kind
 from flowyml.plugins.types import ModelVersion, RunInfo
+from flowyml.redaction import redact
 from flowyml.routing.decisions import decide
 from flowyml.routing.paths import DEFAULT_TEMPLATE, render
 from flowyml.routing.serving import already_serving
@@ -83,6 +84,7 @@ class RouteExecutor:
     def event(
         self, action: str, status: str, detail: str, *, step: str | None = None, artifact_id: str | None = None, target: str | None = None
     ) -> RouteEvent:
+        detail = redact(detail)  # component messages leave here, into the run record and the log
         ev = RouteEvent(action, status, detail, step, artifact_id, target)
         with self._lock:
             self.events.append(ev)

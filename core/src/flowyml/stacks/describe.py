@@ -10,22 +10,23 @@ from flowyml.config.interpolation import REFERENCE
 from flowyml.config.schema import ProjectConfig, RoutingRule, StackConfig
 from flowyml.errors import ConfigError
 from flowyml.plugins.kinds import Kind
+from flowyml.redaction import MASK, is_secret_name, redact_value
 from flowyml.routing.paths import DEFAULT_TEMPLATE
 
-SECRET_KEY = re.compile(r"secret|password|passwd|token|credential|api[_-]?key|access[_-]?key|private", re.I)
-MASK = "****"
-
-
 def mask_options(options: dict[str, Any]) -> dict[str, Any]:
-    """Options as written, with literal secrets masked; ``${VAR}`` references stay unresolved."""
+    """Options as written, with literal secrets masked; ``${VAR}`` references stay unresolved.
+
+    Secret-named options (see :func:`flowyml.redaction.is_secret_name`) show ``***``
+    and so does the password of a URL (``https://user:***@host``).
+    """
     out: dict[str, Any] = {}
     for key, value in options.items():
-        if isinstance(value, dict):
-            out[key] = mask_options(value)
-        elif SECRET_KEY.search(str(key)) and not (isinstance(value, str) and REFERENCE.fullmatch(value)):
+        if is_secret_name(key) and not (isinstance(value, str) and REFERENCE.fullmatch(value)):
             out[key] = MASK
+        elif isinstance(value, dict):
+            out[key] = mask_options(value)
         else:
-            out[key] = value
+            out[key] = redact_value(value)
     return out
 
 

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import pluggy
 
+from flowyml import redaction
 from flowyml.config.interpolation import resolve
 from flowyml.config.schema import ProjectConfig, StackConfig
 from flowyml.errors import ConfigError, FlowymlError, PluginError
@@ -48,6 +49,7 @@ class Stack:
         self._components: dict[Kind, Component] = {}
         self._facades: list[ComponentFacade] = []
         self._metadata: Any = None
+        self._secrets: int | None = None  # redaction token of this stack's secret values
 
     @property
     def name(self) -> str:
@@ -126,6 +128,19 @@ class Stack:
         self._metadata = metadata
 
     def _build(self) -> pluggy.PluginManager:
+        """Build every component; an error leaves with this stack's secrets redacted from its message."""
+        secrets: set[str] = set()
+        for cfg in self.config.components.values():
+            secrets |= redaction.secrets_of(cfg.options)
+        self._secrets = redaction.register(secrets)
+        try:
+            return self._build_components()
+        except BaseException as exc:
+            redaction.redact_exception(exc)
+            self.close()
+            raise
+
+    def _build_components(self) -> pluggy.PluginManager:
         pm = pluggy.PluginManager(PROJECT_NAME)
         pm.add_hookspecs(hookspecs)
         source = self.project.source
@@ -147,9 +162,11 @@ class Stack:
                 if isinstance(exc, FlowymlError):
                     raise
                 raise PluginError(
-                    f"stack {self.name!r}: the {kind.label} {cfg.type!r} could not be created: {type(exc).__name__}: {exc}",
+                    redaction.redact(
+                        f"stack {self.name!r}: the {kind.label} {cfg.type!r} could not be created: {type(exc).__name__}: {exc}"
+                    ),
                     hint=f"check the options under {cfg.path} in flowyml.yaml",
-                ) from exc
+                ) from redaction.redact_exception(exc)
             pm.register(instance, name=kind.value)
             missing = [
                 name
@@ -167,8 +184,13 @@ class Stack:
         return pm
 
     def close(self) -> None:
-        for facade in self._facades:
-            facade.close()
+        """Close the components; from then on this stack's secrets are no longer redacted."""
+        try:
+            for facade in self._facades:
+                facade.close()
+        finally:
+            redaction.release(self._secrets)
+            self._secrets = None
 
 
 def open_stack(project: ProjectConfig, name: str, reason: str = "flag") -> Stack:

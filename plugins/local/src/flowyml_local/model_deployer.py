@@ -20,14 +20,15 @@ import flowyml
 from flowyml.errors import DeploymentError
 from flowyml.plugins.component import Component
 from flowyml.plugins.types import Deployment, ModelVersion
+from flowyml.stacks.options import at_least, port_number
 
 
 @attrs.frozen
 class LocalModelDeployerOptions:
-    #: Port of the first endpoint (0: any free port).
-    port: int = 0
+    #: Port of the first endpoint, 1-65535 (not set: any free port).
+    port: int | None = attrs.field(default=None, validator=port_number)
     #: Seconds to wait for a server to answer.
-    startup_timeout: float = 60.0
+    startup_timeout: float = attrs.field(default=60.0, validator=at_least(0.001))
 
 
 def _alive(pid: int | None) -> bool:

@@ -11,12 +11,13 @@ import attrs
 import flowyml
 from flowyml.plugins.component import Component
 from flowyml.plugins.types import RunHandle
+from flowyml.stacks.options import at_least
 
 
 @attrs.frozen
 class LocalOrchestratorOptions:
-    #: Steps run at once at most (0: the number of CPUs, at most 4).
-    max_parallel_steps: int = attrs.field(default=0)
+    #: Steps run at once at most (not set: the number of CPUs, at most 4).
+    max_parallel_steps: int | None = attrs.field(default=None, validator=at_least(1))
 
 
 class LocalOrchestrator(Component):
