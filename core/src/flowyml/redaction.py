@@ -76,9 +76,22 @@ def redact_value(value: Any) -> Any:
 
 
 def redact_exception(exc: BaseException) -> BaseException:
-    """Redact ``exc``'s message in place (a FlowymlError's message and hint, any exception's string args)."""
+    """Redact ``exc``'s message in place, and its causes' (a FlowymlError's message and hint, string args).
+
+    Returns ``exc``, so ``raise redact_exception(exc)`` reads naturally.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        _redact_one(current)
+        current = current.__cause__ or current.__context__
+    return exc
+
+
+def _redact_one(exc: BaseException) -> None:
     if not (_active or _has_url_secret(str(exc))):
-        return exc
+        return
     from flowyml.errors import FlowymlError
 
     if isinstance(exc, FlowymlError):
@@ -94,7 +107,6 @@ def redact_exception(exc: BaseException) -> BaseException:
             value = getattr(exc, attr, None)
             if isinstance(value, str):
                 setattr(exc, attr, redact(value))
-    return exc
 
 
 def _has_url_secret(text: str) -> bool:
@@ -147,7 +159,7 @@ def register(values: Iterable[str]) -> int:
     """Start redacting ``values``; returns a token for :func:`release`."""
     global _active
     values = frozenset(v for v in values if isinstance(v, str) and len(v) >= MIN_SECRET_LENGTH)
-    _install_log_redaction()
+    install_log_redaction()
     with _lock:
         token = next(_tokens)
         _registered[token] = values
@@ -180,7 +192,7 @@ def active_secrets() -> tuple[str, ...]:
 # -- logging -----------------------------------------------------------------------------------
 
 
-def _install_log_redaction() -> None:
+def install_log_redaction() -> None:
     """Wrap the log record factory once, so every record is redacted as it is made (any logger, any level)."""
     global _factory_installed
     with _lock:
@@ -190,8 +202,7 @@ def _install_log_redaction() -> None:
 
         def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
             record = previous(*args, **kwargs)
-            if _active or "://" in str(record.msg) or record.args:
-                _redact_record(record)
+            _redact_record(record)
             return record
 
         logging.setLogRecordFactory(factory)
@@ -206,7 +217,7 @@ def _redact_record(record: logging.LogRecord) -> None:
     cleaned = redact(message)
     if cleaned != message:
         record.msg, record.args = cleaned, None
-    if record.exc_info and record.exc_info[1] is not None:
+    if _active and record.exc_info and record.exc_info[1] is not None:
         import traceback
 
         text = "".join(traceback.format_exception(*record.exc_info))

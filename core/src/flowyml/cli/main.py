@@ -40,6 +40,9 @@ class _NotShownByCli(logging.Filter):
 
 
 def _configure_logging() -> None:
+    from flowyml.redaction import install_log_redaction
+
+    install_log_redaction()  # URL passwords never reach a log line, whatever logs them
     logger = logging.getLogger("flowyml")
     if logger.handlers:
         return

@@ -242,6 +242,8 @@ def structure_options(
         text, _, where = first.rpartition(" @ ")
         if where.startswith("$."):
             path = f"{component.path}.{where[2:].split('.')[0].split('[')[0]}"
+        elif (text or first).split(" ", 1)[0] in _field_types(options_cls):
+            path = f"{component.path}.{(text or first).split(' ', 1)[0]}"  # a validator's "port must be ..."
         elif text.startswith("extra fields found"):
             extra = text[text.find("(") + 1 : text.rfind(")")].split(",")[0].strip()
             path = f"{component.path}.{extra}"
