@@ -19,7 +19,15 @@ import pytest
 
 from flowyml import pipeline, step
 from flowyml.errors import ConfigError, FlowymlError
-from flowyml.redaction import MASK, active_secrets, is_secret_name, redact, register, release, secrets_of
+from flowyml.redaction import (
+    MASK,
+    active_secrets,
+    is_secret_name,
+    redact,
+    register,
+    release,
+    secrets_of,
+)
 from flowyml.runner.engine import run_pipeline
 
 SECRET = "Sup3r-s3cret-value-7f4e"
@@ -145,7 +153,7 @@ def test_secret_scan_over_store_cli_logs_exceptions_and_manifests(leaky_project,
     assert f"http://flowyml:{MASK}@127.0.0.1:9" in shown[("stack", "show", "literal")]
     assert f"kms_key_id={MASK}" in shown[("stack", "show", "literal")]
     assert "login refused for ***" in shown[("runs", "show", run.run_id)]
-    assert "expected an integer or null, got '***'" in shown[("run", "leaky.py", "--stack", "bad-option")]
+    assert "expected an integer, got '***'" in shown[("run", "leaky.py", "--stack", "bad-option")]
 
     # 5. the metadata database file (and its WAL), and every artifact manifest and file
     flowyml_dir = leaky_project.path / ".flowyml"

@@ -20,6 +20,7 @@ or ``on`` in every message would hide more than it protects.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
@@ -98,10 +99,8 @@ def _redact_one(exc: BaseException) -> None:
         exc.message = redact(exc.message)
         if exc.hint:
             exc.hint = redact(exc.hint)
-    try:
+    with contextlib.suppress(AttributeError, TypeError):  # an exception type with read-only args
         exc.args = tuple(redact(a) if isinstance(a, str) else a for a in exc.args)
-    except (AttributeError, TypeError):  # an exception type with read-only args
-        pass
     if isinstance(exc, OSError):
         for attr in ("strerror", "filename", "filename2"):
             value = getattr(exc, attr, None)

@@ -13,10 +13,10 @@ from typing import Any
 from flowyml.core.artifacts import ARTIFACT_TYPES, Artifact, Metrics, Parameters
 from flowyml.core.graph import Constant, OutputRef, PipelineGraph, StepNode
 from flowyml.errors import FlowymlError, PipelineError
-from flowyml.redaction import redact, redact_exception
 from flowyml.metadata.store import MetadataStore
 from flowyml.plugins.kinds import Kind
 from flowyml.plugins.types import RunInfo
+from flowyml.redaction import redact, redact_exception
 from flowyml.runner.loading import fetch_and_read
 from flowyml.runner.result import StepRun, StoredArtifact
 from flowyml.runner.routes import RouteExecutor

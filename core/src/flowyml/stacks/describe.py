@@ -13,6 +13,7 @@ from flowyml.plugins.kinds import Kind
 from flowyml.redaction import MASK, is_secret_name, redact_value
 from flowyml.routing.paths import DEFAULT_TEMPLATE
 
+
 def mask_options(options: dict[str, Any]) -> dict[str, Any]:
     """Options as written, with literal secrets masked; ``${VAR}`` references stay unresolved.
 

@@ -100,7 +100,9 @@ def _label(tp: Any) -> str:
     if origin is typing.Literal:
         return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
     if origin in (typing.Union, types.UnionType):
-        return " or ".join(_label(a) for a in typing.get_args(tp))
+        # "X | None" reads as X: leaving an option out (or null) means "not set"
+        shown = [a for a in typing.get_args(tp) if a is not type(None)] or [type(None)]
+        return " or ".join(_label(a) for a in shown)
     if origin in (list, tuple, set, frozenset, collections.abc.Sequence) or tp in (list, tuple):
         return "a list"
     if origin in (dict, collections.abc.Mapping) or tp is dict:
