@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import yaml
 
@@ -23,6 +25,40 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, object]:
     return params
 
 
+def _project_line(pipeline: object) -> str:
+    """Which flowyml.yaml the run uses (found from the pipeline file's folder upwards, else from here)."""
+    from flowyml.config.source import find_config
+    from flowyml.runner.targets import project_start
+
+    config = find_config(project_start(pipeline))
+    if config is None:
+        return f"no flowyml.yaml found: the built-in local stack, state in {Path.cwd()}"
+    return f"using {_shown(config)}"
+
+
+def _from_project(pipeline: object) -> str:
+    """``cd FOLDER && `` when the run's project is not the working directory's."""
+    from flowyml.runner.targets import project_start
+
+    start = project_start(pipeline)
+    if start is None:
+        return ""
+    from flowyml.config.source import find_config
+
+    config = find_config(start)
+    here = find_config(Path.cwd())
+    if config is None or config == here:
+        return ""
+    return f"cd {_shown(config.parent)} && "
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 @click.command("run")
 @click.argument("target")
 @click.option("--stack", "-s", "stack_name", help="Stack to run on (overrides FLOWYML_STACK and active_stack).")
@@ -35,12 +71,12 @@ def run_cmd(target: str, stack_name: str | None, params: tuple[str, ...], no_cac
 
     pipeline = load_target(target)
     values = parse_params(params)
-    click.echo(f"Running pipeline {pipeline.name!r}")
+    click.echo(f"Running pipeline {pipeline.name!r} ({_project_line(pipeline)})")
     result = run_pipeline(pipeline, params=values, stack=stack_name, cache=not no_cache, target=target, progress=StepProgress())
     click.echo(f"Run {result.run_id} on stack {result.stack_name!r}: {result.status}")
     for event in result.events:
         if event.action in ("register", "deploy", "decision") or event.status == "failed":
             click.echo(f"  {event.action}: {event.detail}")
-    click.echo(f"Details: flowyml runs show {result.run_id}")
+    click.echo(f"Details: {_from_project(pipeline)}flowyml runs show {result.run_id}")
     if not result.success:
         raise click.exceptions.Exit(1)

@@ -6,6 +6,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from flowyml.config.loader import load_project, resolve_stack_name
@@ -25,12 +26,14 @@ def new_run_id(pipeline_name: str) -> str:
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
 
 
-def prepare_stack(explicit: str | None) -> Stack:
+def prepare_stack(explicit: str | None, start: Path | None = None) -> Stack:
     """Choose the stack (precedence rules), validate its routing, and build its components.
 
-    Everything that can be wrong with a stack fails here, before any step runs.
+    ``start`` is the folder flowyml.yaml is looked for from (default: the
+    working directory). Everything that can be wrong with a stack fails here,
+    before any step runs.
     """
-    project = load_project()
+    project = load_project(start)
     choice = resolve_stack_name(project, explicit)
     config = project.stack(choice.name)
     validate_stack(project, config)
@@ -59,8 +62,10 @@ class RunSession:
         target: str | None = None,
         progress: Callable[[str, str, StepRun | None], None] | None = None,
     ) -> None:
+        from flowyml.runner.targets import project_start
+
         self.graph = pipeline.build(dict(params or {}))
-        self.stack = prepare_stack(stack)
+        self.stack = prepare_stack(stack, project_start(pipeline))
         self.metadata = MetadataStore.for_project(self.stack.project_dir)
         if target is None:
             from flowyml.runner.targets import target_of

@@ -108,3 +108,29 @@ def target_of(pipeline: Any, project_dir: Path) -> str | None:
             path = path.relative_to(project_dir.resolve())
         return f"{path.as_posix()}:{names[0]}"
     return f"{module_name}:{names[0]}"
+
+
+def pipeline_file(pipeline: Any) -> Path | None:
+    """The source file that defines ``pipeline``, when there is one."""
+    if isinstance(pipeline, FunctionPipeline):
+        file = getattr(getattr(pipeline.fn, "__code__", None), "co_filename", None)
+    else:
+        file = getattr(sys.modules.get(getattr(pipeline, "module_name", None) or ""), "__file__", None)
+    if not file or file.startswith("<"):
+        return None
+    path = Path(file)
+    return path.resolve() if path.is_file() else None
+
+
+def project_start(pipeline: Any) -> Path | None:
+    """Where to look for flowyml.yaml (upwards) for ``pipeline``: its file's folder when one is found from there, else None (the working directory).
+
+    ``flowyml run examples/quickstart/pipeline.py`` from another folder thus
+    uses the example's flowyml.yaml and writes beside it.
+    """
+    from flowyml.config.source import find_config
+
+    file = pipeline_file(pipeline)
+    if file is None or find_config(file.parent) is None:
+        return None
+    return file.parent
