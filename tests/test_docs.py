@@ -47,3 +47,15 @@ def test_every_cli_command_is_in_the_cli_reference() -> None:
         if isinstance(command, click.Group):
             for sub in command.commands:
                 assert f"{name} {sub}" in reference, f"{name} {sub}"
+
+
+def test_api_reference_covers_the_public_api() -> None:
+    """Every name `flowyml` exports, and the client's types, have a mkdocstrings entry on the API page."""
+    import flowyml
+
+    reference = (ROOT / "docs" / "reference" / "api.md").read_text()
+    entries = {line.split("::: ", 1)[1].strip().rsplit(".", 1)[-1] for line in reference.splitlines() if line.startswith("::: ")}
+    public = set(flowyml.__all__) - {"__version__", "hookimpl"}
+    assert not public - entries, sorted(public - entries)
+    assert {"Client", "PipelineRun", "StepRun", "StoredArtifact", "LoadableModelVersion"} <= entries
+    assert "reference/api.md" in (ROOT / "mkdocs.yml").read_text() and "mkdocstrings" in (ROOT / "mkdocs.yml").read_text()
