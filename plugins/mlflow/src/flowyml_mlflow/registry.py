@@ -18,6 +18,7 @@ from flowyml.plugins.component import Component, ComponentContext
 from flowyml.plugins.types import MODEL_STATUSES, ModelVersion
 from flowyml_mlflow.options import MlflowRegistryOptions, check_http_options
 from flowyml_mlflow.registry_tags import STATUS, VERSION, from_tags, to_tags
+from flowyml_mlflow.run_link import logged_run
 
 T = TypeVar("T")
 _ALIAS = re.compile(r"^[\w\-]*$")
@@ -143,9 +144,11 @@ class MlflowModelRegistry(Component):
                     return self._load(entity)
         tags = to_tags(model)
         description = f"Registered by FlowyML from run {model.run_id} (pipeline {model.pipeline_name}, step {model.step_name})"
+        logged = logged_run(model.run_id)
+        link = logged.version_kwargs() if logged else {}
         created = self.call(
             f"registering model {model.name!r} from {model.uri}",
-            lambda: self.client.create_model_version(model.name, source=model.uri, tags=tags, description=description),
+            lambda: self.client.create_model_version(model.name, source=model.uri, tags=tags, description=description, **link),
         )
         number = str(created.version)
         if not model.version:

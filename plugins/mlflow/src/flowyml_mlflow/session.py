@@ -27,6 +27,7 @@ from flowyml_mlflow.names import (
     sanitize_keys,
 )
 from flowyml_mlflow.options import MlflowTrackerOptions
+from flowyml_mlflow.run_link import remember
 
 T = TypeVar("T")
 #: FlowyML's final statuses as MLflow run statuses.
@@ -73,6 +74,7 @@ class MlflowRunSession:
             lambda: self.client.create_run(self.experiment_id, run_name=self.info.run_id, tags=tags),
         )
         self.run_id = created.info.run_id
+        remember(self.info.run_id, self.uri, self.experiment_id, self.run_id)  # the registry links versions to it
 
     def _experiment(self, name: str) -> str:
         found = self.client.get_experiment_by_name(name)
