@@ -19,6 +19,7 @@ from typing import Any
 
 from flowyml.core.artifacts import Model
 from flowyml.serialization.artifact_io import read_artifact
+from flowyml_local.input_schema import schema_problem
 
 
 def _jsonable(value: Any) -> Any:
@@ -59,6 +60,10 @@ def make_handler(model: Model, info: dict[str, Any]) -> type[BaseHTTPRequestHand
                 instances = payload["instances"]
             except (ValueError, KeyError, TypeError):
                 self._send(400, {"error": 'send JSON {"instances": [[...], ...]}'})
+                return
+            problem = schema_problem(model.input_schema, instances)
+            if problem is not None:
+                self._send(422, problem)
                 return
             try:
                 if instances and isinstance(instances[0], dict):
