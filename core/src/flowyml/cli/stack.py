@@ -43,7 +43,7 @@ def list_stacks() -> None:
             lines.append(f" {mark} {name}{why}  INVALID\n      {first}")
             continue
         config = project.stacks[name]
-        kinds = ", ".join(f"{k.value}={c.type}" for k, c in config.components.items())
+        kinds = ", ".join(f"{c.kind.value}={c.type}" for c in config.all_components())
         lines.append(f" {mark} {name}{why}\n      {kinds}")
     if invalid:
         lines.append(f"\n{invalid} invalid stack{'s' if invalid > 1 else ''}: `flowyml stack check NAME` shows why; the others work.")
@@ -72,7 +72,8 @@ def show_stack(name: str | None) -> None:
     why = "" if name else f" (active: {REASONS[choice.reason]})"
     click.echo(f"Stack {config.name}{why}")
     rows = []
-    for kind, comp in config.components.items():
+    for comp in config.all_components():
+        kind = comp.kind
         backend = installed.get((kind, comp.type))
         if backend:
             plugin = f"{backend.distribution} {backend.version}"

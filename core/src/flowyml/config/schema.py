@@ -1,8 +1,8 @@
 """The typed shape of flowyml.yaml.
 
 ``stacks`` holds named stacks; each names one component per kind
-(``{type: ..., <backend options>}``) and ``artifact_routing`` rules per
-artifact type. Backend options stay raw here: they are validated by the
+(``{type: ..., <backend options>}``; ``experiment_tracker`` may also be a list
+of them) and ``artifact_routing`` rules per artifact type. Backend options stay raw here: they are validated by the
 backend's own options class when a stack is used (after ``${VAR}``
 interpolation, which happens only for that stack).
 """
@@ -60,9 +60,18 @@ class StackConfig:
     routing: dict[str, RoutingRule]
     on_route_error: str
     path: str
+    #: Every experiment tracker, in the order written (``components`` holds the first).
+    trackers: tuple[ComponentConfig, ...] = ()
 
     def component(self, kind: Kind) -> ComponentConfig | None:
         return self.components.get(kind)
+
+    def all_components(self) -> list[ComponentConfig]:
+        """Every component of the stack, each tracker of a tracker list included, in kind order."""
+        out: list[ComponentConfig] = []
+        for kind, component in self.components.items():
+            out.extend(self.trackers if kind is Kind.EXPERIMENT_TRACKER and self.trackers else [component])
+        return out
 
     def rule_for(self, type_name: str) -> RoutingRule | None:
         return self.routing.get(type_name)
@@ -233,24 +242,19 @@ def _build_stack(name: str, body: Any, fail: Any) -> StackConfig:
     if description is not None and not isinstance(description, str):
         _raise(fail(f"description must be text, got {_kind_of(description)}", f"{base}.description"))
     components: dict[Kind, ComponentConfig] = {}
+    trackers: list[ComponentConfig] = []
     for kind in Kind:
         if kind.value not in body:
             continue
         raw = body[kind.value]
         path = f"{base}.{kind.value}"
-        example = f"e.g. {kind.value}: {{ type: local }}"
-        if not isinstance(raw, dict):
-            _raise(fail(f"a component must be a mapping with a `type:`, got {_kind_of(raw)}", path, example))
-        if "type" not in raw:
-            _raise(fail("a component needs a `type:` (the backend that provides it)", path, example))
-        type_name = raw["type"]
-        if not isinstance(type_name, str) or not type_name.strip():
-            _raise(fail(f"`type:` must name a backend (a string), got {_kind_of(type_name)}", f"{path}.type", example))
-        for key in raw:
-            if not isinstance(key, str):
-                _raise(fail(f"option names are strings, got {key!r}", f"{path}.{key}"))
-        options = {k: v for k, v in raw.items() if k != "type"}
-        components[kind] = ComponentConfig(kind, type_name, options, path)
+        if kind is Kind.EXPERIMENT_TRACKER and isinstance(raw, list):
+            if not raw:
+                _raise(fail("the tracker list is empty", path, "name at least one tracker, or remove experiment_tracker:"))
+            trackers = [_build_component(kind, item, f"{path}[{i}]", fail) for i, item in enumerate(raw)]
+            components[kind] = trackers[0]
+        else:
+            components[kind] = _build_component(kind, raw, path, fail)
     policy = body.get("on_route_error", "fail")
     if not isinstance(policy, str) or policy not in ROUTE_ERROR_POLICIES:
         _raise(fail(f"on_route_error must be one of {', '.join(ROUTE_ERROR_POLICIES)}, got {_kind_of(policy)}", f"{base}.on_route_error"))
@@ -263,7 +267,25 @@ def _build_stack(name: str, body: Any, fail: Any) -> StackConfig:
         str(type_name): _build_rule(rule, f"{base}.artifact_routing.{type_name}", fail)
         for type_name, rule in routing_raw.items()
     }
-    return StackConfig(name, components, routing, policy, base)
+    return StackConfig(name, components, routing, policy, base, tuple(trackers))
+
+
+def _build_component(kind: Kind, raw: Any, path: str, fail: Any) -> ComponentConfig:
+    example = f"e.g. {kind.value}: {{ type: local }}"
+    if kind is Kind.EXPERIMENT_TRACKER:
+        example += ", or a list: experiment_tracker: [{ type: mlflow }, { type: tensorboard }]"
+    if not isinstance(raw, dict):
+        _raise(fail(f"a component must be a mapping with a `type:`, got {_kind_of(raw)}", path, example))
+    if "type" not in raw:
+        _raise(fail("a component needs a `type:` (the backend that provides it)", path, example))
+    type_name = raw["type"]
+    if not isinstance(type_name, str) or not type_name.strip():
+        _raise(fail(f"`type:` must name a backend (a string), got {_kind_of(type_name)}", f"{path}.type", example))
+    for key in raw:
+        if not isinstance(key, str):
+            _raise(fail(f"option names are strings, got {key!r}", f"{path}.{key}"))
+    options = {k: v for k, v in raw.items() if k != "type"}
+    return ComponentConfig(kind, type_name, options, path)
 
 
 def _check_references(value: Any, path: str, fail: Any) -> None:

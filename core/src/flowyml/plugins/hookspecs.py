@@ -6,8 +6,11 @@ Two kinds of hooks exist.
 *Component hooks* are implemented by stack components: an instance of a
 backend class (an artifact store, a model registry, ...) that the core builds
 from a stack's configuration and registers in that stack's plugin manager.
-Exactly one component of each kind is registered per stack, so the
-``firstresult`` hooks below are answered by the stack's component of that kind.
+One component of each kind is registered per stack (several experiment
+trackers when the stack lists several); the core calls each component's own
+implementation through its facade (:mod:`flowyml.stacks.facades`), so the
+``firstresult`` hooks below are answered by the stack's component of that
+kind, and every tracker receives every tracker call.
 
 *Registration hooks* are implemented by general plugins (entry-point group
 ``flowyml``): they add serializers for new value types.

@@ -71,8 +71,8 @@ def describe_rule(stack: StackConfig, type_name: str, rule: RoutingRule | None) 
         endpoint = rule.endpoint_name or "<model name>"
         out["deploy"] = f"{deployer.type if deployer else '(no deployer!)'} {cond} -> {endpoint}"
     if rule.log_to_tracker:
-        tracker = stack.component(Kind.EXPERIMENT_TRACKER)
-        out["tracker"] = tracker.type if tracker else "(no tracker!)"
+        trackers = [c.type for c in stack.all_components() if c.kind is Kind.EXPERIMENT_TRACKER]
+        out["tracker"] = ", ".join(trackers) if trackers else "(no tracker!)"
     return out
 
 

@@ -130,7 +130,7 @@ class Stack:
     def _build(self) -> pluggy.PluginManager:
         """Build every component; an error leaves with this stack's secrets redacted from its message."""
         secrets: set[str] = set()
-        for cfg in self.config.components.values():
+        for cfg in self.config.all_components():
             secrets |= redaction.secrets_of(cfg.options)
         self._secrets = redaction.register(secrets)
         try:
@@ -144,7 +144,10 @@ class Stack:
         pm = pluggy.PluginManager(PROJECT_NAME)
         pm.add_hookspecs(hookspecs)
         source = self.project.source
-        for kind, cfg in self.config.components.items():
+        for cfg in self.config.all_components():
+            kind = cfg.kind
+            #: ``experiment_tracker``, or ``experiment_tracker[1]`` in a tracker list
+            plugin_name = cfg.path.removeprefix(f"{self.config.path}.")
             cls = load_component_class(kind, cfg.type, stack=self.name)
             if cls.kind and cls.kind != kind.value:
                 raise PluginError(
@@ -167,7 +170,7 @@ class Stack:
                     ),
                     hint=f"check the options under {cfg.path} in flowyml.yaml",
                 ) from redaction.redact_exception(exc)
-            pm.register(instance, name=kind.value)
+            pm.register(instance, name=plugin_name)
             missing = [
                 name
                 for name in hookspecs.REQUIRED_HOOKS[kind.value]
@@ -179,8 +182,8 @@ class Stack:
                     f"{', '.join(missing)}",
                     hint="decorate those methods with @flowyml.hookimpl",
                 )
-            self._components[kind] = instance
-            self._facades.append(FACADES[kind](pm, instance, self.name, kind.value))
+            self._components.setdefault(kind, instance)
+            self._facades.append(FACADES[kind](pm, instance, self.name, plugin_name))
         return pm
 
     def close(self) -> None:

@@ -35,7 +35,8 @@ def option_problems(project: ProjectConfig, config: StackConfig) -> tuple[list[F
     source = project.source
     errors: list[FlowymlError] = []
     notes: list[str] = []
-    for kind, cfg in config.components.items():
+    for cfg in config.all_components():
+        kind = cfg.kind
         try:
             cls = load_component_class(kind, cfg.type, stack=config.name)
         except PluginError:
