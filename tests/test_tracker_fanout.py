@@ -100,7 +100,7 @@ def test_an_empty_or_malformed_tracker_list_names_the_fix(project) -> None:
 
     project.write_config("stacks:\n  s:\n    orchestrator: { type: local }\n    artifact_store: { type: local }\n    experiment_tracker: []\n")
     with pytest.raises(ConfigError, match="tracker list is empty"):
-        load_project()
+        load_project().stack("s")
     project.write_config("stacks:\n  s:\n    orchestrator: { type: local }\n    artifact_store: { type: local }\n    experiment_tracker:\n      - { type: local }\n      - mlflow\n")
     with pytest.raises(ConfigError, match=r"experiment_tracker\[1\].*mapping with a `type:`"):
-        load_project()
+        load_project().stack("s")
