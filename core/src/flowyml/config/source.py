@@ -96,8 +96,9 @@ def decode(raw: bytes, path: Path) -> str:
         line = raw.count(b"\n", 0, exc.start) + 1
         utf16 = raw[:2] in (b"\xff\xfe", b"\xfe\xff")
         raise ConfigError(
-            f"{path} is not UTF-8 text: byte 0x{bad.hex()} at offset {exc.start} (line {line}) cannot be decoded",
+            f"the file is not UTF-8 text: byte 0x{bad.hex()} at offset {exc.start} cannot be decoded",
             file=str(path),
+            line=line,
             hint="save flowyml.yaml as UTF-8" + (" (it looks like UTF-16)" if utf16 else " (it may be Latin-1 or a binary file)"),
         ) from None
 
