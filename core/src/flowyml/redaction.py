@@ -38,7 +38,7 @@ _SECRET_WORDS = ("password", "passwd", "pwd", "token", "secret", "key", "credent
 _NAME_PARTS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 #: ``scheme://user:password@`` (the user part may be empty).
 URL_CREDENTIALS = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/@:'\"]*:)(?P<password>[^\s/@'\"]+)(?P<at>@)")
-_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}\n]*))?\}")
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}\n'\"]*))?\}")
 
 _lock = threading.Lock()
 _registered: dict[int, frozenset[str]] = {}

@@ -17,7 +17,7 @@ import yaml
 
 from flowyml.errors import InterpolationError
 
-REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}\n]*))?\}")
+REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}\n'\"]*))?\}")
 _TOKEN = re.compile(r"__flowyml_ref_(\d+)__")
 
 
