@@ -136,6 +136,7 @@ EMBEDDED_DEFAULT: dict[str, Any] = {
     "active_stack": DEFAULT_STACK_NAME,
 }
 
+_KINDS = tuple((k, k.value) for k in Kind)
 _STACK_KEYS = {k.value for k in Kind} | {"artifact_routing", "on_route_error", "description"}
 _RULE_FIELDS = {f.name for f in attrs.fields(RoutingRule)}
 
@@ -173,7 +174,7 @@ def build_project(source: ConfigSource) -> ProjectConfig:
             invalid[name] = duplicate_error(duplicate, source.file)
             continue
         try:
-            stacks[name] = _build_stack(name, body, fail)
+            stacks[name] = _build_stack(name, body, fail, source.malformed_references)
         except ConfigError as exc:
             invalid[name] = exc
     active = data.get("active_stack")
@@ -224,7 +225,7 @@ def _raise(error: ConfigError) -> Any:
     raise error
 
 
-def _build_stack(name: str, body: Any, fail: Any) -> StackConfig:
+def _build_stack(name: str, body: Any, fail: Any, check_references: bool = True) -> StackConfig:
     base = f"stacks.{name}"
     if not isinstance(body, dict):
         _raise(fail(f"a stack must be a mapping of components, got {_kind_of(body)}", base))
@@ -237,17 +238,18 @@ def _build_stack(name: str, body: Any, fail: Any) -> StackConfig:
                     f"a stack takes: {', '.join(sorted(_STACK_KEYS))}",
                 )
             )
-    _check_references(body, base, fail)
+    if check_references:
+        _check_references(body, base, fail)
     description = body.get("description")
     if description is not None and not isinstance(description, str):
         _raise(fail(f"description must be text, got {_kind_of(description)}", f"{base}.description"))
     components: dict[Kind, ComponentConfig] = {}
     trackers: list[ComponentConfig] = []
-    for kind in Kind:
-        if kind.value not in body:
+    for kind, key in _KINDS:
+        if key not in body:
             continue
-        raw = body[kind.value]
-        path = f"{base}.{kind.value}"
+        raw = body[key]
+        path = f"{base}.{key}"
         if kind is Kind.EXPERIMENT_TRACKER and isinstance(raw, list):
             if not raw:
                 _raise(fail("the tracker list is empty", path, "name at least one tracker, or remove experiment_tracker:"))

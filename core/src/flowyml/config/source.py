@@ -25,6 +25,8 @@ class ConfigSource:
     lines: dict[str, int]
     #: Keys written twice; one inside a stack makes that stack invalid, any other the whole file.
     duplicates: tuple[Duplicate, ...] = ()
+    #: False when the text has no ``${`` that is not a well-formed reference (then no value needs checking).
+    malformed_references: bool = True
 
     @property
     def file(self) -> str | None:
@@ -68,6 +70,10 @@ def parse_text(text: str, file: str | None = None) -> tuple[dict[str, Any], dict
 def parse_source(text: str, file: str | None = None) -> tuple[dict[str, Any], dict[str, int], list[Duplicate]]:
     """Parse YAML text into (data, lines, duplicate keys); malformed or hostile text is a ConfigError."""
     protected, refs = protect(text)
+    return _parse_protected(protected, refs, file)
+
+
+def _parse_protected(protected: str, refs: list[str], file: str | None) -> tuple[dict[str, Any], dict[str, int], list[Duplicate]]:
     parsed = read_yaml(protected, file=file, restore=lambda value: restore(value, refs))
     data = parsed.data
     if data is None:
@@ -110,5 +116,6 @@ def load_source(path: Path | None) -> ConfigSource:
         raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}", hint="check the file's permissions") from exc
-    data, lines, duplicates = parse_source(decode(raw, path), file=str(path))
-    return ConfigSource(path, data, lines, tuple(duplicates))
+    protected, refs = protect(decode(raw, path))
+    data, lines, duplicates = _parse_protected(protected, refs, str(path))
+    return ConfigSource(path, data, lines, tuple(duplicates), malformed_references="${" in protected)

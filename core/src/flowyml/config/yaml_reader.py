@@ -166,7 +166,15 @@ class _Builder:
                 if top.is_map:
                     key = top.key
                     if key is _NO_KEY:
-                        self.take_key(top, value, event.start_mark.line + 1)
+                        line = event.start_mark.line + 1
+                        key_lines = top.key_lines
+                        if value is _MERGE_KEY or value in key_lines:
+                            self.take_key(top, value, line)
+                            continue
+                        key_lines[value] = line
+                        top.key = value
+                        top.key_line = line
+                        lines[f"{top.path}.{value}" if top.path else str(value)] = line
                         continue
                     top.key = _NO_KEY
                     if key is _MERGE_KEY:
