@@ -228,22 +228,22 @@ def test_failing_step_stops_dependents_keeps_artifacts_and_fails_run(project) ->
 
 
 def test_independent_steps_run_concurrently(project) -> None:
-    inside = threading.Semaphore(0)
-    both_in = threading.Event()
-    active = []
+    """Both steps must be inside at the same moment: a barrier neither passes alone.
+
+    A one-worker orchestrator (or one that runs independent steps one after the other) breaks the
+    barrier after its timeout, so the first step fails and the run with it.
+    """
+    project.write_config("stacks:\n  s:\n    orchestrator: { type: local, max_parallel_steps: 2 }\n    artifact_store: { type: local }\nactive_stack: s\n")
+    barrier = threading.Barrier(2, timeout=30)
 
     @step(cache=False)
     def left() -> int:
-        active.append("left")
-        inside.release()
-        both_in.wait(timeout=60)
+        barrier.wait()
         return 1
 
     @step(cache=False)
     def right() -> int:
-        active.append("right")
-        inside.release()
-        both_in.wait(timeout=60)
+        barrier.wait()
         return 2
 
     @step
@@ -254,17 +254,9 @@ def test_independent_steps_run_concurrently(project) -> None:
     def diamond() -> None:
         join(left(), right())
 
-    def release_when_both_inside() -> None:
-        inside.acquire(timeout=60)
-        inside.acquire(timeout=60)
-        both_in.set()
-
-    watcher = threading.Thread(target=release_when_both_inside)
-    watcher.start()
     run = diamond.run()
-    watcher.join()
-    assert run.success and run.load("join") == 3
-    assert both_in.is_set()  # set only once both steps were inside at the same time
+    assert run.success, run.error
+    assert run.load("join") == 3
 
 
 def test_lineage_is_recorded(project) -> None:

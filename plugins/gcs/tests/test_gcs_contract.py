@@ -16,6 +16,10 @@ class TestGcsArtifactStore(ArtifactStoreContract):
     def component_config(self, gcs_store_config: dict[str, Any]) -> dict[str, Any]:
         return gcs_store_config
 
+    @pytest.fixture
+    def unusable_component_config(self, gcs_store_config: dict[str, Any]) -> dict[str, Any]:
+        return {**gcs_store_config, "bucket": f"{gcs_store_config['bucket']}-never-created"}
+
 
 class TestGcsArtifactStoreFromEnvironment(ArtifactStoreContract):
     """Only ``bucket`` in the YAML: the endpoint comes from ``STORAGE_EMULATOR_HOST`` (set by ``gcs_env``)."""
@@ -23,3 +27,7 @@ class TestGcsArtifactStoreFromEnvironment(ArtifactStoreContract):
     @pytest.fixture
     def component_config(self, gcs_env: Any, gcs_bucket: str) -> dict[str, Any]:
         return {"type": "gcs", "bucket": gcs_bucket}
+
+    @pytest.fixture
+    def unusable_component_config(self, gcs_env: Any, gcs_bucket: str) -> dict[str, Any]:
+        return {"type": "gcs", "bucket": f"{gcs_bucket}-never-created"}

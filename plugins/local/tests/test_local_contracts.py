@@ -26,6 +26,12 @@ class TestLocalArtifactStore(ArtifactStoreContract):
     def component_config(self, tmp_path: Path) -> dict[str, Any]:
         return {"type": "local", "path": str(tmp_path / "store")}
 
+    @pytest.fixture
+    def unusable_component_config(self, tmp_path: Path) -> dict[str, Any]:
+        occupied = tmp_path / "a-file"
+        occupied.write_text("not a folder")
+        return {"type": "local", "path": str(occupied)}
+
 
 class TestLocalModelRegistry(ModelRegistryContract):
     @pytest.fixture

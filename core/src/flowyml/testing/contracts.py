@@ -122,9 +122,34 @@ class ArtifactStoreContract(_Base):
         assert stack.hook.flowyml_artifact_store_delete(uri=uri) is False
         assert fetch_and_read(stack, other, manifest["content_hash"]) == {"kept": True}
 
+    @pytest.fixture
+    def unusable_component_config(self) -> dict[str, Any] | None:
+        """A configuration of this store that cannot be used (a bucket that does not exist, a root that is a file).
+
+        Override it so the contract can check that ``flowyml_component_check`` fails on it; ``None`` skips that test.
+        """
+        return None
+
     def test_check_reports_what_it_verified(self, stack: Stack) -> None:
-        lines = [line for result in stack.hook.flowyml_component_check() for line in result]
-        assert lines and all(isinstance(line, str) for line in lines)
+        results = stack.hook.flowyml_component_check()
+        lines = [line for result in results for line in result]
+        assert lines and all(isinstance(line, str) and line.strip() for line in lines), results
+        # the check must say where it looked: the store's root, as its URIs spell it
+        root = stack.hook.flowyml_artifact_store_uri(key="probe").rstrip("/").rsplit("/", 1)[0]
+        assert any(root in line for line in lines), f"no line of {lines} names the store's root {root!r}"
+
+    def test_check_fails_on_an_unusable_store(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unusable_component_config: dict[str, Any] | None, extra_components: dict[str, Any]) -> None:
+        if unusable_component_config is None:
+            pytest.skip("override the unusable_component_config fixture to check that the store's check can fail")
+        folder = tmp_path / "unusable"
+        folder.mkdir()
+        monkeypatch.chdir(folder)
+        broken = make_stack(folder, {**extra_components, self.kind: unusable_component_config})
+        try:
+            with pytest.raises(FlowymlError):
+                broken.hook.flowyml_component_check()
+        finally:
+            broken.close()
 
 
 class ModelRegistryContract(_Base):
@@ -200,7 +225,9 @@ class ModelDeployerContract(_Base):
         return f"contract-{uuid.uuid4().hex[:8]}"
 
     def check_serving(self, deployment: Deployment) -> None:
-        """Override to call the served endpoint (e.g. a prediction) and assert on the answer."""
+        """Call the served endpoint (e.g. a prediction) and assert on the answer. Override it: a deployer
+        that does not serve must fail the contract."""
+        raise NotImplementedError("override check_serving: call the deployed endpoint and assert on its answer")
 
     def test_deploy_serve_undeploy(self, stack: Stack, deployable_models: tuple[ModelVersion, ModelVersion], endpoint_name: str) -> None:
         hook = stack.hook

@@ -1,0 +1,181 @@
+"""Mutation testing of the core's decision paths (``nox -s mutation``, or run this file directly).
+
+mutmut derives a mutant's module from its path below the folder it runs in, and
+only strips a leading ``src/``; the core lives in ``core/src``.  So the run
+happens in a scratch folder (``.nox/mutation-work``) holding a copy of
+``core/src`` and a ``pyproject.toml`` generated from the settings below, while
+the tests are the repository's own (given by absolute path).
+
+    python tools/mutation/run.py                 # the whole selection, 2 workers
+    python tools/mutation/run.py --max-children 1 'flowyml.routing.*'
+    python tools/mutation/run.py --report        # only recount the last run
+
+The score printed at the end is killed / (checked - equivalent), where the
+equivalent mutants are listed, each with its reason, in ``equivalent.txt``
+beside this file (and in docs/development.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+WORK = ROOT / ".nox" / "mutation-work"
+HERE = Path(__file__).resolve().parent
+
+#: The core's decision modules (paths below core/).
+MUTATE = [
+    "src/flowyml/routing/*",
+    "src/flowyml/config/*",
+    "src/flowyml/stacks/selection.py",
+    "src/flowyml/serialization/artifact_io.py",
+    "src/flowyml/serialization/hashing.py",
+    "src/flowyml/runner/orchestration.py",
+    "src/flowyml/metadata/store.py",
+    "src/flowyml/plugins/loader.py",
+]
+
+#: Which mutants are run: every function of the modules above, but of the runner only the cache key.
+SELECT = [
+    "flowyml.routing.*",
+    "flowyml.config.*",
+    "flowyml.stacks.selection.*",
+    "flowyml.serialization.artifact_io.*",
+    "flowyml.serialization.hashing.*",
+    "flowyml.runner.orchestration.x__canonical__mutmut_*",
+    "flowyml.runner.orchestration.xǁOrchestratedRunǁ_cache_key__mutmut_*",
+    "flowyml.runner.orchestration.xǁOrchestratedRunǁ_stack_fingerprint__mutmut_*",
+    "flowyml.metadata.store.*",
+    "flowyml.plugins.loader.*",
+]
+
+#: The fast, in-process core tests that exercise those modules (no cloud stand-in, no CLI subprocess needed).
+TESTS = [
+    "tests/test_routing_rules.py",
+    "tests/test_config.py",
+    "tests/test_stack_selection.py",
+    "tests/test_serialization.py",
+    "tests/test_artifacts.py",
+    "tests/test_engine.py",
+    "tests/test_plugin_system.py",
+    "tests/test_decision_paths.py",
+    "tests/test_metadata.py",
+    "plugins/local/tests/test_local_contracts.py",
+]
+
+
+#: What the tests read besides themselves (copied into the scratch folder, then by mutmut into its copy).
+COPY = ["tests", "conftest.py", "docs", "mkdocs.yml", "plugins/local/tests", "core/src"]
+
+
+def _toml_list(items: list[str]) -> str:
+    return "[" + ", ".join(json.dumps(i) for i in items) + "]"
+
+
+def prepare() -> None:
+    if WORK.exists():
+        shutil.rmtree(WORK)
+    WORK.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".flowyml", "artifacts")
+    shutil.copytree(ROOT / "core" / "src", WORK / "src", ignore=ignore)
+    # The tests run inside mutmut's copy (WORK/mutants) and find what they read by the repository's layout.
+    for rel in COPY:
+        source = ROOT / rel
+        if source.is_dir():
+            shutil.copytree(source, WORK / rel, ignore=ignore)
+        elif source.is_file():
+            (WORK / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, WORK / rel)
+    tests = [t for t in TESTS if (ROOT / t).exists()]
+    pytest_settings = (ROOT / "pyproject.toml").read_text(encoding="utf-8").split("[tool.pytest.ini_options]", 1)[1].split("\n[", 1)[0]
+    (WORK / "pyproject.toml").write_text(
+        "[tool.pytest.ini_options]" + pytest_settings + "\n"
+        "[tool.mutmut]\n"
+        'source_paths = ["src/"]\n'
+        f"only_mutate = {_toml_list(MUTATE)}\n"
+        f"also_copy = {_toml_list(COPY)}\n"
+        f"pytest_add_cli_args_test_selection = {_toml_list(tests)}\n"
+        # -m "not slow": no real server; -p no:randomly: mutmut maps tests to mutants, order must not matter anyway
+        f"pytest_add_cli_args = {_toml_list(['-p', 'no:randomly', '-p', 'no:cacheprovider', '-m', 'not slow'])}\n"
+        "use_git_change_detection = false\n"
+        "timeout_multiplier = 10.0\n",
+        encoding="utf-8",
+    )
+
+
+def environment() -> dict[str, str]:
+    env = dict(os.environ)
+    # The plugins come from this checkout; the core must NOT (mutmut puts its mutated copy first).
+    plugin_src = [str(p) for p in sorted((ROOT / "plugins").glob("*/src"))]
+    env["PYTHONPATH"] = os.pathsep.join(plugin_src)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def equivalents() -> dict[str, str]:
+    found: dict[str, str] = {}
+    path = HERE / "equivalent.txt"
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            name, _, reason = line.partition("#")
+            if name.strip():
+                found[name.strip()] = reason.strip()
+    return found
+
+
+def report() -> int:
+    from mutmut.stats import status_by_exit_code
+
+    counts: dict[str, int] = {}
+    survivors: list[str] = []
+    equivalent = equivalents()
+    seen_equivalent = 0
+    for meta in sorted((WORK / "mutants" / "src").rglob("*.meta")):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        for name, code in data.get("exit_code_by_key", {}).items():
+            if not any(fnmatch.fnmatchcase(name, pattern) for pattern in SELECT):
+                continue
+            status = status_by_exit_code.get(code, "not checked") if code is not None else "not checked"
+            if status == "survived" and name in equivalent:
+                status = "equivalent"
+                seen_equivalent += 1
+            counts[status] = counts.get(status, 0) + 1
+            if status in ("survived", "suspicious", "no tests"):
+                survivors.append(f"{status:11} {name}")
+    killed = counts.get("killed", 0) + counts.get("timeout", 0) + counts.get("segfault", 0)
+    scored = killed + counts.get("survived", 0) + counts.get("no tests", 0) + counts.get("suspicious", 0)
+    for line in survivors:
+        print(line)
+    print(json.dumps(counts, sort_keys=True))
+    score = killed / scored if scored else 0.0
+    print(f"mutation score: {killed}/{scored} = {score:.1%} of non-equivalent mutants killed ({seen_equivalent} equivalent)")
+    (WORK / "score.json").write_text(json.dumps({"counts": counts, "killed": killed, "scored": scored, "score": score, "survivors": survivors}, indent=1))
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--max-children", type=int, default=2)
+    parser.add_argument("--report", action="store_true", help="only recount the last run")
+    parser.add_argument("patterns", nargs="*", help="mutant name globs (default: the whole selection)")
+    args = parser.parse_args()
+    if not args.report:
+        prepare()
+        mutmut = shutil.which("mutmut") or str(Path(sys.executable).with_name("mutmut"))
+        cmd = [mutmut, "run", "--max-children", str(args.max_children), *(args.patterns or SELECT)]
+        done = subprocess.run(cmd, cwd=WORK, env=environment())
+        if done.returncode != 0:
+            print(f"mutmut exited with {done.returncode}", file=sys.stderr)
+            return done.returncode
+    return report()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
