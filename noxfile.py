@@ -4,6 +4,8 @@
     nox -s core           core tests with only flowyml + flowyml-local installed
     nox -s "plugin(name='s3')"   one plugin's tests with only core + that plugin installed
     nox -s lint typecheck docs demo
+    nox -s random         the suite in random order, 5 times (pytest-randomly)
+    nox -s mutation       mutation testing of the core's decision paths (mutmut, ~30-40 min)
 
 Every install takes ``core/`` from its folder in the same pip command as any
 plugin: the package index holds an unrelated project also named ``flowyml``.
@@ -85,6 +87,30 @@ def plugin(session: nox.Session, name: str) -> None:
     """One plugin's tests, with only the core and that plugin installed."""
     install(session, [name, *TEST_PLUGINS.get(name, [])], f"plugin-{name}")
     pytest(session, f"plugins/{name}")
+
+
+@nox.session(python=PYTHON)
+def random(session: nox.Session) -> None:
+    """The suite in random order, RANDOM_RUNS times (default 5), each with a new seed (pytest-randomly).
+
+    ``nox -s tests`` (CI) runs in file order (``-p no:randomly`` in pyproject.toml): an order bug
+    found here is fixed, and CI stays reproducible. Rerun one order with ``-- --randomly-seed=N``.
+    """
+    reqs = [f"plugin-{p}" for p in EXTERNAL_PLUGINS] + sorted(p.stem for p in (ROOT / "requirements").glob("standins-*.txt"))
+    install(session, _all_plugins(), *reqs)
+    for _ in range(int(os.environ.get("RANDOM_RUNS", "5"))):
+        session.run("python", "-m", "pytest", "-p", "randomly", "tests", *[f"plugins/{p}" for p in PLUGINS], *session.posargs, env={"PYTHONDONTWRITEBYTECODE": "1"})
+
+
+@nox.session(python=PYTHON)
+def mutation(session: nox.Session) -> None:
+    """mutmut over the core's decision modules with the fast core tests (see docs/development.md).
+
+    Extra arguments go to tools/mutation/run.py (e.g. ``-- 'flowyml.routing.*'``). Runs niced: the
+    machine is usually shared.
+    """
+    install(session, ["local"], "mutation")
+    session.run("nice", "-n", "10", "python", "tools/mutation/run.py", *session.posargs, external=True)
 
 
 @nox.session(python=PYTHON)

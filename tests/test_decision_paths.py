@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from flowyml import Dataset, Model, pipeline, step
+from flowyml import Dataset, Metrics, Model, pipeline, step
 from flowyml.config.loader import load_project
 from flowyml.config.schema import RoutingRule
 from flowyml.errors import ConfigError, IntegrityError, PluginLoadError
@@ -394,3 +394,57 @@ def test_editing_a_step_source_reruns_it_through_the_real_cli(project) -> None:
     assert statuses[2] == {"const": "completed", "double": "completed"}  # edited const, so its output (and double) changed
     values = {r: {a["out_step"]: a for a in db.outputs_of(r)} for r in runs}
     assert values[runs[2]]["double"]["content_hash"] != values[runs[0]]["double"]["content_hash"]
+
+
+# -- route planning (in process: what `flowyml route plan` prints) -------------------------------------
+
+
+def test_route_plan_follows_declared_types_per_output(project) -> None:
+    """Bugs caught: a tuple annotation's types not split per output, unannotated outputs not flagged."""
+    from flowyml.routing.plan import declared_type, plan_routes
+
+    project.write_config(
+        "stacks:\n  s:\n    orchestrator: { type: local }\n    artifact_store: { type: local, path: ./store }\n"
+        "    model_registry: { type: local }\n    model_deployer: { type: local }\n    experiment_tracker: { type: local }\n"
+        "    artifact_routing:\n"
+        "      Model: { register: true, deploy: true, deploy_condition: auto, deploy_min_metrics: { accuracy: 0.9 }, endpoint_name: ep }\n"
+        "      Dataset: { path: '{run_id}/datasets/{step_name}' }\n"
+        "      Metrics: { log_to_tracker: true }\n"
+    )
+
+    @step(outputs=["train", "test"])
+    def split() -> tuple[Dataset, Dataset]:
+        return [1], [2]
+
+    @step
+    def fit(train: Dataset) -> Model:
+        return Model({"w": 1})
+
+    @step
+    def untyped(model):
+        return 1
+
+    @step
+    def score(model: Model) -> Metrics:
+        return {"accuracy": 1.0}
+
+    @pipeline(name="planned")
+    def planned() -> None:
+        train, _ = split()
+        model = fit(train)
+        untyped(model)
+        score(model)
+
+    config = load_project().stack("s")
+    rows = {(r["step"], r["output"]): r for r in plan_routes(planned.build({}), config)}
+    assert list(rows) == [("split", "train"), ("split", "test"), ("fit", "output"), ("untyped", "output"), ("score", "output")]
+    assert rows[("split", "train")]["type"] == "Dataset" and rows[("split", "test")]["type"] == "Dataset"
+    assert rows[("split", "test")]["store"] == "local ./store/{run_id}/datasets/{step_name}"
+    assert rows[("fit", "output")] == {
+        "step": "fit", "output": "output", "type": "Model", "store": "local ./store/{pipeline_name}/{run_id}/{step_name}/output",
+        "register": "local", "deploy": "local auto (accuracy>=0.9) -> ep", "tracker": "-",
+    }
+    assert rows[("untyped", "output")]["type"] == "Value (unannotated)"
+    assert rows[("score", "output")]["type"] == "Metrics" and rows[("score", "output")]["tracker"] == "local"
+    assert declared_type(None) is None and declared_type(type(None)) is None
+    assert declared_type(int) == "Value" and declared_type("flowyml.Parameters") == "Parameters" and declared_type("list[int]") == "Value"

@@ -71,6 +71,9 @@ TESTS = [
 ]
 
 
+#: Lines not mutated (regular expressions): the wording of a hint is prose, not a decision.
+NOT_MUTATED = [r"hint="]
+
 #: What the tests read besides themselves (copied into the scratch folder, then by mutmut into its copy).
 COPY = ["tests", "conftest.py", "docs", "mkdocs.yml", "plugins/local/tests", "core/src"]
 
@@ -93,6 +96,9 @@ def prepare() -> None:
         elif source.is_file():
             (WORK / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, WORK / rel)
+    # Exists before mutmut starts: an import path entry missing at start-up is cached as absent by the
+    # import system, and the tests would then import the core from wherever else it is installed.
+    (WORK / "mutants" / "src").mkdir(parents=True)
     tests = [t for t in TESTS if (ROOT / t).exists()]
     pytest_settings = (ROOT / "pyproject.toml").read_text(encoding="utf-8").split("[tool.pytest.ini_options]", 1)[1].split("\n[", 1)[0]
     (WORK / "pyproject.toml").write_text(
@@ -104,6 +110,8 @@ def prepare() -> None:
         f"pytest_add_cli_args_test_selection = {_toml_list(tests)}\n"
         # -m "not slow": no real server; -p no:randomly: mutmut maps tests to mutants, order must not matter anyway
         f"pytest_add_cli_args = {_toml_list(['-p', 'no:randomly', '-p', 'no:cacheprovider', '-m', 'not slow'])}\n"
+        # The wording of a hint is prose, not a decision: lines holding a hint= are not mutated.
+        f"do_not_mutate_patterns = {_toml_list(NOT_MUTATED)}\n"
         "use_git_change_detection = false\n"
         "timeout_multiplier = 10.0\n",
         encoding="utf-8",
@@ -113,8 +121,10 @@ def prepare() -> None:
 def environment() -> dict[str, str]:
     env = dict(os.environ)
     # The plugins come from this checkout; the core must NOT (mutmut puts its mutated copy first).
+    # Tests that start `flowyml` in a subprocess import the mutated copy too (the active mutant's name
+    # reaches them in MUTANT_UNDER_TEST).
     plugin_src = [str(p) for p in sorted((ROOT / "plugins").glob("*/src"))]
-    env["PYTHONPATH"] = os.pathsep.join(plugin_src)
+    env["PYTHONPATH"] = os.pathsep.join([str(WORK / "mutants" / "src"), *plugin_src])
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
