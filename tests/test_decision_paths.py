@@ -181,7 +181,7 @@ def test_routed_uris_fill_name_version_and_artifact_name(project) -> None:
         "    artifact_routing:\n"
         "      Model: { path: 'models/{name}/{version}/{artifact_name}/{run_id}' }\n"
         "      Dataset: { path: '{pipeline_name}/{step_name}/{artifact_name}/{name}' }\n"
-        "      Value: { path: 'values/{artifact_name}/{name}/{version}/{run_id}' }\n"
+        "      Value: { path: 'values/{artifact_name}/{name}/{run_id}' }\n"
         "active_stack: s\n"
     )
 
@@ -203,8 +203,8 @@ def test_routed_uris_fill_name_version_and_artifact_name(project) -> None:
     store = (project.path / "store").resolve()
     assert Path(run.artifact("fit", "train_out").uri) == store / "models" / "fraud" / "1.2.0" / "model" / run.run_id
     assert Path(run.artifact("prepare", "rows_out").uri) == store / "routed_paths" / "prepare" / "dataset" / "customers"
-    # a plain value has no name or version of its own: the output's name, and "none"
-    assert Path(run.artifact("fit", "plain").uri) == store / "values" / "value" / "plain" / "none" / run.run_id
+    # a plain value has no name of its own: the output's name
+    assert Path(run.artifact("fit", "plain").uri) == store / "values" / "value" / "plain" / run.run_id
     assert run.load("fit", "train_out").data == {"w": 1}
 
 

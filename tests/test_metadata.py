@@ -107,4 +107,4 @@ def test_an_ambiguous_prefix_picks_no_run(project, db: MetadataStore) -> None:
 def test_an_unknown_run_is_a_clear_error(project, db: MetadataStore) -> None:
     assert db.get_run("nope") is None
     done = project.cli("runs", "show", "nope", check=False)
-    assert "no run 'nope' in this project" in done.stderr and "flowyml runs list" in done.stderr
+    assert "no run 'nope'" in done.stderr and "flowyml runs list" in done.stderr and "Traceback" not in done.stderr
