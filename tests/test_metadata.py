@@ -108,3 +108,124 @@ def test_an_unknown_run_is_a_clear_error(project, db: MetadataStore) -> None:
     assert db.get_run("nope") is None
     done = project.cli("runs", "show", "nope", check=False)
     assert "no run 'nope'" in done.stderr and "flowyml runs list" in done.stderr and "Traceback" not in done.stderr
+
+
+# -- the store's API, directly (fast: what the mutation run relies on) ------------------------------
+
+
+@pytest.fixture
+def store(tmp_path) -> MetadataStore:
+    return MetadataStore(tmp_path / ".flowyml" / "metadata.db")
+
+
+def artifact(artifact_id: str, run_id: str = "r1", step: str = "s", output: str = "out", created_at: float = 1.0, **kw) -> dict:
+    return {"artifact_id": artifact_id, "run_id": run_id, "step_name": step, "output_name": output, "artifact_type": "Value",
+            "python_type": "builtins.int", "uri": f"/store/{artifact_id}", "content_hash": "h" + artifact_id, "size": 3,
+            "serializer": "json", "created_at": created_at, **kw}
+
+
+def test_runs_round_trip_with_their_parameters(store: MetadataStore) -> None:
+    store.start_run("r1", "pipe", "stk", "flag", {"b": 2, "a": [1]}, "pipe.py:pipe")
+    row = store.get_run("r1")
+    assert (row["pipeline_name"], row["stack_name"], row["stack_reason"], row["status"], row["target"]) == ("pipe", "stk", "flag", "running", "pipe.py:pipe")
+    assert row["params"] == '{"a": [1], "b": 2}' and row["ended_at"] is None and row["started_at"] > 0
+    store.finish_run("r1", "completed")
+    row = store.get_run("r1")
+    assert row["status"] == "completed" and row["ended_at"] >= row["started_at"] and row["error"] is None
+
+
+def test_steps_are_upserted_keeping_start_and_cache_key(store: MetadataStore) -> None:
+    store.record_step("r1", "train", "running", started_at=10.0, cache_key="k1")
+    store.record_step("r1", "train", "completed", ended_at=12.0)
+    store.record_step("r1", "load", "cached", started_at=5.0, ended_at=5.5, cached_from="r0", cache_key="k0")
+    rows = store.steps_of("r1")
+    assert [r["step_name"] for r in rows] == ["load", "train"]  # by start time
+    train = rows[1]
+    assert (train["status"], train["started_at"], train["ended_at"], train["cache_key"], train["cached_from"], train["error"]) == ("completed", 10.0, 12.0, "k1", None, None)
+    store.record_step("r1", "train", "failed", ended_at=13.0, error="boom")
+    train = {r["step_name"]: r for r in store.steps_of("r1")}["train"]
+    assert (train["status"], train["error"], train["started_at"]) == ("failed", "boom", 10.0)
+    assert store.steps_of("other") == []
+
+
+def test_the_cache_finds_only_the_newest_completed_step_with_the_key(store: MetadataStore) -> None:
+    store.record_step("r1", "s", "completed", started_at=1.0, ended_at=2.0, cache_key="k")
+    store.record_step("r2", "s", "completed", started_at=3.0, ended_at=4.0, cache_key="k")
+    store.record_step("r3", "s", "failed", started_at=5.0, ended_at=6.0, cache_key="k")
+    store.record_step("r4", "s", "completed", started_at=5.0, ended_at=6.0, cache_key="other")
+    assert store.find_cached("k")["run_id"] == "r2"
+    assert store.find_cached("missing") is None
+
+
+def test_artifacts_outputs_and_lineage(store: MetadataStore) -> None:
+    store.add_artifact(artifact("a1", created_at=1.0, info={"rows": 2}), "r1", "s", "out")
+    store.add_artifact(artifact("b2", step="t", output="res", created_at=2.0), "r1", "t", "res")
+    store.add_artifact(artifact("c3", run_id="r2", created_at=3.0), "r2", "s", "out")
+    store.add_artifact(artifact("a1"), "r2", "s", "reused")  # a cached output: same artifact, another run
+    got = store.get_artifact("a1")
+    assert (got["uri"], got["content_hash"], got["size"], got["serializer"], got["info"]) == ("/store/a1", "ha1", 3, "json", '{"rows": 2}')
+    assert store.get_artifact("b")["artifact_id"] == "b2"  # a unique prefix
+    assert store.get_artifact("zzz") is None
+    assert [(r["out_step"], r["out_name"], r["artifact_id"]) for r in store.outputs_of("r1")] == [("s", "out", "a1"), ("t", "res", "b2")]
+    assert [r["artifact_id"] for r in store.outputs_of("r1", "t")] == ["b2"]
+    assert [(r["out_name"], r["artifact_id"]) for r in store.outputs_of("r2")] == [("reused", "a1"), ("out", "c3")]
+    assert [r["artifact_id"] for r in store.list_artifacts(limit=2)] == ["c3", "b2"]  # newest first
+    assert [r["artifact_id"] for r in store.list_artifacts("r1")] == ["a1", "b2"]
+    store.record_consumption("r1", "t", "x", "a1")
+    store.record_consumption("r1", "t", "y", "a1")
+    store.record_consumption("r1", "u", "x", "a1")
+    store.record_consumption("r2", "v", "x", "a1")
+    assert sorted(store.consumers_of("r1", "a1")) == ["t", "u"]
+    assert [(r["input_name"], r["artifact_id"]) for r in store.inputs_of("r1", "t")] == [("x", "a1"), ("y", "a1")]
+    assert store.inputs_of("r1", "s") == []
+
+
+def test_an_ambiguous_artifact_prefix_finds_nothing(store: MetadataStore) -> None:
+    store.add_artifact(artifact("ab1"), "r1", "s", "o1")
+    store.add_artifact(artifact("ab2"), "r1", "s", "o2")
+    assert store.get_artifact("ab") is None and store.get_artifact("ab2")["artifact_id"] == "ab2"
+
+
+def test_route_events_keep_their_order(store: MetadataStore) -> None:
+    store.add_route_event("r1", "train", "a1", "register", "local", "ok", "registered m 1")
+    store.add_route_event("r1", None, None, "deploy", None, "failed", "no")
+    store.add_route_event("r2", "x", None, "store", None, "ok", "")
+    events = store.route_events("r1")
+    assert [(e["step_name"], e["artifact_id"], e["action"], e["target"], e["status"], e["detail"]) for e in events] == [
+        ("train", "a1", "register", "local", "ok", "registered m 1"), (None, None, "deploy", None, "failed", "no")]
+    assert events[0]["created_at"] > 0
+
+
+def test_transactions_roll_back_on_error(store: MetadataStore) -> None:
+    with pytest.raises(RuntimeError), store.transaction() as cur:
+        cur.execute("INSERT INTO runs (run_id, pipeline_name, stack_name, status) VALUES ('t', 'p', 's', 'running')")
+        raise RuntimeError("abort")
+    assert store.get_run("t") is None
+    with store.transaction() as cur:
+        cur.execute("INSERT INTO runs (run_id, pipeline_name, stack_name, status) VALUES ('t', 'p', 's', 'running')")
+    assert store.get_run("t")["status"] == "running"
+
+
+def test_for_project_shares_one_store_per_project_and_reopens_a_deleted_one(tmp_path) -> None:
+    import shutil
+
+    a = MetadataStore.for_project(tmp_path)
+    assert MetadataStore.for_project(tmp_path) is a
+    assert a.path == (tmp_path / ".flowyml" / "metadata.db").resolve() and a.path.is_file()
+    shutil.rmtree(tmp_path / ".flowyml")
+    b = MetadataStore.for_project(tmp_path)
+    assert b is not a and b.path.is_file()
+    assert b.query("SELECT value FROM meta WHERE key='schema_version'")[0]["value"] == "1"
+
+
+def test_find_project_dir_walks_up_to_the_config_or_state_folder(tmp_path) -> None:
+    from flowyml.metadata.store import find_project_dir
+
+    deep = tmp_path / "p" / "a" / "b"
+    deep.mkdir(parents=True)
+    (tmp_path / "p" / ".flowyml").mkdir()
+    assert find_project_dir(deep) == (tmp_path / "p").resolve()
+    (tmp_path / "p" / "a" / "flowyml.yml").write_text("stacks: {}\n")
+    assert find_project_dir(deep) == (tmp_path / "p" / "a").resolve()
+    (deep / "flowyml.yaml").write_text("stacks: {}\n")
+    assert find_project_dir(deep) == deep.resolve()

@@ -69,6 +69,7 @@ TESTS = [
     "tests/test_decision_paths.py",
     "tests/test_metadata.py",
     "tests/test_interpolation.py",
+    "tests/test_routing_paths.py",
     "plugins/local/tests/test_local_contracts.py",
 ]
 
