@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from flowyml.errors import PathTemplateError
-from flowyml.routing.paths import DEFAULT_TEMPLATE, PLACEHOLDERS, check_template, normalise, placeholders_in, render
+from flowyml.routing.paths import (
+    DEFAULT_TEMPLATE,
+    PLACEHOLDERS,
+    check_template,
+    normalise,
+    placeholders_in,
+    render,
+)
 
 VALUES = {"run_id": "r1", "step_name": "train", "artifact_name": "model", "pipeline_name": "p", "name": "fraud", "version": "1.0"}
 
