@@ -92,7 +92,7 @@ def test_a_boolean_threshold_is_refused(project, field: str, threshold: str) -> 
         f"      Model: {{ register: true, deploy: true, deploy_condition: auto, {field}: {{ accuracy: {threshold} }} }}\n"
     )
     with pytest.raises(ConfigError, match=f"threshold for 'accuracy' must be a number, got {threshold.title()}") as info:
-        load_project()
+        load_project().stack("s")
     assert f"{field}.accuracy" in str(info.value)
 
 
