@@ -20,18 +20,17 @@ def plan(target: str, stack_name: str | None, params: tuple[str, ...]) -> None:
     """For each step output of TARGET: store location, registration, deployment condition, tracker."""
     from flowyml.cli.run import parse_params
     from flowyml.config.loader import load_project, resolve_stack_name
+    from flowyml.routing.light_import import file_project_start, plan_pipeline
     from flowyml.routing.plan import plan_routes
     from flowyml.routing.validate import validate_stack
-    from flowyml.runner.targets import load_target
     from flowyml.stacks.validation import check_stack_options
 
-    project = load_project()
+    project = load_project(file_project_start(target))
     choice = resolve_stack_name(project, stack_name)
     config = project.stack(choice.name)
     validate_stack(project, config)
     check_stack_options(project, config)
-    pipeline = load_target(target)
-    graph = pipeline.build(parse_params(params))
+    graph, _light = plan_pipeline(target, parse_params(params))  # without the pipeline's heavy imports when it can
     rows = plan_routes(graph, config)
     click.echo(f"Routing plan for pipeline {graph.name!r} on stack {config.name!r} (nothing is run)")
     table([(r["step"], r["output"], r["type"], r["store"], r["register"], r["deploy"], r["tracker"]) for r in rows], ("STEP", "OUTPUT", "TYPE", "STORE", "REGISTER", "DEPLOY", "TRACKER"))

@@ -67,12 +67,16 @@ def defined_pipelines(module: Any) -> dict[str, Any]:
     return found
 
 
-def load_target(target: str) -> Any:
-    """Import the pipeline ``target`` names; a target holding several pipelines needs ``:name``."""
+def split_target(target: str) -> tuple[str, str]:
+    """``file.py:name`` -> (``file.py``, ``name``); no ``:name`` gives an empty name."""
     base, _, attr = target.rpartition(":") if ":" in target.replace(":\\", "") else (target, "", "")
     if not base:
         base, attr = target, ""
-    module = _import(base)
+    return base, attr
+
+
+def pick_pipeline(module: Any, base: str, attr: str) -> Any:
+    """The pipeline ``attr`` of ``module``, or its only pipeline when ``attr`` is empty."""
     if attr:
         value = getattr(module, attr, None)
         if not is_pipeline(value):
@@ -88,6 +92,12 @@ def load_target(target: str) -> Any:
             hint=f"pick one: {base}:{next(iter(pipelines))}",
         )
     return next(iter(pipelines.values()))
+
+
+def load_target(target: str) -> Any:
+    """Import the pipeline ``target`` names; a target holding several pipelines needs ``:name``."""
+    base, attr = split_target(target)
+    return pick_pipeline(_import(base), base, attr)
 
 
 def target_of(pipeline: Any, project_dir: Path) -> str | None:
