@@ -64,6 +64,19 @@ def in_process(path: Path, repeats: int) -> float:
     return statistics.median(times)
 
 
+def refusal_time(text: str) -> float:
+    """Seconds this process takes to read ``text`` and refuse it."""
+    from flowyml.config.source import parse_source
+    from flowyml.errors import ConfigError
+
+    start = time.perf_counter()
+    try:
+        parse_source(text, "flowyml.yaml")
+    except ConfigError:
+        return time.perf_counter() - start
+    raise AssertionError("a hostile file was accepted")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stacks", type=int, default=20_000)
@@ -80,7 +93,8 @@ def main() -> None:
             peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # largest child so far
             refused = done.returncode == 1 and "Traceback" not in done.stderr
             first = done.stderr.strip().splitlines()[0] if done.stderr.strip() else "(no message)"
-            print(f"  {label:<28} refused={refused}  {took:.2f} s (target < 1 s)  peak RSS <= {peak_mb:.0f} MB")
+            reading = refusal_time(hostile)
+            print(f"  {label:<28} refused={refused}  {took:.2f} s (target < 1 s; reading alone {reading * 1000:.1f} ms)  peak RSS <= {peak_mb:.0f} MB")
             print(f"      {first[first.find('flowyml.yaml'):][:110]}")
         (folder / "flowyml.yaml").write_text(text, encoding="utf-8")
         runs = []
