@@ -21,6 +21,7 @@ import pluggy
 from flowyml.errors import FlowymlError, PluginError, StoreError
 from flowyml.plugins.kinds import Kind
 from flowyml.plugins.types import Deployment, Manifest, ModelVersion, RunHandle, RunInfo
+from flowyml.redaction import redact_exception
 
 if TYPE_CHECKING:
     from flowyml.plugins.component import Component
@@ -64,7 +65,11 @@ class ComponentFacade:
     def call(self, hook: str, **kwargs: Any) -> Any:
         """Call this component's implementation of ``hook``; None when it returned nothing."""
         caller = self._caller(hook)
-        result = caller(**kwargs)
+        try:
+            result = caller(**kwargs)
+        except Exception as exc:
+            redact_exception(exc)  # a component's message leaves it here: no secret in it, or in its causes
+            raise
         if caller.spec is not None and not caller.spec.opts.get("firstresult"):
             return result[0] if result else None  # a hook without firstresult: this component's one answer
         return result
