@@ -273,6 +273,12 @@ def _build_stack(name: str, body: Any, fail: Any, check_references: bool = True)
 
 
 def _build_component(kind: Kind, raw: Any, path: str, fail: Any) -> ComponentConfig:
+    if type(raw) is dict:
+        type_name = raw.get("type")
+        if type(type_name) is str and type_name.strip() and all(type(key) is str for key in raw):
+            options = dict(raw)
+            del options["type"]
+            return ComponentConfig(kind, type_name, options, path)
     example = f"e.g. {kind.value}: {{ type: local }}"
     if kind is Kind.EXPERIMENT_TRACKER:
         example += ", or a list: experiment_tracker: [{ type: mlflow }, { type: tensorboard }]"
@@ -286,8 +292,7 @@ def _build_component(kind: Kind, raw: Any, path: str, fail: Any) -> ComponentCon
     for key in raw:
         if not isinstance(key, str):
             _raise(fail(f"option names are strings, got {key!r}", f"{path}.{key}"))
-    options = {k: v for k, v in raw.items() if k != "type"}
-    return ComponentConfig(kind, type_name, options, path)
+    raise AssertionError("unreachable: every problem above raised")  # pragma: no cover
 
 
 def _check_references(value: Any, path: str, fail: Any) -> None:

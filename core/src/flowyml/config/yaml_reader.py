@@ -187,9 +187,34 @@ class _Builder:
                 if event.anchor:
                     self.anchors[event.anchor] = (value, 1)
             elif kind is map_start or kind is seq_start:
-                self.start(event)
+                top = stack[-1] if stack else None
+                if top is None or event.tag is not None or event.anchor or len(stack) >= MAX_DEPTH or (top.is_map and top.key is _NO_KEY):
+                    self.start(event)  # the root, a tag, an anchor or an error
+                    continue
+                self.total += 1
+                if top.is_map:
+                    key = top.key
+                    path = top.path if key is _MERGE_KEY else (f"{top.path}.{key}" if top.path else str(key))
+                else:
+                    path = f"{top.path}[{len(top.container)}]"
+                    lines[path] = event.start_mark.line + 1
+                stack.append(_Frame({} if kind is map_start else [], path, None, 0))
             elif kind is map_end or kind is seq_end:
-                self.end()
+                frame = stack[-1]
+                if frame.merges or frame.anchor or len(stack) == 1:
+                    self.end()
+                    continue
+                stack.pop()
+                top = stack[-1]
+                if top.is_map:
+                    key = top.key
+                    top.key = _NO_KEY
+                    if key is _MERGE_KEY:
+                        top.merges.append((frame.container, top.key_line))
+                    else:
+                        top.container[key] = frame.container
+                else:
+                    top.container.append(frame.container)
             elif kind is alias_event:
                 self.alias(event)
             elif kind is document_start:

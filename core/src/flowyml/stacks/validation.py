@@ -9,12 +9,9 @@ the backend's SDK) and checks the options' types and ranges.
 from __future__ import annotations
 
 from flowyml import redaction
-from flowyml.config.interpolation import resolve
 from flowyml.config.schema import ProjectConfig, StackConfig
 from flowyml.errors import FlowymlError, InterpolationError, PluginError
-from flowyml.plugins.loader import load_component_class
 from flowyml.routing.validate import validate_stack
-from flowyml.stacks.options import structure_options
 
 
 def structural_problem(project: ProjectConfig, name: str) -> FlowymlError | None:
@@ -32,6 +29,10 @@ def option_problems(project: ProjectConfig, config: StackConfig) -> tuple[list[F
     ``${VAR}`` references are resolved from the environment as a run would;
     a component whose variables are not set is noted, not failed.
     """
+    from flowyml.config.interpolation import resolve
+    from flowyml.plugins.loader import load_component_class
+    from flowyml.stacks.options import structure_options
+
     source = project.source
     errors: list[FlowymlError] = []
     notes: list[str] = []
