@@ -157,3 +157,13 @@ def test_a_run_whose_stack_is_gone_names_the_store_uri(project) -> None:
     with pytest.raises(ArtifactError, match="used stack 'old', which is no longer defined") as info:
         art.load()
     assert art.uri in str(info.value)
+
+
+def test_list_artifacts_newest_first_or_of_one_run(project) -> None:
+    first = summing.run(n=1)
+    second = summing.run(n=2)
+    client = Client()
+    assert [a.artifact_id for a in client.list_artifacts(run=first.run_id)] == [a.artifact_id for a in first.artifacts]
+    newest = client.list_artifacts(limit=3)
+    assert [a.artifact_id for a in newest] == [a.artifact_id for a in reversed(second.artifacts)]
+    assert newest[0].load() == second.steps["evaluate"].output.load()

@@ -191,6 +191,17 @@ class Client:
         artifact_id = queries.resolve_artifact_id(self.metadata, artifact)
         return self._artifact(queries.artifact_row(self.metadata, artifact_id))
 
+    def list_artifacts(self, run: str | None = None, limit: int | None = 50) -> list[StoredArtifact]:
+        """Artifacts, newest first; with ``run`` (an id, a unique prefix or ``"latest"``) only that run's outputs, in step order."""
+        if run is not None:
+            run_id = queries.resolve_run_id(self.metadata, run)
+            return [self._artifact(r) for r in queries.outputs_of(self.metadata, run_id)]
+        rows = self.metadata.query(
+            "SELECT * FROM artifacts ORDER BY created_at DESC" + (" LIMIT ?" if limit is not None else ""),
+            (limit,) if limit is not None else (),
+        )
+        return [self._artifact(r) for r in rows]
+
     def _artifact(self, row: sqlite3.Row) -> StoredArtifact:
         stored = StoredArtifact.from_row(row)
         stored._loader = self.load_artifact
