@@ -123,7 +123,7 @@ class Client:
         """
         rows = queries.list_run_rows(self.metadata, pipeline=pipeline, status=status, limit=limit)
         if not rows and pipeline and pipeline not in queries.pipeline_names(self.metadata):
-            raise queries._no_runs(self.metadata, pipeline)
+            raise queries.no_runs_error(self.metadata, pipeline)
         return [self._build_run(row) for row in rows]
 
     def pipeline_names(self) -> list[str]:

@@ -33,7 +33,7 @@ def list_runs(limit: int, pipeline: str | None, status: str | None) -> None:
     rows = queries.list_run_rows(client.metadata, pipeline=pipeline, status=status, limit=limit)
     if not rows:
         if pipeline and pipeline not in queries.pipeline_names(client.metadata):
-            raise queries._no_runs(client.metadata, pipeline)
+            raise queries.no_runs_error(client.metadata, pipeline)
         click.echo(f"No {status} runs." if status else "No runs yet. Start one with: flowyml run PIPELINE.py")
         return
     table(

@@ -20,6 +20,7 @@ __all__ = [
     "consumer_rows",
     "inputs_of",
     "list_run_rows",
+    "no_runs_error",
     "outputs_of",
     "pipeline_names",
     "resolve_artifact_id",
@@ -55,7 +56,7 @@ def resolve_run_id(db: MetadataStore, ref: str, pipeline: str | None = None) -> 
     if ref == LATEST:
         rows = db.query(f"SELECT run_id FROM runs {where} ORDER BY started_at DESC, rowid DESC LIMIT 1", params)
         if not rows:
-            raise _no_runs(db, pipeline)
+            raise no_runs_error(db, pipeline)
         return str(rows[0]["run_id"])
     exact = db.query(f"SELECT run_id FROM runs WHERE run_id=? {'AND pipeline_name=?' if pipeline else ''}", (ref, *params))
     if exact:
@@ -81,7 +82,8 @@ def resolve_run_id(db: MetadataStore, ref: str, pipeline: str | None = None) -> 
     )
 
 
-def _no_runs(db: MetadataStore, pipeline: str | None) -> RunNotFoundError:
+def no_runs_error(db: MetadataStore, pipeline: str | None) -> RunNotFoundError:
+    """The error for "nothing to show": no run at all, or no pipeline of that name (naming the ones there are)."""
     if pipeline:
         names = pipeline_names(db)
         known = f"; pipelines with runs: {', '.join(names)}" if names else ""
