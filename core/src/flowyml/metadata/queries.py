@@ -98,7 +98,8 @@ def pipeline_names(db: MetadataStore) -> list[str]:
 
 def list_run_rows(db: MetadataStore, pipeline: str | None = None, status: str | None = None, limit: int | None = 50) -> list[sqlite3.Row]:
     """Run rows, newest first, optionally of one pipeline and/or in one status."""
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[Any] = []
     if pipeline:
         clauses.append("pipeline_name=?")
         params.append(pipeline)
