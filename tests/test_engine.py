@@ -170,6 +170,35 @@ def test_changed_code_reruns_the_step(project) -> None:
     assert run.load("const") == 2
 
 
+def test_cache_key_follows_what_the_step_depends_on(project) -> None:
+    """Bugs caught: a cache key that ignores the artifact store, the routing rules or the step's outputs."""
+    base = "stacks:\n  s:\n    orchestrator: { type: local }\n    artifact_store: { type: local, path: ./a }\nactive_stack: s\n"
+    project.write_config(base)
+    assert [s.status for s in sums.run(n=2).steps.values()] == ["completed", "completed"]
+    assert [s.status for s in sums.run(n=2).steps.values()] == ["cached", "cached"]
+    project.write_config(base.replace("./a", "./b"))  # another store: its artifacts are elsewhere
+    assert [s.status for s in sums.run(n=2).steps.values()] == ["completed", "completed"]
+    routed = base.replace("./a", "./b").replace("active_stack", "    artifact_routing:\n      Value: { path: 'v/{run_id}/{step_name}' }\nactive_stack")
+    project.write_config(routed)  # another routing rule for the outputs
+    run = sums.run(n=2)
+    assert [s.status for s in run.steps.values()] == ["completed", "completed"]
+    assert "/v/" in run.artifact("total").uri
+    assert [s.status for s in sums.run(n=2).steps.values()] == ["cached", "cached"]
+    assert [s.status for s in sums.run(n=3).steps.values()] == ["completed", "completed"]  # a constant
+    assert [s.status for s in sums.run(n=2).steps.values()] == ["cached", "cached"]  # back to a known one
+
+    @step(name="make_numbers", outputs=["numbers"])
+    def renamed_output(n: int = 3) -> list:
+        return list(range(n))
+
+    @pipeline(name="sums")
+    def other_outputs(n: int = 3) -> None:
+        renamed_output(n)
+
+    first = other_outputs.run(n=2)
+    assert first.steps["make_numbers"].status == "completed"  # same name, other code and outputs
+
+
 def test_cache_can_be_disabled_per_run_and_per_step(project) -> None:
     sums.run()
     CALLS.clear()

@@ -1,0 +1,107 @@
+"""The loader, in process: listing backends from metadata, install hints, disabling, bad entry points."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flowyml.errors import PluginError, PluginLoadError, PluginNotInstalledError
+from flowyml.plugins import loader
+from flowyml.plugins.kinds import Kind
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A private folder on sys.path where tests install distributions (dist-info + module) for real."""
+    folder = tmp_path / "site"
+    folder.mkdir()
+    monkeypatch.syspath_prepend(str(folder))
+    loader.entry_points_in.cache_clear()
+    made: list[str] = []
+
+    def install(dist: str, version: str, entry_points: str, module: str = "", source: str = "") -> None:
+        info = folder / f"{dist.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+        (info / "entry_points.txt").write_text(entry_points)
+        if module:
+            (folder / f"{module}.py").write_text(source)
+            made.append(module)
+        loader.entry_points_in.cache_clear()
+
+    yield install
+    import sys
+
+    for module in made:
+        sys.modules.pop(module, None)
+    monkeypatch.undo()
+    loader.entry_points_in.cache_clear()
+
+
+def test_iter_backends_lists_every_installed_backend_with_its_distribution(site, monkeypatch) -> None:
+    site("flowyml-extra", "2.5", "[flowyml.artifact_stores]\nextra = extra_mod:Store\n[flowyml.experiment_trackers]\nxtrack = extra_mod:T\n")
+    found = {(b.kind, b.type): b for b in loader.iter_backends()}
+    extra = found[(Kind.ARTIFACT_STORE, "extra")]
+    assert (extra.distribution, extra.version, extra.target, extra.disabled) == ("flowyml-extra", "2.5", "extra_mod:Store", False)
+    assert found[(Kind.EXPERIMENT_TRACKER, "xtrack")].distribution == "flowyml-extra"
+    local = found[(Kind.ORCHESTRATOR, "local")]
+    assert local.distribution == "flowyml-local" and local.disabled is False
+    monkeypatch.setenv("FLOWYML_DISABLE_PLUGINS", " flowyml-extra , xtrack,")
+    assert loader.disabled_plugins() == {"flowyml-extra", "xtrack"}
+    found = {(b.kind, b.type): b for b in loader.iter_backends()}
+    assert found[(Kind.ARTIFACT_STORE, "extra")].disabled is True and found[(Kind.ORCHESTRATOR, "local")].disabled is False
+    monkeypatch.setenv("FLOWYML_DISABLE_PLUGINS", "xtrack")
+    found = {(b.kind, b.type): b for b in loader.iter_backends()}
+    assert found[(Kind.EXPERIMENT_TRACKER, "xtrack")].disabled is True and found[(Kind.ARTIFACT_STORE, "extra")].disabled is False
+
+
+def test_a_type_listed_twice_by_one_distribution_is_listed_once(site) -> None:
+    site("flowyml-twice", "1.0", "[flowyml.model_registries]\ntwice = m:A\n")
+    site("flowyml-twice2", "1.0", "[flowyml.model_registries]\ntwice = m:B\n")
+    assert [b.type for b in loader.iter_backends() if b.type == "twice"] == ["twice"]
+
+
+def test_install_hints() -> None:
+    assert loader.install_hint(Kind.ARTIFACT_STORE, "gcs") == "install it with: pip install flowyml-gcs"
+    hint = loader.install_hint(Kind.ARTIFACT_STORE, "azure")
+    assert hint == (
+        "no first-party backend is called 'azure'; first-party artifact store types are gcs, local, s3. "
+        "A third-party backend must be installed in this environment and register an entry point in group 'flowyml.artifact_stores'"
+    )
+
+
+def test_load_component_class_errors(site, monkeypatch) -> None:
+    site("flowyml-dup-a", "1.0", "[flowyml.model_deployers]\ndup = dup_a:D\n")
+    site("flowyml-dup-b", "1.0", "[flowyml.model_deployers]\ndup = dup_b:D\n")
+    with pytest.raises(PluginError) as info:
+        loader.load_component_class(Kind.MODEL_DEPLOYER, "dup")
+    assert info.value.message == "model deployer type 'dup' is registered by several distributions: flowyml-dup-a, flowyml-dup-b"
+    site("flowyml-notaclass", "1.0", "[flowyml.model_deployers]\nnotaclass = notaclass_mod:thing\n", "notaclass_mod", "thing = 42\n")
+    with pytest.raises(PluginLoadError, match="entry point 'notaclass' in flowyml.model_deployers must name a component class, got 42"):
+        loader.load_component_class(Kind.MODEL_DEPLOYER, "notaclass")
+    site("flowyml-okclass", "3.1", "[flowyml.model_deployers]\nokclass = okclass_mod:Deployer\n", "okclass_mod", "class Deployer:\n    pass\n")
+    assert loader.load_component_class(Kind.MODEL_DEPLOYER, "okclass").__name__ == "Deployer"
+    site("flowyml-boom", "0.9", "[flowyml.model_deployers]\nboom = boom_mod:D\n", "boom_mod", "raise KeyError('k')\n")
+    with pytest.raises(PluginLoadError) as info:
+        loader.load_component_class(Kind.MODEL_DEPLOYER, "boom", stack="prod")
+    assert info.value.message == "plugin flowyml-boom 0.9 failed to import its model deployer 'boom' (boom_mod:D): KeyError: 'k'"
+    with pytest.raises(PluginNotInstalledError) as info:
+        loader.load_component_class(Kind.MODEL_DEPLOYER, "absent", stack="prod")
+    assert info.value.message == "stack 'prod' model_deployer: no installed plugin provides model deployer type 'absent'"
+    with pytest.raises(PluginNotInstalledError) as info:
+        loader.load_component_class(Kind.MODEL_DEPLOYER, "absent")
+    assert info.value.message == "model_deployer: no installed plugin provides model deployer type 'absent'"
+    monkeypatch.setenv("FLOWYML_DISABLE_PLUGINS", "okclass")
+    with pytest.raises(PluginError) as info:
+        loader.load_component_class(Kind.MODEL_DEPLOYER, "okclass", stack="prod")
+    assert info.value.message == "stack 'prod' model_deployer: plugin flowyml-okclass (type 'okclass') is disabled by FLOWYML_DISABLE_PLUGINS"
+
+
+def test_general_plugins_are_imported_and_disabled_by_name_or_distribution(site, monkeypatch) -> None:
+    site("flowyml-gen", "1.2", "[flowyml]\ngen = gen_mod\n", "gen_mod", "VALUE = 'loaded'\n")
+    loaded = {name: (dist, module) for name, dist, module in loader.iter_general_plugins()}
+    assert loaded["gen"][0] == "flowyml-gen" and loaded["gen"][1].VALUE == "loaded"
+    for off in ("gen", "flowyml-gen"):
+        monkeypatch.setenv("FLOWYML_DISABLE_PLUGINS", off)
+        assert "gen" not in {name for name, _, _ in loader.iter_general_plugins()}
