@@ -69,6 +69,20 @@ def test_on_approval_with_thresholds_met_still_waits() -> None:
     assert not decision.deploy and decision.status == "pending_approval"
 
 
+def test_decisions_without_a_name_use_placeholders_and_say_false() -> None:
+    """Bugs caught: wrong default placeholders in the commands a reason suggests; a falsy non-bool ``deploy``."""
+    manual = decide(gated(), {})
+    assert manual.deploy is False and manual.reason == "deploy_condition is manual: deploy with `flowyml model deploy NAME --version V`"
+    pending = decide(gated(deploy_condition="on_approval"), {})
+    assert pending.deploy is False and pending.reason == "deploy_condition is on_approval: waiting for `flowyml model approve NAME --version V`"
+    off = decide(RoutingRule(register=True), {})
+    assert (off.deploy, off.status, off.reason) == (False, "registered", "deploy is not enabled for Model on this stack")
+    below = decide(gated(deploy_condition="auto", deploy_min_metrics={"a": 0.5}), {"a": 0.1})
+    assert (below.deploy, below.status) == (False, "registered")
+    met = decide(gated(deploy_condition="auto", deploy_min_metrics={"a": 0.5}, deploy_max_metrics={"b": 2}), {"a": 0.75, "b": 1})
+    assert (met.deploy, met.status, met.reason) == (True, "approved", "thresholds met (a=0.75, b=1)")
+
+
 def test_deploy_disabled_never_deploys_even_with_met_thresholds() -> None:
     decision = decide(RoutingRule(register=True, deploy=False, deploy_condition="auto", deploy_min_metrics={"a": 0.0}), {"a": 1.0})
     assert not decision.deploy and decision.status == "registered" and "not enabled" in decision.reason
@@ -410,6 +424,7 @@ def test_route_plan_follows_declared_types_per_output(project) -> None:
         "      Model: { register: true, deploy: true, deploy_condition: auto, deploy_min_metrics: { accuracy: 0.9 }, endpoint_name: ep }\n"
         "      Dataset: { path: '{run_id}/datasets/{step_name}' }\n"
         "      Metrics: { log_to_tracker: true }\n"
+        "      Value: { path: 'values/{run_id}/{step_name}' }\n"
     )
 
     @step(outputs=["train", "test"])
@@ -428,16 +443,22 @@ def test_route_plan_follows_declared_types_per_output(project) -> None:
     def score(model: Model) -> Metrics:
         return {"accuracy": 1.0}
 
+    @step
+    def pair(model: Model) -> tuple[Model, int]:  # one output holding a tuple: a plain value
+        return model, 1
+
     @pipeline(name="planned")
     def planned() -> None:
         train, _ = split()
         model = fit(train)
         untyped(model)
         score(model)
+        pair(model)
 
     config = load_project().stack("s")
     rows = {(r["step"], r["output"]): r for r in plan_routes(planned.build({}), config)}
-    assert list(rows) == [("split", "train"), ("split", "test"), ("fit", "output"), ("untyped", "output"), ("score", "output")]
+    assert list(rows) == [("split", "train"), ("split", "test"), ("fit", "output"), ("untyped", "output"), ("score", "output"), ("pair", "output")]
+    assert rows[("pair", "output")]["type"] == "Value" and rows[("pair", "output")]["store"] == "local ./store/values/{run_id}/{step_name}"
     assert rows[("split", "train")]["type"] == "Dataset" and rows[("split", "test")]["type"] == "Dataset"
     assert rows[("split", "test")]["store"] == "local ./store/{run_id}/datasets/{step_name}"
     assert rows[("fit", "output")] == {
@@ -445,6 +466,10 @@ def test_route_plan_follows_declared_types_per_output(project) -> None:
         "register": "local", "deploy": "local auto (accuracy>=0.9) -> ep", "tracker": "-",
     }
     assert rows[("untyped", "output")]["type"] == "Value (unannotated)"
+    assert rows[("untyped", "output")]["store"] == "local ./store/values/{run_id}/{step_name}"  # planned with the Value rule
     assert rows[("score", "output")]["type"] == "Metrics" and rows[("score", "output")]["tracker"] == "local"
     assert declared_type(None) is None and declared_type(type(None)) is None
     assert declared_type(int) == "Value" and declared_type("flowyml.Parameters") == "Parameters" and declared_type("list[int]") == "Value"
+    for name in ("Model", "Dataset", "Metrics", "Parameters"):
+        assert declared_type(name) == name and declared_type(f"flowyml.core.artifacts.{name}") == name
+    assert declared_type("model") == "Value" and declared_type("a.b.Other") == "Value"

@@ -109,3 +109,14 @@ def test_a_template_that_cannot_be_rendered_is_a_clear_error() -> None:
         render("{0}", VALUES)
     with pytest.raises(PathTemplateError, match="cannot be rendered"):
         render("{name!z}", VALUES)
+
+
+def test_render_errors_name_the_template() -> None:
+    with pytest.raises(PathTemplateError) as info:
+        render("{run_id}/..", VALUES)
+    assert info.value.message == "path 'r1/..' (from template '{run_id}/..') would leave the artifact store's root"
+    with pytest.raises(PathTemplateError) as info:
+        render("{name}/{version}", {"name": "m"})
+    assert info.value.message == (
+        "path template '{name}/{version}' uses {version}, but 'm' has no version: the registry numbers it only after the model is stored"
+    )

@@ -46,7 +46,9 @@ GROUPS: dict[str, tuple[list[str], list[str], list[str]]] = {
         [
             "tests/test_routing_rules.py",
             "tests/test_routing_paths.py",
+            "tests/test_routing_validation.py",
             *(D + t for t in (
+                "test_decisions_without_a_name_use_placeholders_and_say_false",
                 "test_a_metric_exactly_at_its_min_threshold_deploys", "test_a_metric_exactly_at_its_max_threshold_deploys",
                 "test_min_and_max_thresholds_are_both_applied", "test_manual_with_thresholds_never_deploys",
                 "test_on_approval_with_thresholds_met_still_waits", "test_deploy_disabled_never_deploys_even_with_met_thresholds",
@@ -64,6 +66,7 @@ GROUPS: dict[str, tuple[list[str], list[str], list[str]]] = {
             "tests/test_interpolation.py",
             "tests/test_stack_selection.py",
             "tests/test_routing_rules.py",
+            "tests/test_routing_validation.py",
             *(D + t for t in ("test_a_boolean_threshold_is_refused", "test_integer_thresholds_are_numbers", "test_valid_configs_pass_validation")),
         ],
     ),
@@ -178,7 +181,7 @@ def refresh_tests(group: str) -> list[str]:
     write_config(work, group)
     (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)  # map the new tests to mutants too
     again = []
-    for name, code in _results(work, group):
+    for name, code, _ in _results(work, group):
         if status_by_exit_code.get(code) in ("survived", "no tests", "suspicious"):
             again.append(name)
     return again
@@ -209,9 +212,20 @@ def equivalents() -> dict[str, str]:
 _SQL = re.compile(r"\b(select|insert|update|delete|from|where|join|order by|values)\b", re.I)
 
 
-def _diff(work: Path, name: str) -> str:
-    done = subprocess.run([_mutmut(), "show", name], cwd=work, env=environment(), capture_output=True, text=True)
-    return done.stdout
+def _diff(work: Path, name: str, source: str) -> str:
+    """The mutant's diff (what ``mutmut show NAME`` prints), read in process: one mutmut start per name is slow."""
+    from mutmut.configuration import reset_config
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+    here = Path.cwd()
+    os.chdir(work)
+    try:
+        reset_config()
+        return get_diff_for_mutant(name, path=Path(source))
+    except Exception as exc:  # an unreadable mutant is listed as a survivor, with why
+        return f"(no diff: {type(exc).__name__}: {exc})"
+    finally:
+        os.chdir(here)
 
 
 def equivalent_by_rule(diff: str, name: str) -> str | None:
@@ -229,13 +243,15 @@ def equivalent_by_rule(diff: str, name: str) -> str | None:
     return None
 
 
-def _results(work: Path, group: str) -> list[tuple[str, int | None]]:
+def _results(work: Path, group: str) -> list[tuple[str, int | None, str]]:
+    """(mutant name, exit code, source file below the work folder) of the group's selected mutants."""
     _, select, _ = GROUPS[group]
     found = []
     for meta in sorted((work / "mutants" / "src").rglob("*.meta")):
+        source = meta.relative_to(work / "mutants").as_posix()[: -len(".meta")]
         for name, code in json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {}).items():
             if any(fnmatch.fnmatchcase(name, p) for p in select):
-                found.append((name, code))
+                found.append((name, code, source))
     return found
 
 
@@ -252,10 +268,10 @@ def report(groups: list[str]) -> int:
         if not (work / "mutants").is_dir():
             continue
         mine: dict[str, int] = {}
-        for name, code in _results(work, group):
+        for name, code, source in _results(work, group):
             status = status_by_exit_code.get(code, "not checked") if code is not None else "not checked"
             if status == "survived":
-                diff = _diff(work, name)
+                diff = _diff(work, name, source)
                 reason = equivalent.get(name) or equivalent_by_rule(diff, name)
                 if reason:
                     status = "equivalent"
