@@ -59,8 +59,8 @@ def test_model_as_in_the_spec() -> None:
 
 
 def test_explicit_framework_wins_and_version_is_text() -> None:
-    assert Model(fake_instance("sklearn.x"), framework="custom", version=2).version == "2"
-    assert Model(fake_instance("sklearn.x"), framework="custom").framework == "custom"
+    assert Model(fake_instance("sklearn.x"), framework="pytorch", version=2).version == "2"
+    assert Model(fake_instance("sklearn.x"), framework="pytorch").framework == "pytorch"
 
 
 def test_dataset_format_schema_statistics_detected() -> None:

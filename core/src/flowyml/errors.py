@@ -82,12 +82,20 @@ class ArtifactError(FlowymlError):
     """An artifact cannot be stored, found or loaded."""
 
 
+class ArtifactValueError(ArtifactError, ValueError):
+    """An artifact type was given a value it cannot hold (``Model(data=None)``, a metric that is not a number)."""
+
+
+class InvalidNameError(FlowymlError, ValueError):
+    """A name that becomes part of a path is empty, too long, or holds ``..``, a separator, NUL or a control character."""
+
+
 class SerializationError(ArtifactError):
     """No serializer can write or read a value."""
 
 
 class IntegrityError(ArtifactError):
-    """An artifact's bytes no longer match the hash recorded when it was written."""
+    """An artifact no longer matches what its run recorded (its bytes, or how they are to be read)."""
 
 
 class StoreError(ArtifactError):

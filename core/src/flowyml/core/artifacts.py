@@ -7,15 +7,31 @@ classes only describe the value; serialization and routing live elsewhere.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
-from flowyml.core.frameworks import detect_framework
+from flowyml.core.frameworks import check_framework, detect_framework
+from flowyml.core.values import check_metric_values, check_parameter_values
+from flowyml.errors import ArtifactValueError
+from flowyml.naming import check_name
+
+A = TypeVar("A", bound="Artifact")
+_NOTHING: Any = object()
+
+
+def _optional_mapping(value: Any, what: str) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise ArtifactValueError(f"{what} must be a mapping (a dict), got {type(value).__name__}")
+    return dict(value)
 
 
 class Artifact:
     """Base class of the typed artifacts. ``data`` is the wrapped value."""
 
     type_name: ClassVar[str] = "Artifact"
+    #: Attributes (besides name and metadata) recorded by describe() and set back by restore().
+    _described: ClassVar[tuple[str, ...]] = ()
 
     data: Any
     name: str | None
@@ -23,8 +39,23 @@ class Artifact:
 
     def __init__(self, data: Any, name: str | None = None, metadata: Mapping[str, Any] | None = None) -> None:
         self.data = data
-        self.name = name
-        self.metadata = dict(metadata or {})
+        self.name = None if name is None else check_name(name, f"{self.type_name} name")
+        self.metadata = _optional_mapping(metadata, f"{self.type_name} metadata") or {}
+
+    @classmethod
+    def restore(cls: type[A], data: Any, described: Mapping[str, Any]) -> A:
+        """The artifact as it was stored (``described`` is what describe() returned), without checking it again.
+
+        Values were checked when they were created; an artifact stored by an
+        older release, under older rules, still loads.
+        """
+        obj = cls.__new__(cls)
+        obj.data = data
+        obj.name = described.get("name")
+        obj.metadata = dict(described.get("metadata") or {})
+        for attr in cls._described:
+            setattr(obj, attr, described.get(attr))
+        return obj
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready attributes recorded beside the stored data."""
@@ -38,6 +69,7 @@ class Model(Artifact):
     """A trained model, with what a registry or deployer needs to know about it."""
 
     type_name = "Model"
+    _described = ("version", "framework", "serving_config", "input_schema", "output_schema")
 
     def __init__(
         self,
@@ -50,12 +82,19 @@ class Model(Artifact):
         output_schema: Mapping[str, Any] | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
+        if data is None:
+            raise ArtifactValueError(
+                "Model(data=None): a Model needs the model object",
+                hint="pass the trained model: Model(data=clf, ...)",
+            )
         super().__init__(data, name=name, metadata=metadata)
-        self.version = None if version is None else str(version)
-        self.framework = framework or detect_framework(data)
-        self.serving_config = dict(serving_config) if serving_config else None
-        self.input_schema = dict(input_schema) if input_schema else None
-        self.output_schema = dict(output_schema) if output_schema else None
+        if isinstance(version, int) and not isinstance(version, bool):
+            version = str(version)  # documented: version=2 becomes "2"
+        self.version = None if version is None else check_name(version, "Model version")
+        self.framework = detect_framework(data) if framework is None else check_framework(framework)
+        self.serving_config = _optional_mapping(serving_config, "Model serving_config") or None
+        self.input_schema = _optional_mapping(input_schema, "Model input_schema") or None
+        self.output_schema = _optional_mapping(output_schema, "Model output_schema") or None
 
     @property
     def metrics(self) -> dict[str, Any]:
@@ -84,6 +123,7 @@ class Dataset(Artifact):
     """A data set. ``format`` is detected from the data when not given."""
 
     type_name = "Dataset"
+    _described = ("format", "schema", "statistics")
 
     def __init__(
         self,
@@ -101,6 +141,14 @@ class Dataset(Artifact):
         self.schema = dict(schema) if schema is not None else infer_schema(data)
         self.statistics = dict(statistics) if statistics is not None else infer_statistics(data)
 
+    @classmethod
+    def restore(cls, data: Any, described: Mapping[str, Any]) -> Dataset:
+        obj = super().restore(data, described)
+        obj.format_given = obj.format is not None
+        if obj.format is None:
+            obj.format = detect_format(data)
+        return obj
+
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "format": self.format, "schema": self.schema, "statistics": self.statistics}
 
@@ -111,10 +159,22 @@ class Dataset(Artifact):
 class _MappingArtifact(Artifact, Mapping[str, Any]):
     """An artifact that is a read-only mapping of names to values."""
 
-    def __init__(
-        self, values: Mapping[str, Any] | None = None, name: str | None = None, metadata: Mapping[str, Any] | None = None
-    ) -> None:
-        super().__init__(dict(values or {}), name=name, metadata=metadata)
+    def __init__(self, values: Mapping[str, Any] = _NOTHING, name: str | None = None, metadata: Mapping[str, Any] | None = None) -> None:
+        if values is _NOTHING:
+            values = {}
+        if not isinstance(values, Mapping):
+            raise ArtifactValueError(
+                f"{self.type_name}() takes a mapping of names to values, got {type(values).__name__}",
+                hint=f'e.g. {self.type_name}({{"accuracy": 0.95}})' if self.type_name == "Metrics" else f'e.g. {self.type_name}({{"learning_rate": 0.001}})',
+            )
+        super().__init__(self._checked(dict(values)), name=name, metadata=metadata)
+
+    def _checked(self, values: dict[str, Any]) -> dict[str, Any]:
+        return values
+
+    @classmethod
+    def restore(cls: type[A], data: Any, described: Mapping[str, Any]) -> A:
+        return super().restore(dict(data) if isinstance(data, Mapping) else data, described)  # type: ignore[misc]
 
     def __getitem__(self, key: str) -> Any:
         return self.data[key]
@@ -142,21 +202,28 @@ class Metrics(_MappingArtifact):
     """Evaluation metrics; logged to the experiment tracker when the stack routes them there."""
 
     type_name = "Metrics"
+    _described = ("step",)
 
     def __init__(
         self,
-        values: Mapping[str, Any] | None = None,
+        values: Mapping[str, Any] = _NOTHING,
         name: str | None = None,
         step: int | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(values, name=name, metadata=metadata)
+        if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 0):
+            raise ArtifactValueError(f"Metrics step must be a non-negative integer, got {step!r}")
         self.step = step
+
+    def _checked(self, values: dict[str, Any]) -> dict[str, Any]:
+        check_metric_values(values)
+        return values
 
     def at_step(self, step: int) -> Metrics:
         """A copy of these metrics recorded at training step ``step``."""
         if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-            raise ValueError(f"Metrics.at_step() takes a non-negative integer, got {step!r}")
+            raise ArtifactValueError(f"Metrics.at_step() takes a non-negative integer, got {step!r}")
         return Metrics(self.data, name=self.name, step=step, metadata=self.metadata)
 
     def with_metadata(self, **metadata: Any) -> Metrics:
@@ -175,6 +242,9 @@ class Parameters(_MappingArtifact):
     """Hyperparameters; logged to the experiment tracker when the stack routes them there."""
 
     type_name = "Parameters"
+
+    def _checked(self, values: dict[str, Any]) -> dict[str, Any]:
+        return check_parameter_values(values)
 
 
 ARTIFACT_TYPES: dict[str, type[Artifact]] = {

@@ -37,3 +37,30 @@ def detect_framework(obj: Any) -> str | None:
         if framework is not None:
             return framework
     return None
+
+
+def known_frameworks() -> list[str]:
+    """Framework names a Model may declare: the detected ones, and those installed serializers declare."""
+    names = set(_FRAMEWORKS.values())
+    from flowyml.serialization.registry import get_registry
+
+    for serializer in get_registry().serializers():
+        names.update(serializer.frameworks)
+    return sorted(names)
+
+
+def check_framework(framework: Any) -> str:
+    """``framework`` when a Model may declare it; an error listing the known frameworks otherwise."""
+    from flowyml.errors import ArtifactValueError
+
+    if not isinstance(framework, str):
+        raise ArtifactValueError(f"Model framework must be a string, got {type(framework).__name__}")
+    if framework in _KNOWN or framework in known_frameworks():
+        return framework
+    raise ArtifactValueError(
+        f"unknown Model framework {framework!r}; known frameworks: {', '.join(known_frameworks())}",
+        hint="omit framework= to detect it from the model object, or install the plugin whose serializer declares it",
+    )
+
+
+_KNOWN = frozenset(_FRAMEWORKS.values())

@@ -8,19 +8,48 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowyml.errors import ArtifactError
-from flowyml.serialization.artifact_io import read_artifact
+from flowyml.serialization.artifact_io import Expected, read_artifact
 
 if TYPE_CHECKING:
+    from flowyml.plugins.types import ModelVersion
     from flowyml.runner.result import StoredArtifact
     from flowyml.stacks.stack import Stack
 
 
-def fetch_and_read(stack: Stack, uri: str, content_hash: str | None) -> Any:
+def fetch_and_read(stack: Stack, uri: str, expected: str | Expected | None) -> Any:
+    """Fetch the artifact at ``uri`` and read it, verified against ``expected`` (a content hash or a record)."""
     scratch = Path(tempfile.mkdtemp(prefix="flowyml-fetch-"))
     try:
-        return read_artifact(stack.artifact_store.fetch(uri, scratch), expected_hash=content_hash)
+        return read_artifact(stack.artifact_store.fetch(uri, scratch), expected_hash=expected)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def expected_of(artifact: StoredArtifact) -> Expected:
+    """What the run record says about a stored artifact: the reader follows it, not the manifest."""
+    return Expected(
+        content_hash=artifact.content_hash,
+        serializer=artifact.serializer,
+        python_type=artifact.python_type,
+        artifact_type=artifact.artifact_type,
+        label=f"{artifact.step_name}.{artifact.output_name} of run {artifact.run_id}",
+    )
+
+
+def read_stored(stack: Stack, artifact: StoredArtifact) -> Any:
+    """Read a recorded artifact through ``stack``, verified against its run record before anything is deserialized."""
+    return fetch_and_read(stack, artifact.uri, expected_of(artifact))
+
+
+def read_registered(stack: Stack, model: ModelVersion) -> Any:
+    """Read a registered model version's artifact, verified against the content hash the registry recorded."""
+    label = f"model {model.name!r} version {model.version}"
+    if not model.content_hash:
+        raise ArtifactError(
+            f"{label} carries no content hash in the registry; refusing to load it unverified",
+            hint="register it from a FlowyML run (its content hash is recorded then)",
+        )
+    return fetch_and_read(stack, model.uri, Expected(content_hash=model.content_hash, artifact_type="Model", label=label))
 
 
 def stack_for_run(run_id: str) -> Stack:
@@ -37,4 +66,4 @@ def stack_for_run(run_id: str) -> Stack:
 
 def load_stored(artifact: StoredArtifact, stack: Stack | None = None) -> Any:
     """Load ``artifact`` through ``stack`` (default: the stack its run used)."""
-    return fetch_and_read(stack or stack_for_run(artifact.run_id), artifact.uri, artifact.content_hash)
+    return read_stored(stack or stack_for_run(artifact.run_id), artifact)

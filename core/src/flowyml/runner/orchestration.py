@@ -12,12 +12,13 @@ from typing import Any
 
 from flowyml.core.artifacts import ARTIFACT_TYPES, Artifact, Metrics, Parameters
 from flowyml.core.graph import Constant, OutputRef, PipelineGraph, StepNode
+from flowyml.core.returns import check_return
 from flowyml.errors import FlowymlError, PipelineError
 from flowyml.metadata.store import MetadataStore
 from flowyml.plugins.kinds import Kind
 from flowyml.plugins.types import RunInfo
 from flowyml.redaction import redact, redact_exception
-from flowyml.runner.loading import fetch_and_read
+from flowyml.runner.loading import read_stored
 from flowyml.runner.result import StepRun, StoredArtifact
 from flowyml.runner.routes import RouteExecutor
 from flowyml.stacks.stack import Stack
@@ -223,7 +224,7 @@ class OrchestratedRun:
             if stored.artifact_id in self.values:
                 value = self.values[stored.artifact_id]
             else:
-                value = fetch_and_read(self.stack, stored.uri, stored.content_hash)
+                value = read_stored(self.stack, stored)
             kwargs[param] = coerce(value, hints.get(param))
         return kwargs, inputs
 
@@ -277,7 +278,7 @@ class OrchestratedRun:
             self.metadata.add_artifact(stored.to_row(), self.run_id, node.name, out)
             self.routes.event("store", "ok", f"cached: reusing {stored.artifact_type} from run {stored.run_id} at {stored.uri}", step=node.name, artifact_id=stored.artifact_id)
             if stored.artifact_type in ("Metrics", "Parameters", "Model"):
-                value = fetch_and_read(self.stack, stored.uri, stored.content_hash)
+                value = read_stored(self.stack, stored)
                 self.values[stored.artifact_id] = value
                 self.routes.after_store(value, stored, node.name)
         ended = time.time()
@@ -300,6 +301,7 @@ class OrchestratedRun:
         annotations = _output_annotations(node.step.type_hints.get("return"), len(names))
         outputs: dict[str, StoredArtifact] = {}
         for (out, out_value), annotation in zip(values.items(), annotations, strict=True):
+            check_return(node.name, out if len(names) > 1 else None, out_value, annotation)
             out_value = coerce(out_value, annotation)
             try:
                 stored = self.routes.store(out_value, node.name, out)

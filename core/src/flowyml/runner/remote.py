@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 from flowyml.core.artifacts import Model
 from flowyml.errors import ArtifactError, FlowymlError, PipelineError
-from flowyml.runner.loading import fetch_and_read
+from flowyml.naming import check_name
+from flowyml.runner.loading import fetch_and_read, read_stored
 from flowyml.runner.result import StepRun, StoredArtifact
-from flowyml.serialization.artifact_io import write_artifact
+from flowyml.serialization.artifact_io import Expected, write_artifact
 
 if TYPE_CHECKING:
     from flowyml.runner.orchestration import OrchestratedRun
@@ -54,7 +55,7 @@ def read_json(stack: Stack, key: str) -> Any | None:
     uri = store.uri(key)
     if not store.exists(uri):
         return None
-    return fetch_and_read(stack, uri, None)
+    return fetch_and_read(stack, uri, Expected(serializer="json", label=key))  # a record is JSON: nothing else is read
 
 
 # -- client side ---------------------------------------------------------------------------
@@ -130,20 +131,12 @@ def _after_remote_store(run: OrchestratedRun, stored: StoredArtifact, step: str)
     routes = run.routes
     rule = routes.stack.config.rule_for(stored.artifact_type)
     if stored.artifact_type in ("Metrics", "Parameters"):
-        value = fetch_and_read(run.stack, stored.uri, stored.content_hash)
+        value = read_stored(run.stack, stored)
         routes.after_store(value, stored, step)
     elif stored.artifact_type == "Model" and rule is not None and rule.register:
         info = dict(stored.info)
-        model = Model(
-            None,
-            name=info.get("name"),
-            version=info.get("version"),
-            framework=info.get("framework") or "unknown",
-            serving_config=info.get("serving_config"),
-            input_schema=info.get("input_schema"),
-            output_schema=info.get("output_schema"),
-            metadata=info.get("metadata"),
-        )
+        info["framework"] = info.get("framework") or "unknown"
+        model = Model.restore(None, info)  # its description only: registration needs no model object
         routes.after_store(model, stored, step)
 
 
@@ -160,10 +153,10 @@ def run_remote_step(stack_name: str, snapshot_uri: str, step: str) -> int:
     from flowyml.runner.targets import load_target
 
     stack = prepare_stack(stack_name)
-    snapshot = fetch_and_read(stack, snapshot_uri, None)
+    snapshot = fetch_and_read(stack, snapshot_uri, Expected(serializer="json", label=snapshot_uri))
     if not isinstance(snapshot, dict) or "run_id" not in snapshot:
         raise ArtifactError(f"{snapshot_uri} is not a FlowyML run snapshot")
-    run_id = snapshot["run_id"]
+    run_id = check_name(snapshot["run_id"], f"run id in snapshot {snapshot_uri}", error=ArtifactError)
     pipeline = load_target(snapshot["target"])
     graph = pipeline.build(snapshot.get("params") or {})
     if step not in graph.nodes:

@@ -12,10 +12,18 @@ from typing import Any
 from flowyml.core.artifacts import ARTIFACT_TYPES, Artifact, Dataset, Metrics, Parameters
 from flowyml.errors import IntegrityError, SerializationError
 from flowyml.serialization.base import type_path
+from flowyml.serialization.integrity import (
+    FORMAT_VERSION,
+    Expected,
+    canonical_hash,
+    check_files,
+    check_manifest,
+)
 from flowyml.serialization.registry import get_registry
 
+__all__ = ["FORMAT_VERSION", "MANIFEST", "Expected", "read_artifact", "read_manifest", "verify", "write_artifact"]
+
 MANIFEST = "flowyml.json"
-FORMAT_VERSION = 1
 _CHUNK = 1 << 20
 
 
@@ -26,15 +34,6 @@ def file_sha256(path: Path) -> str:
         view = memoryview(buf)
         while n := fh.readinto(buf):
             digest.update(view[:n])
-    return digest.hexdigest()
-
-
-def _content_hash(files: dict[str, dict[str, Any]]) -> str:
-    if len(files) == 1:
-        return next(iter(files.values()))["sha256"]
-    digest = hashlib.sha256()
-    for name in sorted(files):
-        digest.update(f"{name}\0{files[name]['sha256']}\n".encode())
     return digest.hexdigest()
 
 
@@ -69,12 +68,12 @@ def write_artifact(value: Any, directory: Path, extra: dict[str, Any] | None = N
         "safe": serializer.safe,
         "python_type": type_path(payload),
         "files": files,
-        "content_hash": _content_hash(files),
         "size": sum(f["size"] for f in files.values()),
         "created_at": time.time(),
         "artifact": _describe(value, serializer.name),
         **(extra or {}),
     }
+    manifest["content_hash"] = canonical_hash(manifest)
     tmp = directory / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, default=str), encoding="utf-8")
     os.replace(tmp, directory / MANIFEST)
@@ -108,56 +107,51 @@ def read_manifest(directory: Path) -> dict[str, Any]:
             f"{directory} holds no complete artifact (no {MANIFEST})",
             hint="the write was interrupted, or this is not a FlowyML artifact",
         )
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def verify(directory: Path, manifest: dict[str, Any], expected_hash: str | None) -> None:
-    """Check every file against the manifest, and the manifest against the run record."""
-    if expected_hash and manifest.get("content_hash") != expected_hash:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
         raise IntegrityError(
-            f"artifact at {directory} has content hash {manifest.get('content_hash')}, "
-            f"but the run recorded {expected_hash}",
-            hint="the artifact was replaced after it was written; re-run the step that produced it",
-        )
-    for name, info in manifest["files"].items():
-        path = directory / name
-        if not path.is_file():
-            raise IntegrityError(f"artifact file {path} is missing", hint="re-run the step that produced it")
-        actual = file_sha256(path)
-        if actual != info["sha256"]:
-            raise IntegrityError(
-                f"artifact file {path} no longer matches its recorded sha256 (expected {info['sha256'][:12]}…, "
-                f"found {actual[:12]}…); refusing to load it",
-                hint="the file was modified or corrupted after it was written; re-run the step that produced it",
-            )
+            f"the manifest of the artifact at {directory} is not valid JSON ({exc}); refusing to load it",
+            hint="the artifact was edited or corrupted after it was written; re-run the step that produced it",
+        ) from exc
 
 
-def read_artifact(directory: Path, expected_hash: str | None = None) -> Any:
-    """Load the value stored in ``directory``, verifying its bytes first."""
+def verify(directory: Path, manifest: dict[str, Any], expected: str | Expected | None) -> None:
+    """Check the manifest against the trusted record, then every file against the manifest.
+
+    Raises :class:`IntegrityError` (or :class:`SerializationError` for a newer
+    format or a serializer that is not installed) before anything is deserialized.
+    """
+    record = Expected.of(expected)
+    name = manifest.get("serializer") if isinstance(manifest, dict) else None
+    installed: dict[str, Any] = {}
+    for serializer in get_registry().serializers():
+        installed.setdefault(serializer.name, serializer)  # the first of a name is the one by_name() returns
+    unsafe = name in installed and not installed[name].safe  # an unknown name fails after the checks, naming the plugin
+    check_manifest(directory, manifest, record, unsafe=unsafe)
+    check_files(directory, manifest, record, file_sha256)
+
+
+def read_artifact(directory: Path, expected_hash: str | Expected | None = None) -> Any:
+    """Load the value stored in ``directory``, verifying how it is read and its bytes first.
+
+    ``expected_hash`` is what a trusted record says: the content hash (a
+    string), or an :class:`Expected` that also names the serializer and types.
+    Without a recorded hash only serializers that cannot run code are used.
+    """
     manifest = read_manifest(directory)
     verify(directory, manifest, expected_hash)
     serializer = get_registry().by_name(manifest["serializer"])
-    if not serializer.safe and not expected_hash:
+    kind = manifest.get("artifact_type", "Value")
+    if kind != "Value" and kind not in ARTIFACT_TYPES:
         raise IntegrityError(
-            f"{directory} holds a {serializer.name} artifact, which can run code when loaded, and no run record "
-            "vouches for its content hash; refusing to load it",
-            hint="load it through the run that produced it (run.load(...) or the artifact's .load())",
+            f"the artifact at {directory} claims the unknown artifact type {kind!r}; refusing to load it",
+            hint=f"artifact types: {', '.join(ARTIFACT_TYPES)}; the manifest was edited, re-run the step that produced it",
         )
     payload = serializer.load(directory, manifest)
-    kind = manifest.get("artifact_type", "Value")
-    attrs = dict(manifest.get("artifact") or {})
     if kind == "Value":
         return payload
-    cls = ARTIFACT_TYPES[kind]
-    if cls in (Metrics, Parameters):
-        obj = cls(payload, name=attrs.get("name"), metadata=attrs.get("metadata"))
-        if isinstance(obj, Metrics):
-            obj.step = attrs.get("step")
-        return obj
-    return cls(payload, **{k: v for k, v in attrs.items() if k in _init_fields(cls)})
-
-
-def _init_fields(cls: type) -> set[str]:
-    import inspect
-
-    return set(inspect.signature(cls).parameters) - {"data"}
+    described = manifest.get("artifact")
+    # Stored values were checked when they were created: restored as they are, so an
+    # artifact written by an older release (under older rules) still loads.
+    return ARTIFACT_TYPES[kind].restore(payload, described if isinstance(described, dict) else {})

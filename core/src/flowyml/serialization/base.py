@@ -12,11 +12,14 @@ class Serializer:
     Subclasses set ``name`` (recorded in each artifact's manifest; a Dataset's
     ``format`` selects a serializer by this name) and ``safe`` (False when
     loading can run arbitrary code, as with pickle: such artifacts are only
-    loaded when their bytes match the recorded sha256).
+    loaded when a trusted record vouches for their content hash) and, for
+    a model format, ``frameworks`` (the ``Model(framework=...)`` names it
+    handles, which makes them valid names to declare).
     """
 
     name: ClassVar[str] = ""
     safe: ClassVar[bool] = True
+    frameworks: ClassVar[tuple[str, ...]] = ()
 
     def can_save(self, value: Any) -> bool:
         """Whether this serializer can write ``value``. Must not import heavy libraries."""

@@ -20,6 +20,9 @@ class SerializerRegistry:
             raise SerializationError(f"{serializer!r} is not a named flowyml Serializer")
         self._items.append(serializer)
 
+    def serializers(self) -> list[Serializer]:
+        return list(self._items)
+
     def names(self) -> list[str]:
         return [s.name for s in self._items]
 

@@ -44,7 +44,7 @@ def epoch(data: Dataset, hp: Parameters, n: int) -> Metrics:
 def train_model(data: Dataset, hp: Parameters) -> Model:
     if "train_model" in HOOKS:
         HOOKS["train_model"]()
-    return Model({"w": [0.5, hp.data["learning_rate"]]}, name="toy_model", version="1.0.0", framework="custom")
+    return Model({"w": [0.5, hp.data["learning_rate"]]}, name="toy_model", version="1.0.0")
 
 
 @step

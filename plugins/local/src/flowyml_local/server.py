@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from flowyml.core.artifacts import Model
-from flowyml.serialization.artifact_io import read_artifact
+from flowyml.errors import FlowymlError
+from flowyml.serialization.artifact_io import Expected, read_artifact
 from flowyml_local.input_schema import schema_problem
 
 
@@ -91,7 +92,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default="")
     parser.add_argument("--version", default="")
     args = parser.parse_args(argv)
-    value = read_artifact(Path(args.artifact), expected_hash=args.content_hash)
+    try:
+        # Verified against the content hash the registry recorded before anything is deserialized;
+        # without one only formats that cannot run code are read.
+        value = read_artifact(Path(args.artifact), expected_hash=Expected(content_hash=args.content_hash, label=f"model {args.name!r} version {args.version}"))
+    except FlowymlError as exc:
+        print(f"flowyml: cannot serve {args.artifact}: {exc}", file=sys.stderr)
+        return 2
     model = value if isinstance(value, Model) else Model(value)
     if not hasattr(model.data, "predict"):
         print(f"the model ({type(model.data).__name__}) has no predict() method", file=sys.stderr)
