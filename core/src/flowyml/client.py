@@ -225,10 +225,10 @@ class Client:
         return [self.get_step(r["run_id"], r["step_name"]) for r in queries.consumer_rows(self.metadata, artifact.artifact_id)]
 
     def load_artifact(self, artifact: StoredArtifact) -> Any:
-        """The value of ``artifact``, fetched through the store of the stack its run used and sha256-verified."""
-        from flowyml.runner.loading import fetch_and_read
+        """The value of ``artifact``, fetched through the store of the stack its run used, verified against its run record."""
+        from flowyml.runner.loading import read_stored
 
-        return fetch_and_read(self.stack_for_artifact(artifact), artifact.uri, artifact.content_hash)
+        return read_stored(self.stack_for_artifact(artifact), artifact)
 
     def stack_for_artifact(self, artifact: StoredArtifact) -> Stack:
         """The stack whose store holds ``artifact``: its producing run's, else (that run deleted) a run's that reused it."""
@@ -291,12 +291,12 @@ class Client:
     def load_model(self, version: ModelVersion) -> Any:
         """The model object ``version`` points to: through its run's stack when the run is in this project, else the registry's stack."""
         from flowyml.core.artifacts import Model
-        from flowyml.runner.loading import fetch_and_read
+        from flowyml.runner.loading import read_registered
 
         known = bool(version.run_id) and bool(self.metadata.query("SELECT 1 FROM runs WHERE run_id=?", (version.run_id,)))
         if known:
             stack = self.stack_for_run(str(version.run_id), uri=version.uri)
         else:
             stack = self.models.model_stack(getattr(version, "_registry_stack", None), project_dir=self.project_dir)
-        value = fetch_and_read(stack, version.uri, version.content_hash)
+        value = read_registered(stack, version)
         return value.data if isinstance(value, Model) else value

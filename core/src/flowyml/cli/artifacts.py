@@ -50,6 +50,7 @@ def list_artifacts(run_id: str | None, limit: int) -> None:
 @contextmanager
 def fetched(client: Any, artifact: Any) -> Iterator[tuple[Path, dict[str, Any]]]:
     """The artifact's verified local directory and manifest, through the store of its run's stack."""
+    from flowyml.runner.loading import expected_of
     from flowyml.serialization.artifact_io import read_manifest, verify
 
     stack = client.stack_for_artifact(artifact)
@@ -57,7 +58,7 @@ def fetched(client: Any, artifact: Any) -> Iterator[tuple[Path, dict[str, Any]]]
     try:
         local = stack.artifact_store.fetch(artifact.uri, scratch)
         manifest = read_manifest(local)
-        verify(local, manifest, artifact.content_hash)
+        verify(local, manifest, expected_of(artifact))
         yield local, manifest
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

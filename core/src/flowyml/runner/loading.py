@@ -42,13 +42,11 @@ def read_stored(stack: Stack, artifact: StoredArtifact) -> Any:
 
 
 def read_registered(stack: Stack, model: ModelVersion) -> Any:
-    """Read a registered model version's artifact, verified against the content hash the registry recorded."""
+    """Read a registered model version's artifact, verified against the content hash the registry recorded.
+
+    A version registered without a content hash is read only in formats that cannot run code.
+    """
     label = f"model {model.name!r} version {model.version}"
-    if not model.content_hash:
-        raise ArtifactError(
-            f"{label} carries no content hash in the registry; refusing to load it unverified",
-            hint="register it from a FlowyML run (its content hash is recorded then)",
-        )
     return fetch_and_read(stack, model.uri, Expected(content_hash=model.content_hash, artifact_type="Model", label=label))
 
 
