@@ -25,8 +25,6 @@ def name_problem(value: Any) -> str | None:
         return f"it is a {type(value).__name__}, not a string"
     if not value:
         return "it is empty"
-    if len(value.encode("utf-8")) > MAX_NAME_LENGTH:
-        return f"it is longer than {MAX_NAME_LENGTH} bytes"
     if value in (".", ".."):
         return f"{value!r} names a folder, not a file"
     for char in value:
@@ -34,8 +32,13 @@ def name_problem(value: Any) -> str | None:
             return f"it contains the path separator {char!r}"
         if char == "\0":
             return "it contains a NUL character"
-        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+        category = unicodedata.category(char)
+        if category in ("Cc", "Cf", "Zl", "Zp"):
             return f"it contains the control character {char!r}"
+        if category == "Cs":
+            return f"it contains the lone surrogate {char!r} (not valid text)"
+    if len(value.encode("utf-8")) > MAX_NAME_LENGTH:
+        return f"it is longer than {MAX_NAME_LENGTH} bytes"
     if len(value) > 1 and value[1] == ":" and value[0].isascii() and value[0].isalpha():
         return "it starts like a Windows drive (C:)"
     if value != value.strip():

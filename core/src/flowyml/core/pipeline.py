@@ -14,6 +14,7 @@ from flowyml.core import building
 from flowyml.core.graph import Constant, GraphBuilder, OutputRef, PipelineGraph, StepNode
 from flowyml.core.step import Step
 from flowyml.errors import PipelineError
+from flowyml.naming import check_name
 
 if TYPE_CHECKING:
     from flowyml.runner.result import PipelineRun
@@ -58,7 +59,7 @@ class FunctionPipeline(_Runnable):
 
     def __init__(self, fn: Callable[..., Any], name: str | None = None) -> None:
         self.fn = fn
-        self.name = name or fn.__name__
+        self.name = check_name(fn.__name__ if name is None else name, "pipeline name")
         self.__doc__ = fn.__doc__
         self.__wrapped__ = fn
 
@@ -104,7 +105,7 @@ class Pipeline(_Runnable):
     """
 
     def __init__(self, name: str, params: Mapping[str, Any] | None = None) -> None:
-        self.name = name
+        self.name = check_name(name, "pipeline name")
         self.params = dict(params or {})
         self.steps: list[Step] = []
         #: The module that created the pipeline (lets remote steps import it again).

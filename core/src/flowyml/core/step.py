@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, overload
 
 from flowyml.core import building
+from flowyml.naming import check_name
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,10 +31,10 @@ class Step:
         if not callable(fn):
             raise TypeError(f"@step decorates a function, got {fn!r}")
         self.fn = fn
-        self.name = name or fn.__name__
+        self.name = check_name(getattr(fn, "__name__", None) if name is None else name, "step name")
         self.cache = cache
-        self.inputs = list(inputs) if inputs is not None else None
-        self.outputs = list(outputs) if outputs is not None else None
+        self.inputs = _names(inputs, "input name", self.name)
+        self.outputs = _names(outputs, "output name", self.name)
         self.__doc__ = fn.__doc__
         self.__name__ = getattr(fn, "__name__", self.name)
         self.__qualname__ = getattr(fn, "__qualname__", self.name)
@@ -90,6 +91,14 @@ class Step:
 
     def __repr__(self) -> str:
         return f"<step {self.name}>"
+
+
+def _names(values: Sequence[str] | None, what: str, step: str) -> list[str] | None:
+    if values is None:
+        return None
+    if isinstance(values, str):
+        values = [values]  # outputs="model" means one output named model
+    return [check_name(v, f"step {step!r}: {what}") for v in values]
 
 
 @overload

@@ -6,6 +6,7 @@ from typing import Any
 
 from flowyml.config.schema import ROUTABLE_TYPES, ProjectConfig, RoutingRule, StackConfig
 from flowyml.errors import ConfigError, PathTemplateError, RoutingError
+from flowyml.naming import name_problem
 from flowyml.plugins.kinds import Kind
 from flowyml.routing.paths import check_template, placeholders_in
 
@@ -60,6 +61,12 @@ def _validate_rule(stack: StackConfig, type_name: str, rule: RoutingRule, base: 
             f"store {rule.store!r} is not defined by stack {stack.name!r} (its artifact store: {names})",
             f"{base}.store",
             f"set store to {names}, or change the stack's artifact_store type to {rule.store}",
+        )
+    if rule.endpoint_name is not None and (problem := name_problem(rule.endpoint_name)):
+        raise fail(
+            f"endpoint_name {rule.endpoint_name!r} cannot be used: {problem}",
+            f"{base}.endpoint_name",
+            "endpoint names become part of file and resource paths: use letters, digits, '-', '_' and '.'",
         )
     if rule.path is not None:
         try:

@@ -18,6 +18,7 @@ import attrs
 
 import flowyml
 from flowyml.errors import DeploymentError
+from flowyml.naming import check_name
 from flowyml.plugins.component import Component
 from flowyml.plugins.types import Deployment, ModelVersion
 from flowyml.stacks.options import at_least, port_number
@@ -117,6 +118,7 @@ class LocalModelDeployer(Component):
     def flowyml_model_deployer_deploy(
         self, model: ModelVersion, endpoint_name: str, config: Mapping[str, Any]
     ) -> Deployment:
+        check_name(endpoint_name, "endpoint name", error=DeploymentError)  # it names the server's log file
         db = self.context.metadata
         old = db.query("SELECT * FROM deployments WHERE endpoint_name=?", (endpoint_name,))
         port = int(config.get("port", self.options.port) or 0)

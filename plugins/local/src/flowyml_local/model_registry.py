@@ -11,6 +11,7 @@ import cattrs
 
 import flowyml
 from flowyml.errors import ModelNotFoundError, RegistryError
+from flowyml.naming import check_name
 from flowyml.plugins.component import Component, NoOptions
 from flowyml.plugins.types import MODEL_STATUSES, ModelVersion
 
@@ -31,6 +32,9 @@ class LocalModelRegistry(Component):
 
     @flowyml.hookimpl
     def flowyml_model_registry_register(self, model: ModelVersion) -> ModelVersion:
+        check_name(model.name, "model name", error=RegistryError)
+        if model.version:
+            check_name(model.version, f"model {model.name!r}: version", error=RegistryError)
         db = self.context.metadata
         with db.transaction() as cur:
             rows = list(cur.execute("SELECT version, seq, record, status FROM model_versions WHERE name=?", (model.name,)))
