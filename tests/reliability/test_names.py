@@ -161,7 +161,7 @@ def test_step_names(sandbox: Sandbox, name: str) -> None:
     def make():
         @step(name=name)
         def produce() -> Model:
-            return Model({"w": 1}, name="m")
+            return Model({"w": 1}, name="m", version="1")
 
         @pipeline
         def p() -> None:
@@ -191,7 +191,7 @@ def test_pipeline_names(sandbox: Sandbox, name: str) -> None:
     def make():
         @step
         def produce() -> Model:
-            return Model({"w": 1}, name="m")
+            return Model({"w": 1}, name="m", version="1")
 
         @pipeline(name=name)
         def p() -> None:
