@@ -334,3 +334,16 @@ def test_remote_steps_refuse_the_edited_manifest(project, example_plugin: Path) 
     assert status_line.startswith("failed")
     assert "does not match its record" in error
     assert not (project.path / "pwned").exists()
+
+
+def test_an_xgboost_artifact_only_instantiates_xgboost_classes(tmp_path: Path) -> None:
+    """Without a recorded hash a safe format is read, but its python_type cannot name any class."""
+    xgboost = pytest.importorskip("xgboost", reason="xgboost-cpu is in requirements/test-core.txt")
+    np = pytest.importorskip("numpy", reason="numpy is in requirements/test-core.txt")
+    folder = tmp_path / "m"
+    folder.mkdir()
+    clf = xgboost.XGBClassifier(n_estimators=2, max_depth=2).fit(np.array([[0.0], [1.0]]), [0, 1])
+    write_artifact(Model(clf), folder)
+    edit_manifest(folder, python_type="subprocess.Popen")
+    with pytest.raises(IntegrityError, match="names the class 'subprocess.Popen', which is not xgboost's"):
+        read_artifact(folder)

@@ -30,7 +30,13 @@ class XGBoostSerializer(Serializer):
         value.save_model(str(directory / "model.ubj"))
 
     def load(self, directory: Path, info: dict[str, Any]) -> Any:
-        model = _import_class(info["python_type"])()
+        python_type = str(info.get("python_type", ""))
+        if not python_type.startswith("xgboost."):
+            from flowyml.errors import IntegrityError
+
+            # The class is imported and instantiated by name: only xgboost's own classes.
+            raise IntegrityError(f"an xgboost artifact names the class {python_type!r}, which is not xgboost's; refusing to load it")
+        model = _import_class(python_type)()
         model.load_model(str(directory / "model.ubj"))
         return model
 
