@@ -27,8 +27,10 @@ def test_unknown_option_names_yaml_path(tmp_path: Path, monkeypatch: pytest.Monk
 )
 def test_bad_bucket_is_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bucket: str, why: str) -> None:
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ConfigError, match=why):
+    with pytest.raises(ConfigError, match=why) as caught:
         make_stack(tmp_path, {"artifact_store": {"type": "gcs", "bucket": bucket}})
+    assert caught.value.path == "stacks.contract.artifact_store.bucket"
+    assert caught.value.line and "flowyml.yaml:" in str(caught.value)  # the YAML line (was lost)
 
 
 def test_missing_bucket_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

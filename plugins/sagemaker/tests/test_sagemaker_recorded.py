@@ -82,7 +82,8 @@ def test_redeploy_updates_the_endpoint_then_removes_the_old_config_and_model(dep
         stub.add_response("delete_model", {}, {"ModelName": "old-model"})
         deployment = deployer.flowyml_model_deployer_deploy(model=model(), endpoint_name="prod", config={})
         stub.assert_no_pending_responses()
-    assert (deployment.endpoint_name, deployment.model_version, deployment.status) == ("prod", "2.0", "InService")
+    assert (deployment.endpoint_name, deployment.model_version, deployment.status) == ("prod", "2.0", "serving")
+    assert deployment.backend_status == "InService"
     assert deployment.details["endpoint_config"] == NEW
 
 

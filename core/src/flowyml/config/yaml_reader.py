@@ -18,7 +18,7 @@ second. Aliases share the anchored object, as PyYAML's do.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import yaml
@@ -116,6 +116,11 @@ def read_yaml(text: str, *, file: str | None, restore: Callable[[str], str] | No
     return ParsedYaml(builder.root, builder.lines, builder.duplicates)
 
 
+def _line(mark: Any) -> int:
+    """The 1-based line of a PyYAML mark (its stubs allow None; the parser always sets it)."""
+    return int(mark.line) + 1 if mark is not None else 0
+
+
 def _line_of(text: str, position: int) -> int:
     return text.count("\n", 0, position) + 1
 
@@ -133,7 +138,7 @@ class _Builder:
         self.open_anchors: set[str] = set()
         self.total = 0  # values written in the file
         self.aliased = 0  # values added by aliases
-        self.scalars: dict[tuple[str | None, str, bool], Any] = {}
+        self.scalars: dict[tuple[str | None, str, str | None], Any] = {}
 
     def fail(self, message: str, line: int, hint: str | None = None) -> ConfigError:
         return ConfigError(message, line=line, file=self.file, hint=hint)
@@ -247,13 +252,13 @@ class _Builder:
             if constructor is None:
                 raise self.fail(
                     f"the YAML tag {event.tag} is not supported in flowyml.yaml",
-                    event.start_mark.line + 1,
+                    _line(event.start_mark),
                     "remove the tag: write plain values",
                 )
             try:
-                value = constructor(_SAFE, yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style))
+                value = constructor(_SAFE, yaml.ScalarNode(tag, event.value, cast(Any, event.start_mark), cast(Any, event.end_mark), event.style))
             except (yaml.YAMLError, ValueError, TypeError) as exc:
-                raise self.fail(f"invalid {tag.rsplit(':', 1)[-1]} value {event.value!r}: {exc}", event.start_mark.line + 1) from None
+                raise self.fail(f"invalid {tag.rsplit(':', 1)[-1]} value {event.value!r}: {exc}", _line(event.start_mark)) from None
         if isinstance(value, str | int | float | bool | None):
             self.scalars[cache_key] = value
         return value
@@ -273,7 +278,7 @@ class _Builder:
         self.lines[path] = line
 
     def start(self, event: yaml.CollectionStartEvent) -> None:
-        line = event.start_mark.line + 1
+        line = _line(event.start_mark)
         is_map = type(event) is yaml.MappingStartEvent
         tags = _MAP_TAGS if is_map else _SEQ_TAGS
         if event.tag not in tags:
@@ -315,8 +320,8 @@ class _Builder:
             self.root = frame.container
 
     def alias(self, event: yaml.AliasEvent) -> None:
-        line = event.start_mark.line + 1
-        name = event.anchor
+        line = _line(event.start_mark)
+        name = event.anchor or ""
         if name in self.open_anchors:
             raise self.fail(f"recursive alias *{name}: it refers to the value that contains it", line, "aliases may only repeat a finished value")
         try:

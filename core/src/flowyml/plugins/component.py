@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -15,6 +16,20 @@ if TYPE_CHECKING:
 @attrs.frozen
 class NoOptions:
     """Options class of a component that takes no options."""
+
+
+@attrs.frozen
+class OptionProblem:
+    """One wrong option value: which option, what is wrong, and how to fix it.
+
+    A component returns these from :meth:`Component.check_options`; the core
+    reports the first as a :class:`~flowyml.errors.ConfigError` pointing at the
+    option's YAML path and line.
+    """
+
+    option: str
+    message: str
+    hint: str | None = None
 
 
 @attrs.define
@@ -37,6 +52,11 @@ class ComponentContext:
         path = f"{self.yaml_path}.{option}" if self.yaml_path else option
         return ConfigError(message, path=path, line=self._lines.get(path) or self._lines.get(self.yaml_path), file=self.config_file, hint=hint)
 
+    def raise_first(self, problems: Iterable[OptionProblem]) -> None:
+        """Raise :meth:`config_error` for the first of ``problems`` (nothing when there are none)."""
+        for problem in problems:
+            raise self.config_error(problem.option, problem.message, problem.hint)
+
     @property
     def metadata(self) -> MetadataStore:
         """The project's metadata store (the local backends keep their state there)."""
@@ -56,6 +76,10 @@ class Component:
     :mod:`flowyml.plugins.hookspecs` as methods decorated with
     ``@flowyml.hookimpl``. Keep vendor SDK imports inside methods so that
     validating a stack stays cheap.
+
+    Checks a type cannot express (a bucket name's syntax, a range) go in
+    :meth:`check_options`: the base class runs it when the component is built
+    and reports the first problem with its YAML path and line.
     """
 
     kind: ClassVar[str] = ""
@@ -64,6 +88,12 @@ class Component:
     def __init__(self, options: Any, context: ComponentContext) -> None:
         self.options = options
         self.context = context
+        context.raise_first(self.check_options(options))
+
+    @classmethod
+    def check_options(cls, options: Any) -> Iterable[OptionProblem]:
+        """Every problem with ``options`` beyond their types (none by default). Override per backend."""
+        return ()
 
     @property
     def type(self) -> str:

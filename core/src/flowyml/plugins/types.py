@@ -19,6 +19,17 @@ if TYPE_CHECKING:
 #: Approval states a registered model version can be in.
 MODEL_STATUSES = ("registered", "pending_approval", "approved", "rejected", "archived")
 
+#: States of a deployment, the same for every deployer; the backend's own word is ``Deployment.backend_status``.
+DEPLOYMENT_STATUSES = ("pending", "serving", "failed", "stopped")
+
+
+def _deployment_status(instance: Any, attribute: Any, value: str) -> None:
+    if value not in DEPLOYMENT_STATUSES:
+        raise ValueError(
+            f"Deployment.status must be one of {', '.join(DEPLOYMENT_STATUSES)}, got {value!r} "
+            "(a deployer keeps its backend's own word in backend_status)"
+        )
+
 
 @attrs.frozen
 class RunInfo:
@@ -65,14 +76,20 @@ class ModelVersion:
 
 @attrs.frozen
 class Deployment:
-    """A model version served behind an endpoint."""
+    """A model version served behind an endpoint.
+
+    ``status`` is one of :data:`DEPLOYMENT_STATUSES` (``pending``, ``serving``,
+    ``failed``, ``stopped``) whatever the deployer; ``backend_status`` is the
+    backend's own word for it (``InService``, ``running``, ...).
+    """
 
     endpoint_name: str
     model_name: str
     model_version: str
-    status: str = "deployed"
+    status: str = attrs.field(default="serving", validator=_deployment_status)
     url: str | None = None
     details: dict[str, Any] = attrs.field(factory=dict)
+    backend_status: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return attrs.asdict(self)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -19,6 +18,7 @@ from flowyml.metadata.store import MetadataStore
 from flowyml.plugins.kinds import Kind
 from flowyml.plugins.types import ModelVersion, RunInfo
 from flowyml.redaction import redact
+from flowyml.retries import call_with_retries
 from flowyml.routing.decisions import decide
 from flowyml.routing.paths import DEFAULT_TEMPLATE, render
 from flowyml.routing.serving import already_serving
@@ -31,24 +31,10 @@ from flowyml.stacks.stack import Stack
 log = logging.getLogger("flowyml.routing")
 T = TypeVar("T")
 
-RETRY_DELAYS = (0.2, 0.5, 1.0)
-
 
 def with_retries(action: Callable[[], T], what: str) -> T:
-    """Run ``action``; retry transient failures (not FlowymlErrors unless marked transient)."""
-    for attempt, delay in enumerate((*RETRY_DELAYS, None)):
-        try:
-            return action()
-        except FlowymlError as exc:
-            if not getattr(exc, "transient", False) or delay is None:
-                raise
-            log.warning("%s failed (%s); retrying in %.1fs", what, exc.message, delay)
-        except Exception as exc:
-            if delay is None:
-                raise
-            log.warning("%s failed (%s: %s); retrying in %.1fs (attempt %d)", what, type(exc).__name__, exc, delay, attempt + 2)
-        time.sleep(delay)
-    raise AssertionError("unreachable")
+    """Run ``action`` under the core's retry policy: only FlowymlErrors marked transient are retried."""
+    return call_with_retries(action, what)
 
 
 @attrs.define

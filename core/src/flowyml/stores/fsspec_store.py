@@ -12,7 +12,6 @@ import logging
 import posixpath
 import shutil
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from typing import Any, ClassVar
@@ -117,20 +116,15 @@ class FsspecArtifactStore(Component):
         return path
 
     def attempt(self, action: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Call ``fn``, retrying transient failures with exponential backoff."""
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                return fn(*args, **kwargs)
-            except FlowymlError:
-                raise
-            except Exception as exc:
-                error = self.translate_error(exc, action)
-                if not getattr(error, "transient", False) or attempt == self.max_attempts:
-                    raise error from exc
-                delay = self.backoff * 2 ** (attempt - 1)
-                log.warning("%s (attempt %d of %d); retrying in %.1fs", error.message, attempt, self.max_attempts, delay)
-                time.sleep(delay)
-        raise AssertionError("unreachable")
+        """Call ``fn``; its failures become :meth:`translate_error`'s errors, the transient ones retried (flowyml.retries)."""
+        from flowyml.retries import RetryPolicy, call_with_retries
+
+        return call_with_retries(
+            lambda: fn(*args, **kwargs),
+            f"{self.type} store: {action}",
+            policy=RetryPolicy(attempts=self.max_attempts, backoff=self.backoff),
+            translate=lambda exc: self.translate_error(exc, action),
+        )
 
     def transfer_options(self, size: int) -> dict[str, Any]:
         """Extra keyword arguments for ``fs.put_file`` (part size, concurrency...). Override per backend."""

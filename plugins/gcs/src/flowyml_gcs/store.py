@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import flowyml
-from flowyml.errors import ArtifactError, ConfigError, FlowymlError, StoreError
+from flowyml.errors import ArtifactError, FlowymlError, StoreError
+from flowyml.plugins.component import OptionProblem
 from flowyml.serialization.artifact_io import MANIFEST
 from flowyml.stores import FsspecArtifactStore
 from flowyml_gcs.errors import GcsErrorTranslator
@@ -43,23 +44,17 @@ class GcsArtifactStore(FsspecArtifactStore):
 
     Options = GcsStoreOptions
     protocol: ClassVar[str] = "gs"
-    backoff: ClassVar[float] = 0.5
 
     def __init__(self, options: GcsStoreOptions, context: Any) -> None:
         super().__init__(options, context)
         self._bucket_checked = False
-        for option, message in problems(options):
-            raise ConfigError(
-                message,
-                path=f"stacks.{context.stack_name}.artifact_store.{option}",
-                hint="fix it in flowyml.yaml",
-            )
+        self.max_attempts = options.max_attempts  # the base class's retry policy reads it
+
+    @classmethod
+    def check_options(cls, options: GcsStoreOptions) -> list[OptionProblem]:
+        return problems(options)
 
     # -- what FsspecArtifactStore needs --------------------------------------------------
-
-    @property  # type: ignore[override]
-    def max_attempts(self) -> int:  # the base class reads self.max_attempts
-        return int(self.options.max_attempts)
 
     def make_filesystem(self) -> Any:
         from flowyml_gcs.filesystem import make_gcsfs

@@ -129,9 +129,10 @@ class LocalModelDeployer(Component):
             endpoint_name=endpoint_name,
             model_name=model.name,
             model_version=model.version,
-            status="running",
+            status="serving",
             url=url,
             details={"pid": pid, "predict": f"{url}/predict"},
+            backend_status="running",
         )
         db.execute(
             "INSERT OR REPLACE INTO deployments VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -156,8 +157,11 @@ class LocalModelDeployer(Component):
     def flowyml_model_deployer_list(self) -> list[Deployment]:
         out = []
         for row in self.context.metadata.query("SELECT * FROM deployments ORDER BY created_at"):
-            status = "running" if _alive(row["pid"]) else "stopped"
+            alive = _alive(row["pid"])
             out.append(
-                Deployment(row["endpoint_name"], row["model_name"], row["model_version"], status, row["url"], {"pid": row["pid"]})
+                Deployment(
+                    row["endpoint_name"], row["model_name"], row["model_version"], "serving" if alive else "stopped",
+                    row["url"], {"pid": row["pid"]}, backend_status="running" if alive else "exited",
+                )
             )
         return out

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
 import cattrs
 
 import flowyml
-from flowyml.errors import ModelNotFoundError, RegistryError
+from flowyml.errors import RegistryError
 from flowyml.naming import check_name
-from flowyml.plugins.component import Component, NoOptions
-from flowyml.plugins.types import MODEL_STATUSES, ModelVersion
+from flowyml.plugins.component import NoOptions
+from flowyml.plugins.types import ModelVersion
+from flowyml.registry_rules import ModelRegistryComponent, existing_version, next_number
 
 _converter = cattrs.Converter()
 
 
-class LocalModelRegistry(Component):
-    kind = "model_registry"
+class LocalModelRegistry(ModelRegistryComponent):
     Options = NoOptions
 
     def describe(self) -> str:
@@ -30,32 +31,24 @@ class LocalModelRegistry(Component):
         data["status"] = row["status"]
         return _converter.structure(data, ModelVersion)
 
-    @flowyml.hookimpl
-    def flowyml_model_registry_register(self, model: ModelVersion) -> ModelVersion:
+    # -- what the core's registry rules need ------------------------------------------------
+
+    def versions(self, name: str) -> list[ModelVersion]:
+        return [self._load(r) for r in self.context.metadata.query("SELECT * FROM model_versions WHERE name=? ORDER BY seq", (name,))]
+
+    def create_version(self, model: ModelVersion, existing: Sequence[ModelVersion]) -> ModelVersion:
         check_name(model.name, "model name", error=RegistryError)
         if model.version:
             check_name(model.version, f"model {model.name!r}: version", error=RegistryError)
         db = self.context.metadata
         with db.transaction() as cur:
             rows = list(cur.execute("SELECT version, seq, record, status FROM model_versions WHERE name=?", (model.name,)))
-            if model.version:
-                for row in rows:
-                    if row["version"] == model.version:
-                        existing = self._load(row)
-                        if existing.content_hash == model.content_hash:
-                            return existing
-                        raise RegistryError(
-                            f"model {model.name!r} version {model.version} is already registered with different content "
-                            f"(from run {existing.run_id}); versions are never overwritten",
-                            hint="give the new model another version, or omit version= to number it automatically",
-                        )
-                version = model.version
-            else:
-                for row in rows:
-                    if json.loads(row["record"]).get("content_hash") == model.content_hash:
-                        return self._load(row)
-                numeric = [int(r["version"]) for r in rows if str(r["version"]).isdigit()]
-                version = str(max(numeric, default=0) + 1)
+            # Another process may have registered since `existing` was read: the rules again, inside the transaction.
+            current = [self._load(r) for r in rows]
+            found = existing_version(model, current, self.describe())
+            if found is not None:
+                return found
+            version = model.version or next_number(current)
             seq = max((r["seq"] for r in rows), default=0) + 1
             record = model.evolve(
                 version=version,
@@ -67,6 +60,14 @@ class LocalModelRegistry(Component):
                 (model.name, version, seq, json.dumps(attrs.asdict(record), default=str), record.status, time.time()),
             )
         return record
+
+    def apply_status(self, current: ModelVersion, status: str) -> ModelVersion:
+        self.context.metadata.execute(
+            "UPDATE model_versions SET status=? WHERE name=? AND version=?", (status, current.name, current.version)
+        )
+        return current.evolve(status=status)
+
+    # -- reading ------------------------------------------------------------------------------
 
     @flowyml.hookimpl
     def flowyml_model_registry_get(self, name: str, version: str | None) -> ModelVersion | None:
@@ -85,18 +86,3 @@ class LocalModelRegistry(Component):
         else:
             rows = db.query("SELECT * FROM model_versions ORDER BY name, seq")
         return [self._load(r) for r in rows]
-
-    @flowyml.hookimpl
-    def flowyml_model_registry_set_status(self, name: str, version: str, status: str) -> ModelVersion:
-        if status not in MODEL_STATUSES:
-            raise RegistryError(f"unknown model status {status!r}", hint=f"use one of {', '.join(MODEL_STATUSES)}")
-        current = self.flowyml_model_registry_get(name, version)
-        if current is None:
-            raise ModelNotFoundError(
-                f"model {name!r} version {version} is not in the local registry",
-                hint="list versions with: flowyml model list",
-            )
-        self.context.metadata.execute(
-            "UPDATE model_versions SET status=? WHERE name=? AND version=?", (status, name, str(version))
-        )
-        return current.evolve(status=status)

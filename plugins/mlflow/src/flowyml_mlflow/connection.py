@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import mlflow
@@ -18,6 +18,7 @@ from mlflow.exceptions import MlflowException
 from flowyml.errors import FlowymlError, TrackerError
 
 E = TypeVar("E", bound=FlowymlError)
+T = TypeVar("T")
 
 _ENV_LOCK = threading.Lock()
 START_SERVER_HINT = (
@@ -57,6 +58,32 @@ def http_settings(retries: int, timeout: int) -> Iterator[None]:
         finally:
             for key in added:
                 os.environ.pop(key, None)
+
+
+def call(
+    action: str,
+    fn: Callable[[], T],
+    *,
+    uri: str,
+    retries: int,
+    timeout: int,
+    error: type[FlowymlError] = TrackerError,
+    refine: Callable[[Exception, FlowymlError], None] | None = None,
+) -> T:
+    """Run one MLflow call with bounded HTTP retries; a failure becomes an ``error`` naming ``uri`` and ``action``.
+
+    ``refine(exc, error)`` may adjust the error (a better hint) before it is raised.
+    """
+    try:
+        with http_settings(retries, timeout):
+            return fn()
+    except FlowymlError:
+        raise
+    except Exception as exc:
+        translated = translate(exc, uri, action, error)
+        if refine is not None:
+            refine(exc, translated)
+        raise translated from exc
 
 
 def is_unreachable(exc: BaseException) -> bool:

@@ -6,7 +6,7 @@ from typing import Any
 
 import attrs
 
-from flowyml.plugins.component import ComponentContext
+from flowyml.plugins.component import OptionProblem
 
 
 @attrs.frozen
@@ -42,9 +42,11 @@ class MlflowRegistryOptions:
     request_timeout: int = 30
 
 
-def check_http_options(options: Any, context: ComponentContext) -> None:
-    """Refuse retry and timeout values MLflow cannot use, pointing at the YAML line."""
+def http_problems(options: Any) -> list[OptionProblem]:
+    """Retry and timeout values MLflow cannot use."""
+    found: list[OptionProblem] = []
     if options.request_retries < 0:
-        raise context.config_error("request_retries", "request_retries must be 0 or more", hint="e.g. request_retries: 2")
+        found.append(OptionProblem("request_retries", "request_retries must be 0 or more", "e.g. request_retries: 2"))
     if options.request_timeout <= 0:
-        raise context.config_error("request_timeout", "request_timeout must be a positive number of seconds", hint="e.g. request_timeout: 30")
+        found.append(OptionProblem("request_timeout", "request_timeout must be a positive number of seconds", "e.g. request_timeout: 30"))
+    return found

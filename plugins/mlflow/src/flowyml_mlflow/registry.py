@@ -9,14 +9,15 @@ mlflow is imported on first use.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import flowyml
-from flowyml.errors import FlowymlError, ModelNotFoundError, RegistryError
-from flowyml.plugins.component import Component, ComponentContext
-from flowyml.plugins.types import MODEL_STATUSES, ModelVersion
-from flowyml_mlflow.options import MlflowRegistryOptions, check_http_options
+from flowyml.errors import FlowymlError, RegistryError
+from flowyml.plugins.component import ComponentContext, OptionProblem
+from flowyml.plugins.types import ModelVersion
+from flowyml.registry_rules import ModelRegistryComponent
+from flowyml_mlflow.options import MlflowRegistryOptions, http_problems
 from flowyml_mlflow.registry_tags import STATUS, VERSION, from_tags, to_tags
 from flowyml_mlflow.run_link import logged_run
 
@@ -29,21 +30,26 @@ LOCAL_SOURCE_HINT = (
 )
 
 
-class MlflowModelRegistry(Component):
-    kind = "model_registry"
+class MlflowModelRegistry(ModelRegistryComponent):
     Options = MlflowRegistryOptions
 
     def __init__(self, options: MlflowRegistryOptions, context: ComponentContext) -> None:
         super().__init__(options, context)
-        check_http_options(options, context)
+        self._client: Any = None
+
+    @classmethod
+    def check_options(cls, options: MlflowRegistryOptions) -> list[OptionProblem]:
+        found = http_problems(options)
         alias = options.approved_alias
         if alias and (not _ALIAS.match(alias) or alias.lower() == "latest" or re.match(r"^[vV]\d+$", alias)):
-            raise context.config_error(
-                "approved_alias",
-                f"approved_alias {alias!r} is not a valid MLflow alias",
-                hint="use letters, digits, _ and -, not 'latest' nor v<number> (e.g. approved_alias: champion), or '' for none",
+            found.append(
+                OptionProblem(
+                    "approved_alias",
+                    f"approved_alias {alias!r} is not a valid MLflow alias",
+                    "use letters, digits, _ and -, not 'latest' nor v<number> (e.g. approved_alias: champion), or '' for none",
+                )
             )
-        self._client: Any = None
+        return found
 
     def describe(self) -> str:
         return f"mlflow model registry at {self.options.registry_uri or self.options.tracking_uri or 'MLFLOW_TRACKING_URI'}"
@@ -65,18 +71,16 @@ class MlflowModelRegistry(Component):
         return self._client
 
     def call(self, action: str, fn: Callable[[], T]) -> T:
-        from flowyml_mlflow.connection import error_code, http_settings, translate
+        from flowyml_mlflow.connection import call, error_code
 
-        try:
-            with http_settings(self.options.request_retries, self.options.request_timeout):
-                return fn()
-        except FlowymlError:
-            raise
-        except Exception as exc:
-            error = translate(exc, self.uri, action, RegistryError)
+        def refine(exc: Exception, error: FlowymlError) -> None:
             if error_code(exc) == "INVALID_PARAMETER_VALUE" and "model version source" in str(exc):
                 error.hint = LOCAL_SOURCE_HINT
-            raise error from exc
+
+        return call(
+            action, fn, uri=self.uri, retries=self.options.request_retries, timeout=self.options.request_timeout,
+            error=RegistryError, refine=refine,
+        )
 
     def _versions(self, name: str | None) -> list[Any]:
         """MLflow model versions of ``name`` (of every model when None), oldest first."""
@@ -123,25 +127,13 @@ class MlflowModelRegistry(Component):
         self.call("listing registered models", lambda: self.client.search_registered_models(max_results=1))
         return [f"MLflow model registry at {self.uri} answers"]
 
-    @flowyml.hookimpl
-    def flowyml_model_registry_register(self, model: ModelVersion) -> ModelVersion:
+    # -- what the core's registry rules need ---------------------------------------------
+
+    def versions(self, name: str) -> list[ModelVersion]:
+        return [self._load(e) for e in self._versions(name)]
+
+    def create_version(self, model: ModelVersion, existing: Sequence[ModelVersion]) -> ModelVersion:
         self._ensure_model(model.name)
-        existing = self._versions(model.name)
-        if model.version:
-            for entity in existing:
-                if (entity.tags or {}).get(VERSION) == model.version:
-                    found = self._load(entity)
-                    if found.content_hash == model.content_hash:
-                        return found
-                    raise RegistryError(
-                        f"model {model.name!r} version {model.version} is already registered in MLflow at {self.uri} "
-                        f"(MLflow version {entity.version}, from run {found.run_id}) with different content; versions are never overwritten",
-                        hint="give the new model another version, or omit version= to number it automatically",
-                    )
-        elif model.content_hash:
-            for entity in existing:
-                if (entity.tags or {}).get("flowyml.content_hash") == model.content_hash:
-                    return self._load(entity)
         tags = to_tags(model)
         description = f"Registered by FlowyML from run {model.run_id} (pipeline {model.pipeline_name}, step {model.step_name})"
         logged = logged_run(model.run_id)
@@ -152,13 +144,25 @@ class MlflowModelRegistry(Component):
         )
         number = str(created.version)
         if not model.version:
-            taken = {(e.tags or {}).get(VERSION) for e in existing}
+            taken = {v.version for v in existing}
             numeric = [int(v) for v in taken if v and v.isdigit()]
             version = number if number not in taken else str(max(numeric, default=0) + 1)
             self.call("recording the version number", lambda: self.client.set_model_version_tag(model.name, number, VERSION, version))
         if model.status == "approved":
             self._move_alias(model.name, number, "approved")
         return self._load(self.call("reading the new version", lambda: self.client.get_model_version(model.name, number)))
+
+    def apply_status(self, current: ModelVersion, status: str) -> ModelVersion:
+        name = current.name
+        number = str(current.metadata.get("mlflow_version") or "")
+        if not number:
+            entity = self._find(name, current.version)
+            if entity is None:
+                raise RegistryError(f"model {name!r} version {current.version} vanished from the MLflow registry at {self.uri}")
+            number = str(entity.version)
+        self.call(f"setting the status of {name} version {current.version}", lambda: self.client.set_model_version_tag(name, number, STATUS, status))
+        self._move_alias(name, number, status)
+        return self._load(self.call("reading the version", lambda: self.client.get_model_version(name, number)))
 
     @flowyml.hookimpl
     def flowyml_model_registry_get(self, name: str, version: str | None) -> ModelVersion | None:
@@ -171,21 +175,6 @@ class MlflowModelRegistry(Component):
     @flowyml.hookimpl
     def flowyml_model_registry_list(self, name: str | None) -> list[ModelVersion]:
         return [self._load(e) for e in self._versions(name)]
-
-    @flowyml.hookimpl
-    def flowyml_model_registry_set_status(self, name: str, version: str, status: str) -> ModelVersion:
-        if status not in MODEL_STATUSES:
-            raise RegistryError(f"unknown model status {status!r}", hint=f"use one of {', '.join(MODEL_STATUSES)}")
-        entity = self._find(name, version)
-        if entity is None:
-            raise ModelNotFoundError(
-                f"model {name!r} version {version} is not in the MLflow registry at {self.uri}",
-                hint="list versions with: flowyml model list",
-            )
-        number = str(entity.version)
-        self.call(f"setting the status of {name} version {version}", lambda: self.client.set_model_version_tag(name, number, STATUS, status))
-        self._move_alias(name, number, status)
-        return self._load(self.call("reading the version", lambda: self.client.get_model_version(name, number)))
 
     def _move_alias(self, name: str, number: str, status: str) -> None:
         """Approved: the alias points here. Rejected or archived: the alias leaves this version."""

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, TypeVar
 
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 
-from flowyml.errors import FlowymlError, TrackerError
+from flowyml.errors import TrackerError
 from flowyml.plugins.types import RunInfo
-from flowyml_mlflow.connection import error_code, http_settings, make_client, resolve_uri, translate
+from flowyml_mlflow.connection import call, error_code, make_client, resolve_uri
 from flowyml_mlflow.names import (
     MAX_METRICS_PER_BATCH,
     MAX_PARAM_VALUE_LENGTH,
@@ -54,13 +55,7 @@ class MlflowRunSession:
 
     def call(self, action: str, fn: Callable[[], T]) -> T:
         """Run one MLflow call with bounded HTTP retries; failures become TrackerErrors naming the URI."""
-        try:
-            with http_settings(self.options.request_retries, self.options.request_timeout):
-                return fn()
-        except FlowymlError:
-            raise
-        except Exception as exc:
-            raise translate(exc, self.uri, action) from exc
+        return call(action, fn, uri=self.uri, retries=self.options.request_retries, timeout=self.options.request_timeout)
 
     # -- runs -------------------------------------------------------------------------
 
@@ -112,8 +107,7 @@ class MlflowRunSession:
     def end(self, status: str) -> None:
         mlflow_status = STATUSES.get(status, "FAILED")
         for step_name, child in self.children.items():
-            self.call(f"ending the nested run of step {step_name!r}",
-                      lambda child=child: self.client.set_terminated(child, mlflow_status))
+            self.call(f"ending the nested run of step {step_name!r}", partial(self.client.set_terminated, child, mlflow_status))
         self.call("ending the run", lambda: self.client.set_terminated(self.run_id, mlflow_status))
 
     # -- values -----------------------------------------------------------------------
@@ -184,8 +178,6 @@ class MlflowRunSession:
             batch_tags = [e for e in batch_small if isinstance(e, RunTag)]
             self.call(
                 f"logging {what}",
-                lambda m=batch_metrics, p=batch_params, t=batch_tags: self.client.log_batch(
-                    run_id, metrics=m, params=p, tags=t, synchronous=True
-                ),
+                partial(self.client.log_batch, run_id, metrics=batch_metrics, params=batch_params, tags=batch_tags, synchronous=True),
             )
 

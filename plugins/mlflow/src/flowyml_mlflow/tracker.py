@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import flowyml
-from flowyml.plugins.component import ComponentContext
+from flowyml.plugins.component import OptionProblem
 from flowyml.plugins.types import RunInfo
 from flowyml.trackers import SessionTracker
-from flowyml_mlflow.options import MlflowTrackerOptions, check_http_options
+from flowyml_mlflow.options import MlflowTrackerOptions, http_problems
 
 if TYPE_CHECKING:
     from flowyml_mlflow.session import MlflowRunSession
@@ -23,9 +23,9 @@ class MlflowTracker(SessionTracker):
     kind = "experiment_tracker"
     Options = MlflowTrackerOptions
 
-    def __init__(self, options: MlflowTrackerOptions, context: ComponentContext) -> None:
-        super().__init__(options, context)
-        check_http_options(options, context)
+    @classmethod
+    def check_options(cls, options: MlflowTrackerOptions) -> list[OptionProblem]:
+        return http_problems(options)
 
     def describe(self) -> str:
         where = self.options.tracking_uri or "MLFLOW_TRACKING_URI / MLflow's default"
@@ -34,15 +34,12 @@ class MlflowTracker(SessionTracker):
 
     @flowyml.hookimpl
     def flowyml_component_check(self) -> list[str]:
-        from flowyml_mlflow.connection import http_settings, make_client, resolve_uri, translate
+        from flowyml_mlflow.connection import call, make_client, resolve_uri
 
         uri = resolve_uri(self.options.tracking_uri)
         client = make_client(self.options.tracking_uri)
-        try:
-            with http_settings(self.options.request_retries, self.options.request_timeout):
-                client.search_experiments(max_results=1)
-        except Exception as exc:
-            raise translate(exc, uri, "listing experiments") from exc
+        call("listing experiments", lambda: client.search_experiments(max_results=1), uri=uri,
+             retries=self.options.request_retries, timeout=self.options.request_timeout)
         return [f"MLflow tracking server at {uri} answers"]
 
     def new_session(self, run: RunInfo) -> MlflowRunSession:

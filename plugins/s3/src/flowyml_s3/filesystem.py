@@ -20,7 +20,13 @@ def s3fs_kwargs(options: S3ArtifactStoreOptions) -> dict[str, Any]:
         extra["SSEKMSKeyId"] = options.kms_key_id
     if options.storage_class:
         extra["StorageClass"] = options.storage_class
-    config: dict[str, Any] = {"connect_timeout": options.connect_timeout, "read_timeout": options.read_timeout}
+    # One retry layer: the store retries transient failures max_attempts times (flowyml.retries);
+    # botocore and s3fs make one attempt each, so their retries do not multiply the store's.
+    config: dict[str, Any] = {
+        "connect_timeout": options.connect_timeout,
+        "read_timeout": options.read_timeout,
+        "retries": {"mode": "standard", "total_max_attempts": 1},  # botocore's max_attempts counts retries only
+    }
     if options.path_style:
         config["s3"] = {"addressing_style": "path"}
     client: dict[str, Any] = {}
@@ -46,5 +52,11 @@ def s3fs_kwargs(options: S3ArtifactStoreOptions) -> dict[str, Any]:
     return kwargs
 
 
+#: s3fs' own tries per call (its class attribute ``retries``, 5 by default): one, the store retries.
+S3FS_TRIES = 1
+
+
 def make_s3_filesystem(options: S3ArtifactStoreOptions) -> Any:
-    return s3fs.S3FileSystem(**s3fs_kwargs(options))
+    fs = s3fs.S3FileSystem(**s3fs_kwargs(options))
+    fs.retries = S3FS_TRIES  # not an __init__ argument; the instance is never shared (skip_instance_cache)
+    return fs

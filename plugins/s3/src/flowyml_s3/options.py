@@ -6,6 +6,8 @@ import re
 
 import attrs
 
+from flowyml.plugins.component import OptionProblem
+
 #: S3 bucket names: 3-63 characters, lowercase letters, digits, dots and hyphens.
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 SSE_MODES = ("AES256", "aws:kms", "aws:kms:dsse")
@@ -58,28 +60,24 @@ class S3ArtifactStoreOptions:
     read_timeout: float = 60.0
 
 
-def problems(options: S3ArtifactStoreOptions) -> list[tuple[str, str, str]]:
-    """Every ``(option, message, fix)`` wrong with ``options`` (empty when they are usable).
-
-    These checks run when the store is built rather than as attrs validators,
-    so their messages reach the user intact.
-    """
-    found: list[tuple[str, str, str]] = []
+def problems(options: S3ArtifactStoreOptions) -> list[OptionProblem]:
+    """Every problem with ``options`` (empty when they are usable); the store returns them from ``check_options``."""
+    found: list[OptionProblem] = []
     bucket = options.bucket
     if bucket.startswith("s3://") or "/" in bucket:
         name, _sep, prefix = bucket.removeprefix("s3://").partition("/")
-        found.append(("bucket", f"bucket must be a bare bucket name, got {bucket!r}", f"write `bucket: {name}`" + (f" and `prefix: {prefix}`" if prefix else "")))
+        found.append(OptionProblem("bucket", f"bucket must be a bare bucket name, got {bucket!r}", f"write `bucket: {name}`" + (f" and `prefix: {prefix}`" if prefix else "")))
     elif not _BUCKET.match(bucket):
-        found.append(("bucket", f"{bucket!r} is not a valid S3 bucket name", "use 3-63 lowercase letters, digits, dots or hyphens"))
+        found.append(OptionProblem("bucket", f"{bucket!r} is not a valid S3 bucket name", "use 3-63 lowercase letters, digits, dots or hyphens"))
     if options.server_side_encryption is not None and options.server_side_encryption not in SSE_MODES:
-        found.append(("server_side_encryption", f"unknown server_side_encryption {options.server_side_encryption!r}", f"use one of {', '.join(SSE_MODES)}"))
+        found.append(OptionProblem("server_side_encryption", f"unknown server_side_encryption {options.server_side_encryption!r}", f"use one of {', '.join(SSE_MODES)}"))
     if options.kms_key_id and options.server_side_encryption not in ("aws:kms", "aws:kms:dsse"):
-        found.append(("kms_key_id", "kms_key_id is set but server_side_encryption is not aws:kms", "add `server_side_encryption: aws:kms`"))
+        found.append(OptionProblem("kms_key_id", "kms_key_id is set but server_side_encryption is not aws:kms", "add `server_side_encryption: aws:kms`"))
     if not MIN_PART_MB <= options.multipart_chunk_mb <= MAX_PART_MB:
-        found.append(("multipart_chunk_mb", f"multipart_chunk_mb must be between {MIN_PART_MB} and {MAX_PART_MB} (S3's part size limits), got {options.multipart_chunk_mb}", "S3 parts are 5 MiB to 5 GiB"))
+        found.append(OptionProblem("multipart_chunk_mb", f"multipart_chunk_mb must be between {MIN_PART_MB} and {MAX_PART_MB} (S3's part size limits), got {options.multipart_chunk_mb}", "S3 parts are 5 MiB to 5 GiB"))
     for field in ("max_concurrency", "max_attempts", "connect_timeout", "read_timeout"):
         if getattr(options, field) <= 0:
-            found.append((field, f"{field} must be positive, got {getattr(options, field)}", f"set {field} to a number above 0"))
+            found.append(OptionProblem(field, f"{field} must be positive, got {getattr(options, field)}", f"set {field} to a number above 0"))
     if options.retry_backoff < 0:
-        found.append(("retry_backoff", f"retry_backoff cannot be negative, got {options.retry_backoff}", "use 0 for no delay"))
+        found.append(OptionProblem("retry_backoff", f"retry_backoff cannot be negative, got {options.retry_backoff}", "use 0 for no delay"))
     return found

@@ -12,6 +12,7 @@ import posixpath
 from typing import Any
 
 from flowyml.errors import FlowymlError
+from flowyml.plugins.component import OptionProblem
 from flowyml.stores import FsspecArtifactStore
 from flowyml_s3.options import S3ArtifactStoreOptions, problems
 
@@ -26,10 +27,12 @@ class S3ArtifactStore(FsspecArtifactStore):
 
     def __init__(self, options: S3ArtifactStoreOptions, context: Any) -> None:
         super().__init__(options, context)
-        for option, message, fix in problems(options)[:1]:
-            raise context.config_error(option, message, fix)
         self.max_attempts = options.max_attempts
         self.backoff = options.retry_backoff
+
+    @classmethod
+    def check_options(cls, options: S3ArtifactStoreOptions) -> list[OptionProblem]:
+        return problems(options)
 
     # -- what FsspecArtifactStore needs -----------------------------------------------------
 

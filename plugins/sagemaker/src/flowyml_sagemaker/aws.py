@@ -25,7 +25,12 @@ def client(service: str, options: ConnectionOptions) -> Any:
     from botocore.config import Config
 
     session = boto3.session.Session(profile_name=options.profile) if options.profile else boto3.session.Session()
-    config = Config(retries={"max_attempts": options.max_attempts, "mode": "standard"}) if options.max_attempts else Config()
+    # botocore is the one retry layer of SageMaker calls: standard mode (throttling and 5xx, with backoff);
+    # total_max_attempts counts the first try too (botocore's own max_attempts would count retries only).
+    retries: dict[str, Any] = {"mode": "standard"}
+    if options.max_attempts:
+        retries["total_max_attempts"] = options.max_attempts
+    config = Config(retries=retries)
     return session.client(service, region_name=options.region, endpoint_url=options.endpoint_url, config=config)
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from flowyml.errors import FlowymlError
-from flowyml.plugins.component import Component
+from flowyml.plugins.component import Component, OptionProblem
 from flowyml_sagemaker.options import problems
 
 
@@ -18,9 +19,11 @@ class SageMakerComponent(Component):
 
     def __init__(self, options: Any, context: Any) -> None:
         super().__init__(options, context)
-        for option, message, fix in problems(options)[:1]:
-            raise context.config_error(option, message, fix)
         self._client: Any = None
+
+    @classmethod
+    def check_options(cls, options: Any) -> Iterable[OptionProblem]:
+        return problems(options)
 
     @property
     def sm(self) -> Any:

@@ -24,6 +24,15 @@ log = logging.getLogger("flowyml.sagemaker")
 TAG_MODEL, TAG_VERSION, TAG_MANAGED = "flowyml:model", "flowyml:version", "flowyml:managed"
 
 
+#: SageMaker endpoint states in FlowyML's deployment vocabulary (anything else: pending).
+_STATUSES = {"InService": "serving", "Failed": "failed", "OutOfService": "failed", "Deleting": "stopped"}
+
+
+def deployment_status(endpoint_status: str) -> str:
+    """FlowyML's status of an endpoint SageMaker reports as ``endpoint_status`` (Creating, Updating... are pending)."""
+    return _STATUSES.get(endpoint_status, "pending")
+
+
 class SageMakerEndpointDeployer(SageMakerComponent):
     kind = "model_deployer"
     Options = DeployerOptions
@@ -122,7 +131,8 @@ class SageMakerEndpointDeployer(SageMakerComponent):
             endpoint_name=endpoint,
             model_name=model.name,
             model_version=model.version,
-            status="InService",
+            status="serving",
+            backend_status="InService",
             url=self.url_of(endpoint),
             details={"endpoint_arn": final["EndpointArn"], "endpoint_config": model_name, "sagemaker_model": model_name, "model_package": package},
         )
@@ -216,8 +226,12 @@ class SageMakerEndpointDeployer(SageMakerComponent):
                 if tags.get(TAG_MANAGED) != "true":
                     continue
                 name = summary["EndpointName"]
+                backend = summary.get("EndpointStatus", "")
                 out.append(
-                    Deployment(name, tags.get(TAG_MODEL, ""), tags.get(TAG_VERSION, ""), summary.get("EndpointStatus", "unknown"), self.url_of(name), {"endpoint_arn": summary["EndpointArn"]})
+                    Deployment(
+                        name, tags.get(TAG_MODEL, ""), tags.get(TAG_VERSION, ""), deployment_status(backend), self.url_of(name),
+                        {"endpoint_arn": summary["EndpointArn"]}, backend_status=backend or None,
+                    )
                 )
         return out
 

@@ -1,7 +1,7 @@
 """Options of the three SageMaker components, as users write them in flowyml.yaml.
 
-Checks that need a message of their own run when a component is built
-(:func:`problems`), not as attrs validators, so the message reaches the user.
+Checks a type cannot express are :func:`problems`, which the components
+return from ``check_options``: the core reports the first with its YAML line.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import re
 from typing import Any
 
 import attrs
+
+from flowyml.plugins.component import OptionProblem
 
 ROLE_ARN = re.compile(r"^arn:aws[a-z\-]*:iam::\d{12}:role/\S+$")
 
@@ -99,16 +101,16 @@ class OrchestratorOptions(ConnectionOptions):
     max_parallel_steps: int = 0
 
 
-def problems(options: Any) -> list[tuple[str, str, str]]:
-    """Every ``(option, message, fix)`` wrong with ``options``."""
-    found: list[tuple[str, str, str]] = []
+def problems(options: Any) -> list[OptionProblem]:
+    """Every problem with ``options`` (the options of any of the three components)."""
+    found: list[OptionProblem] = []
     role = getattr(options, "role_arn", None)
     if role and not ROLE_ARN.match(role):
-        found.append(("role_arn", f"{role!r} is not an IAM role ARN", "use arn:aws:iam::ACCOUNT_ID:role/NAME"))
+        found.append(OptionProblem("role_arn", f"{role!r} is not an IAM role ARN", "use arn:aws:iam::ACCOUNT_ID:role/NAME"))
     for field in ("instance_count", "timeout_seconds", "poll_interval", "volume_size_gb", "max_step_seconds"):
         value = getattr(options, field, 1)
         if value <= 0:
-            found.append((field, f"{field} must be positive, got {value}", f"set {field} above 0"))
+            found.append(OptionProblem(field, f"{field} must be positive, got {value}", f"set {field} above 0"))
     if getattr(options, "max_attempts", None) is not None and options.max_attempts < 1:
-        found.append(("max_attempts", f"max_attempts must be at least 1, got {options.max_attempts}", "use 1 for no retries"))
+        found.append(OptionProblem("max_attempts", f"max_attempts must be at least 1, got {options.max_attempts}", "use 1 for no retries"))
     return found

@@ -101,7 +101,7 @@ def to_model_version(package: dict[str, Any], fallback_name: str) -> ModelVersio
         metadata=loads("metadata") or {},
         serving_config=loads("serving_config"),
         registry_id=package.get("ModelPackageArn"),
-        created_at=created.isoformat() if hasattr(created, "isoformat") else (str(created) if created else None),
+        created_at=created.isoformat() if created is not None and hasattr(created, "isoformat") else (str(created) if created else None),
     )
 
 

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import flowyml
-from flowyml.errors import ModelNotFoundError, RegistryError
-from flowyml.plugins.types import MODEL_STATUSES, ModelVersion
+from flowyml.errors import RegistryError
+from flowyml.plugins.types import ModelVersion
+from flowyml.registry_rules import ModelRegistryComponent
 from flowyml_sagemaker.component import SageMakerComponent
 from flowyml_sagemaker.options import RegistryOptions
 
 log = logging.getLogger("flowyml.sagemaker")
 
 
-class SageMakerModelRegistry(SageMakerComponent):
+class SageMakerModelRegistry(SageMakerComponent, ModelRegistryComponent):
     kind = "model_registry"
     Options = RegistryOptions
     error_class = RegistryError
@@ -108,34 +110,21 @@ class SageMakerModelRegistry(SageMakerComponent):
             raise self._fail(exc, f"writing the metrics report s3://{bucket}/{report_key}") from exc
         return f"s3://{bucket}/{report_key}"
 
-    # -- hooks --------------------------------------------------------------------------------------
+    # -- what the core's registry rules need ---------------------------------------------------------
 
-    @flowyml.hookimpl
-    def flowyml_model_registry_register(self, model: ModelVersion) -> ModelVersion:
+    def versions(self, name: str) -> list[ModelVersion]:
+        from flowyml_sagemaker.packages import to_model_version
+
+        return [to_model_version(p, name) for p in self._packages(name)]
+
+    def create_version(self, model: ModelVersion, existing: Sequence[ModelVersion]) -> ModelVersion:
         from flowyml_sagemaker.packages import (
             FRAMEWORKS,
             TO_APPROVAL,
             metadata_properties,
             to_model_version,
-            version_of,
         )
 
-        if model.status not in MODEL_STATUSES:
-            raise RegistryError(f"unknown model status {model.status!r}", hint=f"use one of {', '.join(MODEL_STATUSES)}")
-        existing = self._packages(model.name)
-        for package in existing:
-            props = package.get("CustomerMetadataProperties") or {}
-            same_content = props.get("flowyml.content_hash") == (model.content_hash or None)
-            if model.version and version_of(package) == model.version:
-                if same_content:
-                    return to_model_version(package, model.name)
-                raise RegistryError(
-                    f"model {model.name!r} version {model.version} is already registered in SageMaker with different content "
-                    f"(package {package['ModelPackageArn']}, run {props.get('flowyml.run_id')}); versions are never overwritten",
-                    hint="give the new model another version, or omit version= to let SageMaker number it",
-                )
-            if not model.version and same_content and model.content_hash:
-                return to_model_version(package, model.name)
         group = self._ensure_group(model.name)
         container: dict[str, Any] = {"Image": self.image_for(model), "ModelDataUrl": model.uri}
         if model.framework in FRAMEWORKS:
@@ -193,21 +182,13 @@ class SageMakerModelRegistry(SageMakerComponent):
                     out.extend(to_model_version(p, model_name) for p in self._packages(model_name))
         return out
 
-    @flowyml.hookimpl
-    def flowyml_model_registry_set_status(self, name: str, version: str, status: str) -> ModelVersion:
-        from flowyml_sagemaker.packages import TO_APPROVAL, to_model_version, version_of
+    def apply_status(self, current: ModelVersion, status: str) -> ModelVersion:
+        from flowyml_sagemaker.packages import TO_APPROVAL, to_model_version
 
-        if status not in MODEL_STATUSES:
-            raise RegistryError(f"unknown model status {status!r}", hint=f"use one of {', '.join(MODEL_STATUSES)}")
-        package = next((p for p in self._packages(name) if version_of(p) == str(version)), None)
-        if package is None:
-            raise ModelNotFoundError(
-                f"model {name!r} version {version} is not in the SageMaker Model Registry (group {self.group_name(name)}) of stack {self.context.stack_name!r}",
-                hint="list versions with: flowyml model list",
-            )
+        arn = str(current.registry_id)
+        package = self._call(f"describing {arn}", "describe_model_package", ModelPackageName=arn)
         props = dict(package.get("CustomerMetadataProperties") or {})
         props["flowyml.status"] = status
-        arn = package["ModelPackageArn"]
         self._call(
             f"setting {arn} to {TO_APPROVAL[status]}",
             "update_model_package",
@@ -216,7 +197,7 @@ class SageMakerModelRegistry(SageMakerComponent):
             ApprovalDescription=f"set to {status} by FlowyML",
             CustomerMetadataProperties=props,  # the whole set: updates merge on AWS and replace on some stand-ins
         )
-        return to_model_version(self._call(f"describing {arn}", "describe_model_package", ModelPackageName=arn), name)
+        return to_model_version(self._call(f"describing {arn}", "describe_model_package", ModelPackageName=arn), current.name)
 
     def close(self) -> None:
         self._client = None

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import flowyml
 from flowyml.errors import TrackerError
-from flowyml.plugins.component import ComponentContext
+from flowyml.plugins.component import OptionProblem
 from flowyml.plugins.types import RunInfo
 from flowyml.trackers import SessionTracker
 from flowyml_tensorboard.options import TensorboardTrackerOptions
@@ -22,10 +22,11 @@ class TensorboardTracker(SessionTracker):
     kind = "experiment_tracker"
     Options = TensorboardTrackerOptions
 
-    def __init__(self, options: TensorboardTrackerOptions, context: ComponentContext) -> None:
-        super().__init__(options, context)
+    @classmethod
+    def check_options(cls, options: TensorboardTrackerOptions) -> list[OptionProblem]:
         if options.flush_secs <= 0:
-            raise context.config_error("flush_secs", "flush_secs must be a positive number of seconds", hint="e.g. flush_secs: 10")
+            return [OptionProblem("flush_secs", "flush_secs must be a positive number of seconds", "e.g. flush_secs: 10")]
+        return []
 
     @property
     def log_dir(self) -> Path:

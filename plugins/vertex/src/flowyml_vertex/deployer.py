@@ -122,7 +122,8 @@ class VertexEndpointDeployer(Component):
             endpoint_name=endpoint_name,
             model_name=model.name,
             model_version=model.version,
-            status="deployed",
+            status="serving",
+            backend_status="deployed",
             url=self._url(endpoint),
             details={"endpoint": endpoint.resource_name, "deployed_model_id": deployed_id, "model": model.registry_id},
         )
@@ -166,7 +167,8 @@ class VertexEndpointDeployer(Component):
                         endpoint_name=endpoint.display_name,
                         model_name=name or serving.display_name,
                         model_version=version,
-                        status="deployed",
+                        status="serving",
+                        backend_status="deployed",
                         url=self._url(endpoint),
                         details={"endpoint": endpoint.resource_name, "deployed_model_id": serving.id, "model": serving.model},
                     )

@@ -7,6 +7,9 @@ from contextlib import contextmanager
 
 from flowyml.errors import FlowymlError
 
+#: Failures where trying again may help: the error is marked ``transient`` and the core retries it.
+TRANSIENT = ("ServiceUnavailable", "TooManyRequests")
+
 _HINTS = {
     "PermissionDenied": "grant the caller roles/aiplatform.user on the project (and roles/iam.serviceAccountUser on any service account it runs as)",
     "Unauthenticated": "run `gcloud auth application-default login` or set credentials_file / GOOGLE_APPLICATION_CREDENTIALS",
@@ -14,6 +17,8 @@ _HINTS = {
     "InvalidArgument": "Vertex rejected a value; see its message above",
     "FailedPrecondition": "the resource is not in a state that allows this; see Vertex's message above",
     "ResourceExhausted": "a Vertex quota is exhausted; request more quota or use smaller machines",
+    "ServiceUnavailable": "Vertex AI is unavailable for now; FlowyML retried the call",
+    "TooManyRequests": "Vertex AI is throttling the calls; FlowyML retried; lower the request rate or ask for more quota",
     "DefaultCredentialsError": "run `gcloud auth application-default login` or set credentials_file / GOOGLE_APPLICATION_CREDENTIALS",
 }
 
@@ -38,4 +43,5 @@ def reported(error_cls: type[FlowymlError], action: str, where: str) -> Iterator
         raise error_cls(
             f"{where}: {action} failed{status}: {vertex_message(exc)}",
             hint=_HINTS.get(kind or "", "see Vertex's message above"),
+            transient=kind in TRANSIENT,
         ) from exc

@@ -52,7 +52,8 @@ def task_states(job: Any) -> dict[str, str]:
 def follow(job: Any, *, timeout: float, poll_interval: float) -> tuple[str, str | None]:
     """Poll until the job ends; log job and task state changes. Returns (state, Vertex error message)."""
     started = time.monotonic()
-    seen_state, seen_tasks = "", {}
+    seen_state = ""
+    seen_tasks: dict[str, str] = {}
     while True:
         state = state_name(job.state)  # each read fetches the job again
         if state != seen_state:

@@ -8,12 +8,13 @@ Vertex version of it (``parentModel``), never as a duplicate model.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import flowyml
 from flowyml.errors import ModelNotFoundError, RegistryError
-from flowyml.plugins.component import Component
-from flowyml.plugins.types import MODEL_STATUSES, ModelVersion
+from flowyml.plugins.types import ModelVersion
+from flowyml.registry_rules import ModelRegistryComponent
 from flowyml_vertex.containers import serving_image
 from flowyml_vertex.errors import reported
 from flowyml_vertex.naming import MANAGED, filter_expr, status_alias, version_alias
@@ -24,8 +25,7 @@ from flowyml_vertex.sdk import aiplatform_for
 log = logging.getLogger("flowyml.vertex")
 
 
-class VertexModelRegistry(Component):
-    kind = "model_registry"
+class VertexModelRegistry(ModelRegistryComponent):
     Options = VertexRegistryOptions
 
     def __init__(self, options: VertexRegistryOptions, context: Any) -> None:
@@ -68,28 +68,18 @@ class VertexModelRegistry(Component):
         raw = self._versions(model)
         return model, [model_version_of(v, name) for v in raw], raw
 
-    # -- hooks ----------------------------------------------------------------------------------
+    # -- what the core's registry rules need ------------------------------------------------
 
-    @flowyml.hookimpl
-    def flowyml_model_registry_register(self, model: ModelVersion) -> ModelVersion:
+    def versions(self, name: str) -> list[ModelVersion]:
+        with reported(RegistryError, f"listing the versions of {name!r}", self.where):
+            return self._all(name)[1]
+
+    def create_version(self, model: ModelVersion, existing: Sequence[ModelVersion]) -> ModelVersion:
         with reported(RegistryError, f"registering {model.name!r} version {model.version or '(next)'}", self.where):
-            return self._register(model)
+            return self._upload(model, existing)
 
-    def _register(self, model: ModelVersion) -> ModelVersion:
-        parent, versions, _ = self._all(model.name)
-        for existing in versions:
-            same_version = bool(model.version) and existing.version == model.version
-            same_content = not model.version and existing.content_hash == model.content_hash
-            if same_content:
-                return existing
-            if same_version:
-                if existing.content_hash == model.content_hash:
-                    return existing
-                raise RegistryError(
-                    f"model {model.name!r} version {model.version} is already registered in Vertex AI with different "
-                    f"content (from run {existing.run_id}, {existing.registry_id}); versions are never overwritten",
-                    hint="give the new model another version, or omit version= to number it automatically",
-                )
+    def _upload(self, model: ModelVersion, existing: Sequence[ModelVersion]) -> ModelVersion:
+        parent = self._vertex_model(model.name)
         image = serving_image(
             model.framework,
             model.serving_config,
@@ -97,7 +87,7 @@ class VertexModelRegistry(Component):
             table=self.options.serving_container_images,
             model_name=model.name,
         )
-        taken = {a for v in versions for a in ([version_alias(v.version)] if v.version else [])}
+        taken = {version_alias(v.version) for v in existing if v.version}
         alias = version_alias(model.version) if model.version else None
         uploaded = self.sdk.Model.upload(
             display_name=model.name,
@@ -120,6 +110,17 @@ class VertexModelRegistry(Component):
         if got is None:
             raise RegistryError(f"{self.where}: Vertex did not list {uploaded.resource_name} version {version_id} after uploading it")
         return got
+
+    def apply_status(self, current: ModelVersion, status: str) -> ModelVersion:
+        if not current.registry_id:
+            raise ModelNotFoundError(
+                f"model {current.name!r} version {current.version} has no Vertex resource in the {self.describe()}",
+                hint="list versions with: flowyml model list",
+            )
+        with reported(RegistryError, f"setting {current.name!r} version {current.version} to {status}", self.where):
+            resource, _, version_id = current.registry_id.partition("@")
+            self._set_alias(resource, version_id, status, current.status)
+        return current.evolve(status=status)
 
     def _get(self, name: str, version: str | None, *, version_id: str | None = None) -> ModelVersion | None:
         _, versions, _ = self._all(name)
@@ -144,22 +145,6 @@ class VertexModelRegistry(Component):
             for each in names:
                 out.extend(self._all(each)[1])
             return out
-
-    @flowyml.hookimpl
-    def flowyml_model_registry_set_status(self, name: str, version: str, status: str) -> ModelVersion:
-        if status not in MODEL_STATUSES:
-            raise RegistryError(f"unknown model status {status!r}", hint=f"use one of {', '.join(MODEL_STATUSES)}")
-        with reported(RegistryError, f"setting {name!r} version {version} to {status}", self.where):
-            current = self._get(name, version)
-            if current is None or not current.registry_id:
-                raise ModelNotFoundError(
-                    f"model {name!r} version {version} is not in the Vertex AI Model Registry ({self.describe()})",
-                    hint="list versions with: flowyml model list",
-                )
-            resource, _, version_id = current.registry_id.partition("@")
-            if current.status != status:
-                self._set_alias(resource, version_id, status, current.status)
-            return current.evolve(status=status)
 
     def _set_alias(self, resource: str, version_id: str, status: str, previous: str) -> None:
         aliases = [status_alias(status, version_id)] if status != "registered" else []

@@ -84,7 +84,7 @@ class WandbRunSession:
                 f"{type(exc).__name__}: {exc}",
                 hint=login_hint(self.mode),
             )
-            error.transient = isinstance(exc, wandb.errors.CommError)  # type: ignore[attr-defined]
+            error.transient = isinstance(exc, wandb.errors.CommError)
             raise error from exc
 
     def _use_step_axis(self) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import flowyml
 from flowyml.errors import TrackerError
-from flowyml.plugins.component import ComponentContext
+from flowyml.plugins.component import OptionProblem
 from flowyml.plugins.types import RunInfo
 from flowyml.trackers import SessionTracker
 from flowyml_wandb.options import MODES, WandbTrackerOptions
@@ -23,10 +23,11 @@ class WandbTracker(SessionTracker):
     kind = "experiment_tracker"
     Options = WandbTrackerOptions
 
-    def __init__(self, options: WandbTrackerOptions, context: ComponentContext) -> None:
-        super().__init__(options, context)
+    @classmethod
+    def check_options(cls, options: WandbTrackerOptions) -> list[OptionProblem]:
         if options.mode is not None and options.mode not in MODES:
-            raise context.config_error("mode", f"unknown W&B mode {options.mode!r}", hint=f"use one of {', '.join(MODES)}")
+            return [OptionProblem("mode", f"unknown W&B mode {options.mode!r}", f"use one of {', '.join(MODES)}")]
+        return []
 
     @property
     def directory(self) -> Path:
