@@ -165,3 +165,26 @@ def test_missing_role_or_image_is_a_clear_error(project: Path, s3_bucket: str, a
     with pytest.raises(ConfigError, match="needs image_uri") as caught:
         load_pipeline(project, "spec_pipeline").run(stack="sm")
     assert "stacks.sm.orchestrator.image_uri" in str(caught.value)
+    assert caught.value.line and "flowyml.yaml:" in str(caught.value)  # the orchestrator's line (the option is missing)
+
+
+def test_a_failed_execution_fails_the_failed_step_and_skips_its_dependents(project: Path, aws_env: Any) -> None:
+    """What SageMaker reports when a step failed and no container wrote a record (e.g. the instance was lost)."""
+    session = start_run(project, "sm")
+    run = session.run
+    orchestrator = run.stack.component(Kind.ORCHESTRATOR)
+    run.prepare_remote()
+    execution = {
+        "PipelineExecutionStatus": "Failed",
+        "FailureReason": "Step failure: One or multiple steps failed.",
+        "Steps": {
+            "load_data": {"StepStatus": "Succeeded"}, "preprocess": {"StepStatus": "Succeeded"}, "params": {"StepStatus": "Succeeded"},
+            "train_model": {"StepStatus": "Failed", "FailureReason": "AlgorithmError: out of memory"},
+        },
+    }
+    orchestrator.collect(run, execution)
+    train, evaluate = run.result("train_model"), run.result("evaluate")
+    assert train is not None and train.status == "failed" and "out of memory" in (train.error or "")
+    assert evaluate is not None and evaluate.status == "skipped"
+    assert "upstream step 'train_model' did not complete" in (evaluate.error or "")
+    session.finish()

@@ -77,9 +77,15 @@ class VertexExecutor(threading.Thread):
         tasks = spec["root"]["dag"]["tasks"]
         executors = spec["deploymentSpec"]["executors"]
         done: set[str] = set()
+        failed: list[str] = []
+        messages: list[str] = []
         while len(done) < len(tasks):
             ready = [t for t, body in tasks.items() if t not in done and set(body.get("dependentTasks", [])) <= done]
             for task in ready:
+                if set(tasks[task].get("dependentTasks", [])) & set(failed):
+                    done.add(task)  # Vertex does not start a task whose upstream failed; independent ones go on
+                    failed.append(task)
+                    continue
                 exec_label = spec["components"][tasks[task]["componentRef"]["name"]]["executorLabel"]
                 container = executors[exec_label]["container"]
                 command = [*container["command"], *container["args"]]
@@ -92,10 +98,11 @@ class VertexExecutor(threading.Thread):
                 done_proc = subprocess.run(
                     command, cwd=self.project, env={**os.environ, **env}, capture_output=True, text=True, timeout=300
                 )
-                if done_proc.returncode != 0:
-                    return f"The DAG failed because some tasks failed. The failed tasks are: [{task}]. {done_proc.stderr.strip().splitlines()[-1]}"
                 done.add(task)
-        return None
+                if done_proc.returncode != 0:
+                    failed.append(task)
+                    messages.append(f"The failed tasks are: [{task}]. {done_proc.stderr.strip().splitlines()[-1]}")
+        return f"The DAG failed because some tasks failed. {' '.join(messages)}" if messages else None
 
 
 @pytest.fixture
@@ -229,4 +236,5 @@ def test_missing_image_is_a_config_error(project: Path, gcp: dict[str, Any], gcs
     with pytest.raises(ConfigError, match="needs a container image") as caught:
         load_pipeline(project).run(stack=STACK)
     assert "orchestrator.image" in str(caught.value)
+    assert caught.value.line and "flowyml.yaml:" in str(caught.value)  # the YAML line (was lost)
     assert gcp["fake"].pipeline_jobs == {}

@@ -1,6 +1,9 @@
 """Contract test suites every backend (ours or a third party's) runs against itself.
 
-Subclass a contract in your plugin's tests and provide its fixtures::
+Contracts: :class:`ArtifactStoreContract`, :class:`ModelRegistryContract`,
+:class:`ModelDeployerContract`, :class:`TrackerContract` and
+:class:`OrchestratorContract`. Subclass one in your plugin's tests and provide
+its fixtures::
 
     from flowyml.testing import ArtifactStoreContract
 
@@ -26,6 +29,7 @@ from flowyml.testing.contracts import (
     TrackerContract,
 )
 from flowyml.testing.imports import imported_modules
+from flowyml.testing.orchestrator_contract import OrchestratorContract
 from flowyml.testing.projects import (
     TRACKED_PIPELINE,
     TRACKED_ROUTING,
@@ -43,6 +47,7 @@ __all__ = [
     "ArtifactStoreContract",
     "ModelDeployerContract",
     "ModelRegistryContract",
+    "OrchestratorContract",
     "TrackerContract",
     "flowyml_project",
     "imported_modules",

@@ -15,7 +15,8 @@ import uuid
 from typing import Any
 
 import flowyml
-from flowyml.errors import ConfigError, FlowymlError, PipelineError
+from flowyml.errors import FlowymlError, PipelineError
+from flowyml.plugins.types import RunHandle
 from flowyml_sagemaker.component import SageMakerComponent
 from flowyml_sagemaker.options import OrchestratorOptions
 
@@ -39,18 +40,18 @@ class SageMakerOrchestrator(SageMakerComponent):
     def _require(self) -> None:
         for option, what in (("role_arn", "the IAM role the pipeline and its step jobs run as"), ("image_uri", "the step container image")):
             if not getattr(self.options, option):
-                raise ConfigError(
+                raise self.context.config_error(
+                    option,
                     f"the sagemaker orchestrator needs {option} ({what})",
-                    path=f"stacks.{self.context.stack_name}.orchestrator.{option}",
                     hint="see docs/backends/sagemaker.md for the role's policy and how to build the image",
                 )
 
-    def pipeline_name(self, run: Any) -> str:
+    def pipeline_name(self, run: RunHandle) -> str:
         from flowyml_sagemaker.aws import resource_name
 
-        return resource_name(self.options.pipeline_name or f"flowyml-{run.graph.name}", limit=256)
+        return resource_name(self.options.pipeline_name or f"flowyml-{run.pipeline_name}", limit=256)
 
-    def definition(self, run: Any) -> dict[str, Any]:
+    def definition(self, run: RunHandle) -> dict[str, Any]:
         """The pipeline definition of ``run`` (call after ``run.prepare_remote()``)."""
         from flowyml_sagemaker.definition import build_definition
 
@@ -59,7 +60,7 @@ class SageMakerOrchestrator(SageMakerComponent):
 
     # -- submit / follow / collect --------------------------------------------------------------------
 
-    def submit(self, run: Any) -> tuple[str, dict[str, Any]]:
+    def submit(self, run: RunHandle) -> tuple[str, dict[str, Any]]:
         """Write the snapshot, create or update the pipeline, start it; return (execution ARN, definition)."""
         from flowyml_sagemaker.aws import is_missing, resource_name
         from flowyml_sagemaker.definition import definition_json
@@ -78,15 +79,15 @@ class SageMakerOrchestrator(SageMakerComponent):
             exists = False
         if exists:
             self._call(f"updating pipeline {name}", "update_pipeline", PipelineName=name, PipelineDefinition=body, RoleArn=self.options.role_arn,
-                       PipelineDescription=f"FlowyML pipeline {run.graph.name}")
+                       PipelineDescription=f"FlowyML pipeline {run.pipeline_name}")
         else:
-            tags = [{"Key": "flowyml:pipeline", "Value": run.graph.name}] + [{"Key": k, "Value": v} for k, v in self.options.tags.items()]
+            tags = [{"Key": "flowyml:pipeline", "Value": run.pipeline_name}] + [{"Key": k, "Value": v} for k, v in self.options.tags.items()]
             self._call(f"creating pipeline {name}", "create_pipeline", PipelineName=name, PipelineDefinition=body, RoleArn=self.options.role_arn,
-                       PipelineDescription=f"FlowyML pipeline {run.graph.name}", ClientRequestToken=uuid.uuid4().hex, Tags=tags)
+                       PipelineDescription=f"FlowyML pipeline {run.pipeline_name}", ClientRequestToken=uuid.uuid4().hex, Tags=tags)
         start: dict[str, Any] = {
             "PipelineName": name,
             "PipelineExecutionDisplayName": resource_name("run", run.run_id, limit=82),
-            "PipelineExecutionDescription": f"FlowyML run {run.run_id} on stack {run.stack.name}",
+            "PipelineExecutionDescription": f"FlowyML run {run.run_id} on stack {run.stack_name}",
             "ClientRequestToken": resource_name(run.run_id, uuid.uuid4().hex, limit=128),  # 32 to 128 characters
         }
         if self.options.max_parallel_steps:
@@ -115,7 +116,7 @@ class SageMakerOrchestrator(SageMakerComponent):
                 self._step_listing_warned = True
             return {}
 
-    def follow(self, run: Any, execution_arn: str) -> dict[str, Any]:
+    def follow(self, run: RunHandle, execution_arn: str) -> dict[str, Any]:
         """Poll the execution until it ends (showing each step's status) or times out (then stop it)."""
         started = time.monotonic()
         shown: dict[str, str] = {}
@@ -141,25 +142,33 @@ class SageMakerOrchestrator(SageMakerComponent):
                 )
             time.sleep(self.options.poll_interval)
 
-    def collect(self, run: Any, execution: dict[str, Any]) -> None:
+    def collect(self, run: RunHandle, execution: dict[str, Any]) -> None:
         """Record the steps: SageMaker's failure reasons first, then the records the containers wrote."""
         from flowyml_sagemaker.definition import step_name
 
         steps = execution.get("Steps") or {}
         status = execution.get("PipelineExecutionStatus")
-        for name in run.steps:
+        unfinished: set[str] = set()
+        for name in run.steps:  # in dependency order: upstream steps are decided first
             # Each of these is replaced by the step's own record when its container got as far as writing one.
             step = steps.get(step_name(name)) or {}
+            waiting_on = [u for u in run.upstream(name) if u in unfinished]
             if step.get("StepStatus") in ("Failed", "Stopped"):
+                unfinished.add(name)
                 run.fail_step(name, f"SageMaker step {step['StepStatus'].lower()}: {step.get('FailureReason') or 'no reason given'}")
             elif status != "Succeeded" and step.get("StepStatus") != "Succeeded":
-                run.fail_step(name, f"SageMaker pipeline execution {str(status).lower()}: {execution.get('FailureReason') or 'no reason given'}")
+                unfinished.add(name)
+                why = f"SageMaker pipeline execution {str(status).lower()}: {execution.get('FailureReason') or 'no reason given'}"
+                if waiting_on:
+                    run.skip_step(name, f"upstream step {waiting_on[0]!r} did not complete ({why})")
+                else:
+                    run.fail_step(name, why)
         if execution.get("PipelineExecutionStatus") != "Succeeded":
             log.error("SageMaker pipeline execution %s: %s", execution.get("PipelineExecutionStatus"), execution.get("FailureReason") or "no reason given")
         run.collect_remote_results()
 
     @flowyml.hookimpl
-    def flowyml_orchestrator_run(self, run: Any) -> bool:
+    def flowyml_orchestrator_run(self, run: RunHandle) -> bool:
         arn, _ = self.submit(run)
         self.collect(run, self.follow(run, arn))
         return True

@@ -13,6 +13,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from flowyml.plugins.types import RunHandle
+
 SCHEMA_VERSION = "2.1.0"
 SDK_VERSION = "flowyml-vertex-0.1.0"
 
@@ -86,11 +88,11 @@ def compile_spec(
     }
 
 
-def spec_for_run(run: Any, *, image: str, extra_env: Mapping[str, str], cpu_limit: str | None, memory_limit: str | None) -> dict[str, Any]:
-    """Compile an :class:`~flowyml.runner.orchestration.OrchestratedRun` (after ``prepare_remote()``)."""
+def spec_for_run(run: RunHandle, *, image: str, extra_env: Mapping[str, str], cpu_limit: str | None, memory_limit: str | None) -> dict[str, Any]:
+    """Compile a run (after ``run.prepare_remote()``), through the members of :class:`~flowyml.plugins.types.RunHandle` only."""
     steps = list(run.steps)
     return compile_spec(
-        run.info.pipeline_name,
+        run.pipeline_name,
         steps,
         {s: list(run.upstream(s)) for s in steps},
         {s: run.step_command(s) for s in steps},

@@ -10,11 +10,10 @@ metrics and models are recorded, registered and deployed as for a local run.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import flowyml
-from flowyml.errors import ConfigError
 from flowyml.plugins.component import Component
+from flowyml.plugins.types import RunHandle
 from flowyml_vertex.errors import reported
 from flowyml_vertex.naming import MANAGED, label_value
 from flowyml_vertex.options import VertexOrchestratorOptions
@@ -34,27 +33,27 @@ class VertexOrchestrator(Component):
 
     def _image(self) -> str:
         if not self.options.image:
-            raise ConfigError(
+            raise self.context.config_error(
+                "image",
                 "the vertex_ai orchestrator needs a container image to run the steps in",
-                path=f"stacks.{self.context.stack_name}.orchestrator.image",
                 hint="build an image with your project, flowyml and its plugins installed (see docs/backends/vertex.md) and set image: REGION-docker.pkg.dev/PROJECT/REPO/IMAGE:TAG",
             )
         return self.options.image
 
-    def _pipeline_root(self, run: Any) -> str:
+    def _pipeline_root(self, run: RunHandle) -> str:
         if self.options.pipeline_root:
             return self.options.pipeline_root
-        root = str(run.stack.hook.flowyml_artifact_store_uri(key="vertex-pipelines"))
+        root = run.artifact_uri("vertex-pipelines")
         if not root.startswith("gs://"):
-            raise ConfigError(
+            raise self.context.config_error(
+                "pipeline_root",
                 f"Vertex AI Pipelines needs a gs:// pipeline root; the stack's artifact store is at {root}",
-                path=f"stacks.{self.context.stack_name}.orchestrator.pipeline_root",
                 hint="use a gcs artifact store, or set pipeline_root: gs://BUCKET/PATH",
             )
         return root
 
     @flowyml.hookimpl
-    def flowyml_orchestrator_run(self, run: Any) -> bool:
+    def flowyml_orchestrator_run(self, run: RunHandle) -> bool:
         from flowyml_vertex.compiler import spec_for_run
         from flowyml_vertex.job import PipelineJobError, follow, submit
         from flowyml_vertex.sdk import aiplatform_for
@@ -69,10 +68,10 @@ class VertexOrchestrator(Component):
         labels = {
             MANAGED[0]: MANAGED[1],
             "flowyml_run_id": label_value(run.run_id),
-            "flowyml_pipeline": label_value(run.info.pipeline_name),
+            "flowyml_pipeline": label_value(run.pipeline_name),
             **{label_value(k): label_value(v) for k, v in self.options.labels.items()},
         }
-        with reported(PipelineJobError, f"submitting pipeline {run.info.pipeline_name!r} to Vertex AI Pipelines", self.where):
+        with reported(PipelineJobError, f"submitting pipeline {run.pipeline_name!r} to Vertex AI Pipelines", self.where):
             aiplatform = aiplatform_for(self.options)
             job = submit(
                 aiplatform, spec, job_id=job_id, pipeline_root=pipeline_root, labels=labels,
@@ -91,17 +90,14 @@ class VertexOrchestrator(Component):
         return True
 
 
-def mark_unfinished(run: Any, reason: str) -> None:
-    """After a failed job: steps Vertex should have run but left no record failed with Vertex's reason; later ones skipped."""
-    from flowyml.runner.result import StepRun
-
+def mark_unfinished(run: RunHandle, reason: str) -> None:
+    """After a failed job: steps Vertex should have run but left no record fail with Vertex's reason; their dependents are skipped."""
     for name in run.steps:
-        result = run.results.get(name)
+        result = run.result(name)
         if result is not None and result.status != "skipped":
             continue
-        upstream_ok = all(run.results.get(u) is not None and run.results[u].status in ("completed", "cached") for u in run.upstream(name))
-        if upstream_ok:
-            run.metadata.record_step(run.run_id, name, "failed", error=reason)
-            run.results[name] = StepRun(name, "failed", error=reason)
+        unfinished = [u for u in run.upstream(name) if (up := run.result(u)) is None or up.status not in ("completed", "cached")]
+        if unfinished:
+            run.skip_step(name, f"upstream step {unfinished[0]!r} did not complete ({reason})")
         else:
-            run.skip_step(name, reason)
+            run.fail_step(name, reason)
