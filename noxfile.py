@@ -123,8 +123,7 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy over the core and every plugin (which files, how strict: [tool.mypy] in pyproject.toml).
 
-    Vendor SDKs are not installed: mypy treats them as Any (follow_imports = "skip"), the same as
-    in a full environment, so the result does not depend on what else is installed.
+    Vendor SDKs are not installed here: mypy treats them as Any (they are follow_imports = "skip").
     """
     install(session, ["local"])
     session.install("mypy>=1.10", "types-PyYAML")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import wandb
 
@@ -69,7 +69,7 @@ class WandbRunSession:
             self.run = wandb.init(
                 project=self.options.project or self.info.pipeline_name,
                 entity=self.options.entity,
-                mode=self.mode,  # type: ignore[arg-type]
+                mode=cast(Any, self.mode),  # wandb's Literal modes; checked against MODES when the stack is built
                 dir=str(self.directory),
                 name=self.info.run_id,
                 group=self.options.group or self.info.pipeline_name,
