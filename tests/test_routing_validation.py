@@ -57,7 +57,7 @@ def test_a_stack_missing_a_required_component_names_it(project, kind: str) -> No
     with pytest.raises(FlowymlError) as info:
         validate_stack(config, stack)
     assert info.value.message.endswith(f"stack 's' has no {kind}")
-    assert f"flowyml.yaml:2" in str(info.value) and "stacks.s" in str(info.value)
+    assert "flowyml.yaml:2" in str(info.value) and "stacks.s" in str(info.value)
     assert info.value.hint == f"add `{kind}: {{ type: local }}` (or another type) to the stack"
 
 

@@ -174,7 +174,7 @@ class _MappingArtifact(Artifact, Mapping[str, Any]):
 
     @classmethod
     def restore(cls: type[A], data: Any, described: Mapping[str, Any]) -> A:
-        return super().restore(dict(data) if isinstance(data, Mapping) else data, described)  # type: ignore[misc]
+        return super().restore(dict(data) if isinstance(data, Mapping) else data, described)
 
     def __getitem__(self, key: str) -> Any:
         return self.data[key]
