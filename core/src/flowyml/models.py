@@ -59,7 +59,7 @@ def serving(stack: str | None = None, *, project_dir: Path | None = None) -> dic
         return {}
     found: dict[tuple[str, str], list[Deployment]] = {}
     for deployment in active.model_deployer.list():
-        if deployment.status not in ("stopped", "failed", "undeployed"):
+        if deployment.status == "serving":
             found.setdefault((deployment.model_name, str(deployment.model_version)), []).append(deployment)
     return found
 

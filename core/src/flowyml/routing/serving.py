@@ -7,9 +7,6 @@ from typing import Any
 from flowyml.plugins.kinds import Kind
 from flowyml.plugins.types import Deployment, ModelVersion
 
-#: Deployment statuses that mean the endpoint no longer serves.
-NOT_SERVING = ("stopped", "failed", "undeployed", "deleted")
-
 
 def already_serving(stack: Any, model: ModelVersion, endpoint: str) -> Deployment | None:
     """The deployment of ``stack``'s deployer serving this exact version at ``endpoint``, or None.
@@ -23,7 +20,7 @@ def already_serving(stack: Any, model: ModelVersion, endpoint: str) -> Deploymen
             deployment.endpoint_name == endpoint
             and deployment.model_name == model.name
             and str(deployment.model_version) == str(model.version)
-            and deployment.status not in NOT_SERVING
+            and deployment.status == "serving"
         ):
             return deployment
     return None
