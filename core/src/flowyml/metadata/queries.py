@@ -11,6 +11,7 @@ import sqlite3
 from typing import Any
 
 from flowyml.errors import ArtifactError, RunNotFoundError
+from flowyml.metadata.prefix import prefix_condition
 from flowyml.metadata.store import MetadataStore
 
 __all__ = [
@@ -61,11 +62,11 @@ def resolve_run_id(db: MetadataStore, ref: str, pipeline: str | None = None) -> 
     exact = db.query(f"SELECT run_id FROM runs WHERE run_id=? {'AND pipeline_name=?' if pipeline else ''}", (ref, *params))
     if exact:
         return str(exact[0]["run_id"])
-    pattern = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    within, bounds = prefix_condition("run_id", ref)
     rows = db.query(
-        f"SELECT run_id, pipeline_name, status FROM runs WHERE run_id LIKE ? ESCAPE '\\' {'AND pipeline_name=?' if pipeline else ''}"
+        f"SELECT run_id, pipeline_name, status FROM runs WHERE {within} {'AND pipeline_name=?' if pipeline else ''}"
         " ORDER BY started_at DESC",
-        (pattern, *params),
+        (*bounds, *params),
     )
     if len(rows) == 1:
         return str(rows[0]["run_id"])
@@ -93,7 +94,13 @@ def no_runs_error(db: MetadataStore, pipeline: str | None) -> RunNotFoundError:
 
 def pipeline_names(db: MetadataStore) -> list[str]:
     """The names of the pipelines that have at least one run."""
-    return [r["pipeline_name"] for r in db.query("SELECT DISTINCT pipeline_name FROM runs ORDER BY pipeline_name")]
+    # One index lookup per name (a skip scan of runs_pipeline), not a pass over every run.
+    rows = db.query(
+        "WITH RECURSIVE names(name) AS (SELECT MIN(pipeline_name) FROM runs"
+        " UNION ALL SELECT (SELECT MIN(pipeline_name) FROM runs WHERE pipeline_name > names.name) FROM names"
+        " WHERE names.name IS NOT NULL) SELECT name FROM names WHERE name IS NOT NULL"
+    )
+    return [r["name"] for r in rows]
 
 
 def list_run_rows(db: MetadataStore, pipeline: str | None = None, status: str | None = None, limit: int | None = 50) -> list[sqlite3.Row]:
@@ -166,11 +173,10 @@ def resolve_artifact_id(db: MetadataStore, ref: str) -> str:
     """The full id of the artifact ``ref`` names (an id or a unique prefix of one)."""
     if db.query("SELECT 1 FROM artifacts WHERE artifact_id=?", (ref,)):
         return ref
-    pattern = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    within, bounds = prefix_condition("artifact_id", ref)
     rows = db.query(
-        "SELECT artifact_id, run_id, step_name, output_name FROM artifacts WHERE artifact_id LIKE ? ESCAPE '\\'"
-        " ORDER BY created_at DESC",
-        (pattern,),
+        f"SELECT artifact_id, run_id, step_name, output_name FROM artifacts WHERE {within} ORDER BY created_at DESC",
+        bounds,
     )
     if len(rows) == 1:
         return str(rows[0]["artifact_id"])

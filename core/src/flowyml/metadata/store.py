@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from flowyml.metadata.prefix import prefix_condition
+
 SCHEMA_VERSION = 1
 
 _SCHEMA = """
@@ -68,6 +70,24 @@ CREATE TABLE IF NOT EXISTS tracker_params (
 );
 """
 
+#: The indexes every listing and lookup of past runs reads through (tests/test_query_plans.py
+#: checks that none of them scans a whole table). Created on open when missing, so an older
+#: database gains them the first time a newer FlowyML opens it; an index changes no row.
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS runs_started ON runs (started_at);
+CREATE INDEX IF NOT EXISTS runs_pipeline ON runs (pipeline_name, started_at);
+CREATE INDEX IF NOT EXISTS runs_status ON runs (status, started_at);
+CREATE INDEX IF NOT EXISTS runs_pipeline_status ON runs (pipeline_name, status, started_at);
+CREATE INDEX IF NOT EXISTS artifacts_created ON artifacts (created_at);
+CREATE INDEX IF NOT EXISTS step_outputs_artifact ON step_outputs (artifact_id);
+CREATE INDEX IF NOT EXISTS consumptions_run ON consumptions (run_id, step_name);
+CREATE INDEX IF NOT EXISTS consumptions_artifact ON consumptions (artifact_id);
+CREATE INDEX IF NOT EXISTS route_events_run ON route_events (run_id);
+CREATE INDEX IF NOT EXISTS tracker_metrics_run ON tracker_metrics (run_id);
+CREATE INDEX IF NOT EXISTS tracker_params_run ON tracker_params (run_id);
+CREATE INDEX IF NOT EXISTS model_versions_seq ON model_versions (name, seq);
+"""
+
 STATE_DIR = ".flowyml"
 
 
@@ -100,6 +120,7 @@ class MetadataStore:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA busy_timeout=30000")
         self._conn.executescript(_SCHEMA)
+        self._conn.executescript(_INDEXES)
         self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     @classmethod
@@ -149,7 +170,8 @@ class MetadataStore:
     def get_run(self, run_id: str) -> sqlite3.Row | None:
         rows = self.query("SELECT * FROM runs WHERE run_id=?", (run_id,))
         if not rows:
-            rows = self.query("SELECT * FROM runs WHERE run_id LIKE ? ORDER BY started_at DESC", (run_id + "%",))
+            within, bounds = prefix_condition("run_id", run_id)
+            rows = self.query(f"SELECT * FROM runs WHERE {within} ORDER BY started_at DESC", bounds)
             if len(rows) > 1:
                 return None
         return rows[0] if rows else None
@@ -211,7 +233,8 @@ class MetadataStore:
     def get_artifact(self, artifact_id: str) -> sqlite3.Row | None:
         rows = self.query("SELECT * FROM artifacts WHERE artifact_id=?", (artifact_id,))
         if not rows:
-            rows = self.query("SELECT * FROM artifacts WHERE artifact_id LIKE ?", (artifact_id + "%",))
+            within, bounds = prefix_condition("artifact_id", artifact_id)
+            rows = self.query(f"SELECT * FROM artifacts WHERE {within}", bounds)
             if len(rows) != 1:
                 return None
         return rows[0]
