@@ -128,3 +128,19 @@ class DeploymentError(FlowymlError):
 
 class TrackerError(FlowymlError):
     """An experiment tracker could not log."""
+
+
+class MetadataError(FlowymlError):
+    """The metadata database cannot be opened (for example, it was written by a newer FlowyML)."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """A run stopped by Ctrl-C (SIGINT); it is recorded ``interrupted``.
+
+    A ``KeyboardInterrupt`` (not a :class:`FlowymlError`), so code that stops on
+    Ctrl-C still does; ``run_id`` names the run that was interrupted.
+    """
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"run {run_id} interrupted")
+        self.run_id = run_id

@@ -54,7 +54,7 @@ def _configure_logging() -> None:
 
 
 def _register_commands() -> None:
-    from flowyml.cli import artifacts, init, models, plugins, route, run, runs, stack, step
+    from flowyml.cli import artifacts, gc, init, models, plugins, route, run, runs, stack, step
 
     cli.add_command(init.init)
     cli.add_command(run.run_cmd)
@@ -65,6 +65,7 @@ def _register_commands() -> None:
     cli.add_command(models.model)
     cli.add_command(route.route)
     cli.add_command(step.step)
+    cli.add_command(gc.gc)
 
 
 _register_commands()

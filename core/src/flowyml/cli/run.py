@@ -8,7 +8,10 @@ import click
 import yaml
 
 from flowyml.cli.output import StepProgress
-from flowyml.errors import FlowymlError
+from flowyml.errors import FlowymlError, RunInterrupted
+
+#: The exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
 
 
 def parse_params(pairs: tuple[str, ...]) -> dict[str, object]:
@@ -72,7 +75,12 @@ def run_cmd(target: str, stack_name: str | None, params: tuple[str, ...], no_cac
     pipeline = load_target(target)
     values = parse_params(params)
     click.echo(f"Running pipeline {pipeline.name!r} ({_project_line(pipeline)})")
-    result = run_pipeline(pipeline, params=values, stack=stack_name, cache=not no_cache, target=target, progress=StepProgress())
+    try:
+        result = run_pipeline(pipeline, params=values, stack=stack_name, cache=not no_cache, target=target, progress=StepProgress())
+    except RunInterrupted as stopped:
+        click.echo(f"\nRun {stopped.run_id} interrupted (Ctrl-C); recorded as interrupted.", err=True)
+        click.echo(f"Details: flowyml runs show {stopped.run_id}", err=True)
+        raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
     click.echo(f"Run {result.run_id} on stack {result.stack_name!r}: {result.status}")
     for event in result.events:
         if event.action in ("register", "deploy", "decision") or event.status == "failed":

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from flowyml.cli.output import duration, table, when
+from flowyml.metadata.status import STATUSES, effective_status
 
 
 def _client() -> Any:
@@ -24,9 +25,9 @@ def runs() -> None:
 @runs.command("list")
 @click.option("--limit", "-n", default=20, show_default=True)
 @click.option("--pipeline", help="Only runs of this pipeline.")
-@click.option("--status", help="Only runs with this status (completed, failed, running, ...).")
+@click.option("--status", type=click.Choice(STATUSES), help="Only runs with this status (running: only live runs).")
 def list_runs(limit: int, pipeline: str | None, status: str | None) -> None:
-    """Recent runs, newest first."""
+    """Recent runs, newest first. A run whose process died shows as crashed."""
     from flowyml.metadata import queries
 
     client = _client()
@@ -37,7 +38,7 @@ def list_runs(limit: int, pipeline: str | None, status: str | None) -> None:
         click.echo(f"No {status} runs." if status else "No runs yet. Start one with: flowyml run PIPELINE.py")
         return
     table(
-        [(r["run_id"], r["pipeline_name"], r["stack_name"], r["status"], when(r["started_at"]), duration(r["started_at"], r["ended_at"])) for r in rows],
+        [(r["run_id"], r["pipeline_name"], r["stack_name"], effective_status(r), when(r["started_at"]), duration(r["started_at"], r["ended_at"])) for r in rows],
         ("RUN", "PIPELINE", "STACK", "STATUS", "STARTED", "DURATION"),
     )
 
@@ -71,7 +72,7 @@ def show_run(run_ref: str, pipeline: str | None, full_traceback: bool) -> None:
     click.echo(f"Run {rid}")
     click.echo(f"  pipeline: {run.pipeline_name}")
     click.echo(f"  stack:    {run.stack_name} (chosen by {row['stack_reason']})")
-    click.echo(f"  status:   {run.status}")
+    click.echo(f"  status:   {run.status}" + ("  (its process is gone: killed or crashed before the run ended)" if run.status == "crashed" else ""))
     click.echo(f"  started:  {when(run.started_at)}  duration: {duration(run.started_at, run.ended_at)}")
     if run.params:
         click.echo(f"  params:   {json.dumps(run.params, sort_keys=True, default=str)}")

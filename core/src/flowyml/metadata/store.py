@@ -3,11 +3,18 @@
 One database per project, in ``.flowyml/metadata.db`` beside flowyml.yaml
 (found by walking up from the working directory like git does). WAL mode and
 a busy timeout make two runs writing at once safe.
+
+Opening is serialized across processes by a lock file beside the database:
+switching a new database to WAL needs an exclusive lock that SQLite's busy
+handler does not wait for, so two processes creating a project's database at
+once would otherwise fail with "database is locked". An older database is
+migrated on open (columns are only ever added); a newer one is refused.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -16,9 +23,23 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from flowyml.errors import MetadataError
+from flowyml.metadata.owner import current_owner
 from flowyml.metadata.prefix import prefix_condition
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+#: Columns added after version 1, per table: ``ALTER TABLE ... ADD COLUMN`` on open when missing.
+_ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    # v2: who runs the run (see flowyml.metadata.owner) and its last sign of life.
+    "runs": (
+        ("owner_host", "TEXT"),
+        ("owner_pid", "INTEGER"),
+        ("owner_started", "TEXT"),
+        ("owner_scope", "TEXT"),
+        ("heartbeat_at", "REAL"),
+    ),
+}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
@@ -100,6 +121,41 @@ def find_project_dir(start: Path | None = None) -> Path:
     return here
 
 
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock between processes (``flock`` on ``path``; a no-op where fcntl is missing)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: SQLite's own retries only
+        yield
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Create missing tables and columns; refuse a database written by a newer FlowyML."""
+    conn.executescript(_SCHEMA)
+    row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    found = int(row[0]) if row else SCHEMA_VERSION
+    if found > SCHEMA_VERSION:
+        raise MetadataError(
+            f"the metadata database {path} has schema version {found}; this FlowyML reads up to version {SCHEMA_VERSION}",
+            hint="upgrade flowyml to open this project",
+        )
+    for table, columns in _ADDED_COLUMNS.items():
+        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+        for name, sql_type in columns:
+            if name not in have:
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}")
+    conn.executescript(_INDEXES)
+    conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, default=str, sort_keys=True)
 
@@ -116,12 +172,12 @@ class MetadataStore:
         self._lock = threading.RLock()
         self._conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
         self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA busy_timeout=30000")
-        self._conn.executescript(_SCHEMA)
-        self._conn.executescript(_INDEXES)
-        self._conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        with _file_lock(path.with_name(path.name + ".lock")):
+            if str(self._conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            _migrate(self._conn, path)
 
     @classmethod
     def for_project(cls, project_dir: Path) -> MetadataStore:
@@ -158,11 +214,18 @@ class MetadataStore:
     # -- runs -----------------------------------------------------------------
 
     def start_run(self, run_id: str, pipeline: str, stack: str, reason: str, params: Mapping[str, Any], target: str | None) -> None:
+        """Record a new ``running`` run owned by this process (see :mod:`flowyml.metadata.status`)."""
+        owner = current_owner()
+        now = time.time()
         self.execute(
-            "INSERT INTO runs (run_id, pipeline_name, stack_name, stack_reason, status, started_at, params, target)"
-            " VALUES (?, ?, ?, ?, 'running', ?, ?, ?)",
-            (run_id, pipeline, stack, reason, time.time(), _dumps(dict(params)), target),
+            "INSERT INTO runs (run_id, pipeline_name, stack_name, stack_reason, status, started_at, params, target,"
+            " owner_host, owner_pid, owner_started, owner_scope, heartbeat_at)"
+            " VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, pipeline, stack, reason, now, _dumps(dict(params)), target, owner.host, owner.pid, owner.started, owner.scope, now),
         )
+
+    def heartbeat(self, run_id: str) -> None:
+        self.execute("UPDATE runs SET heartbeat_at=? WHERE run_id=? AND status='running'", (time.time(), run_id))
 
     def finish_run(self, run_id: str, status: str, error: str | None = None) -> None:
         self.execute("UPDATE runs SET status=?, ended_at=?, error=? WHERE run_id=?", (status, time.time(), error, run_id))
@@ -176,10 +239,19 @@ class MetadataStore:
                 return None
         return rows[0] if rows else None
 
-    def list_runs(self, limit: int = 20, pipeline: str | None = None) -> list[sqlite3.Row]:
-        if pipeline:
-            return self.query("SELECT * FROM runs WHERE pipeline_name=? ORDER BY started_at DESC LIMIT ?", (pipeline, limit))
-        return self.query("SELECT * FROM runs ORDER BY started_at DESC LIMIT ?", (limit,))
+    def list_runs(self, limit: int = 20, pipeline: str | None = None, status: str | None = None) -> list[sqlite3.Row]:
+        """Runs, newest first; ``status`` filters on the *effective* status (``crashed`` included)."""
+        from flowyml.metadata.status import effective_status
+
+        where, params = ("WHERE pipeline_name=?", (pipeline,)) if pipeline else ("", ())
+        if status is None:
+            return self.query(f"SELECT * FROM runs {where} ORDER BY started_at DESC LIMIT ?", (*params, limit))
+        # A crashed run is stored 'running': filter in Python, over the rows that can have that status.
+        stored = "'running'" if status in ("running", "crashed") else "?"
+        where = f"{where} {'AND' if where else 'WHERE'} status={stored}"
+        params = params if stored != "?" else (*params, status)
+        rows = self.query(f"SELECT * FROM runs {where} ORDER BY started_at DESC", params)
+        return [r for r in rows if effective_status(r) == status][:limit]
 
     # -- steps ------------------------------------------------------------------
 

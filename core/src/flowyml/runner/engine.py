@@ -10,10 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from flowyml.config.loader import load_project, resolve_stack_name
+from flowyml.errors import RunInterrupted
+from flowyml.metadata.heartbeat import Heartbeat
 from flowyml.metadata.store import MetadataStore
 from flowyml.plugins.types import RunInfo
 from flowyml.redaction import redact, redact_exception
 from flowyml.routing.validate import validate_stack
+from flowyml.runner import interrupts
 from flowyml.runner.orchestration import OrchestratedRun
 from flowyml.runner.result import PipelineRun, StepRun
 from flowyml.runner.routes import RouteExecutor
@@ -81,6 +84,7 @@ class RunSession:
         )
         self.started = time.time()
         self.metadata.start_run(run_id, self.graph.name, self.stack.name, self.stack.reason, self.graph.params, target)
+        self.heartbeat = Heartbeat(self.metadata, run_id).start()
         self.routes = RouteExecutor(self.stack, self.metadata, self.info)
         self.run = OrchestratedRun(self.graph, self.stack, self.metadata, self.info, self.routes, cache, target)
         self.run.progress = progress
@@ -119,6 +123,7 @@ class RunSession:
             self.error = "routing failed: " + (failures[0] if failures else "see the route events")
         status = "completed" if steps_ok and not self.routes.failed and self.error is None else "failed"
         self.routes.end_tracker(status)
+        self.heartbeat.stop()
         if self.error is not None:
             self.error = redact(self.error)
         self.metadata.finish_run(self.run_id, status, self.error)
@@ -145,12 +150,29 @@ class RunSession:
         return result
 
     def abort(self, exc: BaseException) -> None:
-        """Record a run that stopped on an unexpected error (the error is re-raised by the caller)."""
+        """Record a run that stopped on an unexpected error or an interrupt (the caller re-raises it).
+
+        Ctrl-C (``KeyboardInterrupt``) records the run ``interrupted``; anything
+        else ``failed``, with a message that says what stopped it.
+        """
+        self.heartbeat.stop()
         redact_exception(exc)  # re-raised to the caller: its message must not carry a secret
-        self.error = redact(f"{type(exc).__name__}: {exc}")
-        self.metadata.finish_run(self.run_id, "failed", self.error)
-        self.routes.end_tracker("failed")
-        self.stack.close()
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        self.error = redact(stop_reason(exc))
+        self.metadata.finish_run(self.run_id, status, self.error)
+        try:
+            self.routes.end_tracker("failed")
+        finally:
+            self.stack.close()
+
+
+def stop_reason(exc: BaseException) -> str:
+    """What stopped a run, in words (``interrupted (Ctrl-C)``, ``SystemExit: exit code 3``, ``Type: message``)."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted (Ctrl-C)"
+    if isinstance(exc, SystemExit):
+        return f"SystemExit: exit code {exc.code}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def run_pipeline(
@@ -162,11 +184,18 @@ def run_pipeline(
     target: str | None = None,
     progress: Callable[[str, str, StepRun | None], None] | None = None,
 ) -> PipelineRun:
-    """Run ``pipeline`` (a ``@pipeline`` function or a ``Pipeline``) and return its run."""
-    session = RunSession(pipeline, params=params, stack=stack, cache=cache, target=target, progress=progress)
-    try:
-        session.orchestrate()
-    except BaseException as exc:
-        session.abort(exc)
-        raise
-    return session.finish()
+    """Run ``pipeline`` (a ``@pipeline`` function or a ``Pipeline``) and return its run.
+
+    Ctrl-C records the run ``interrupted`` and raises :class:`~flowyml.errors.RunInterrupted`.
+    """
+    with interrupts.watching():
+        session = RunSession(pipeline, params=params, stack=stack, cache=cache, target=target, progress=progress)
+        try:
+            session.orchestrate()
+        except KeyboardInterrupt as exc:
+            session.abort(exc)
+            raise RunInterrupted(session.run_id) from exc
+        except BaseException as exc:
+            session.abort(exc)
+            raise
+        return session.finish()

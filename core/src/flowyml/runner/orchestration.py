@@ -18,6 +18,7 @@ from flowyml.metadata.store import MetadataStore
 from flowyml.plugins.kinds import Kind
 from flowyml.plugins.types import RunInfo
 from flowyml.redaction import redact, redact_exception
+from flowyml.runner import interrupts
 from flowyml.runner.loading import read_stored
 from flowyml.runner.result import StepRun, StoredArtifact
 from flowyml.runner.routes import RouteExecutor
@@ -192,17 +193,27 @@ class OrchestratedRun:
             result = self._from_cache(node, cache_key, inputs, started) if self.cache and node.step.cache else None
             if result is None:
                 result = self._run(node, kwargs, inputs, cache_key, started)
+        except KeyboardInterrupt as exc:
+            if interrupts.received():  # Ctrl-C: the whole run stops
+                self.metadata.record_step(self.run_id, name, "interrupted", ended_at=time.time(), error="interrupted (Ctrl-C)")
+                raise
+            result = self._failed(name, started, exc, f"step {name!r} raised KeyboardInterrupt")
+        except SystemExit as exc:
+            result = self._failed(name, started, exc, f"step {name!r} called sys.exit({exc.code!r})")
         except Exception as exc:
-            ended = time.time()
-            redact_exception(exc)  # the exception reaches Python code as the failure's cause
-            error = redact(f"{type(exc).__name__}: {exc}")
-            trace = redact(traceback.format_exc())
-            self.metadata.record_step(self.run_id, name, "failed", ended_at=ended, error=error + "\n" + trace)
-            result = StepRun(name, "failed", started, ended, error, exception=exc, traceback=trace, run_id=self.run_id)
+            result = self._failed(name, started, exc, f"{type(exc).__name__}: {exc}")
         self.results[name] = result
         self._release_inputs(node)
         self._notify(name, result.status, result)
         return result
+
+    def _failed(self, name: str, started: float, exc: BaseException, error: str) -> StepRun:
+        ended = time.time()
+        redact_exception(exc)  # the exception reaches Python code as the failure's cause
+        error = redact(error)
+        trace = redact(traceback.format_exc())
+        self.metadata.record_step(self.run_id, name, "failed", ended_at=ended, error=error + "\n" + trace)
+        return StepRun(name, "failed", started, ended, error, exception=exc, traceback=trace, run_id=self.run_id)
 
     def _notify(self, name: str, status: str, result: StepRun | None) -> None:
         if self.progress is not None:

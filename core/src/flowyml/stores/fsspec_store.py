@@ -4,6 +4,9 @@ Saving stages the artifact in a local temporary directory, uploads its data
 files, and uploads the ``flowyml.json`` manifest last: an interrupted save
 leaves no manifest, so nothing at the final key loads as a complete artifact.
 Transient failures are retried with backoff; permanent ones fail at once.
+A save that fails or is interrupted (Ctrl-C) also ends the unfinished uploads
+it started (:meth:`FsspecArtifactStore.abort_uploads`: S3 multipart uploads,
+GCS resumable sessions), and so does a save whose upload was retried.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from flowyml.errors import ArtifactError, FlowymlError, StoreError
 from flowyml.plugins.component import Component
 from flowyml.plugins.markers import hookimpl
 from flowyml.serialization.artifact_io import MANIFEST
+from flowyml.stores.staging import TEMP_PREFIX, new_temp_staging, sweep_once
 
 log = logging.getLogger("flowyml.stores")
 
@@ -76,6 +80,8 @@ class FsspecArtifactStore(Component):
     def __init__(self, options: Any, context: Any) -> None:
         super().__init__(options, context)
         self._fs: Any = None
+        #: Failed attempts retried so far (a retried upload may have left an unfinished upload behind).
+        self.retries = 0
 
     # -- what subclasses provide ------------------------------------------------------
 
@@ -84,6 +90,14 @@ class FsspecArtifactStore(Component):
 
     def root(self) -> str:
         raise NotImplementedError
+
+    def abort_uploads(self, dest: str) -> list[str]:
+        """End the unfinished uploads under ``dest`` (a failed save's); return what was ended.
+
+        Backends whose uploads can be left open override it: S3 aborts multipart
+        uploads, GCS cancels resumable sessions. The default has nothing to end.
+        """
+        return []
 
     def translate_error(self, exc: Exception, action: str) -> FlowymlError:
         """Turn a filesystem exception into a StoreError (``transient=True`` to retry)."""
@@ -124,7 +138,12 @@ class FsspecArtifactStore(Component):
             f"{self.type} store: {action}",
             policy=RetryPolicy(attempts=self.max_attempts, backoff=self.backoff),
             translate=lambda exc: self.translate_error(exc, action),
+            sleep=self._before_retry,
         )
+
+    def _before_retry(self, delay: float) -> None:
+        self.retries += 1  # a retried upload may have left its first try open: see flowyml_artifact_store_save
+        time.sleep(delay)
 
     def transfer_options(self, size: int) -> dict[str, Any]:
         """Extra keyword arguments for ``fs.put_file`` (part size, concurrency...). Override per backend."""
@@ -151,16 +170,36 @@ class FsspecArtifactStore(Component):
                 f"an artifact already exists at {self.uri_of_path(dest)}; refusing to overwrite it",
                 hint="make the routing path template unique per run (include {run_id})",
             )
-        staging = Path(tempfile.mkdtemp(prefix="flowyml-stage-"))
+        sweep_once(Path(tempfile.gettempdir()), TEMP_PREFIX)  # staging left by killed processes
+        staging = new_temp_staging()
+        retries = self.retries
         try:
             write(staging)
             files = sorted(p for p in staging.rglob("*") if p.is_file() and p.name != MANIFEST)
             for local in files:
                 self._put(local, posixpath.join(dest, local.relative_to(staging).as_posix()))
+            if self.retries != retries:  # a retried upload may have left its first try open
+                self._end_uploads(dest)
             self._put(staging / MANIFEST, posixpath.join(dest, MANIFEST))  # last: marks the artifact complete
+        except BaseException:
+            self._end_uploads(dest)
+            raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         return self.uri_of_path(dest)
+
+    def _end_uploads(self, dest: str) -> None:
+        """:meth:`abort_uploads`, never raising: the save's own error is the one to report."""
+        try:
+            ended = self.abort_uploads(dest)
+        except Exception as exc:
+            log.warning(
+                "could not end the unfinished uploads under %s: %s: %s (the storage service may keep "
+                "their parts until a lifecycle rule removes them)", self.uri_of_path(dest), type(exc).__name__, exc,
+            )
+            return
+        if ended:
+            log.info("ended %d unfinished upload(s) under %s", len(ended), self.uri_of_path(dest))
 
     @hookimpl
     def flowyml_artifact_store_fetch(self, uri: str, scratch: Path) -> Path:

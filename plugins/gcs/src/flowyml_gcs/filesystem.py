@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
+from urllib.parse import unquote
 
 from flowyml_gcs.options import GcsStoreOptions
 
@@ -31,8 +33,7 @@ def make_gcsfs(options: GcsStoreOptions) -> Any:
     """
     emulator = emulator_endpoint(options)
     if emulator:
-        os.environ.setdefault(HNS_FLAG, "false")
-    import gcsfs
+        os.environ.setdefault(HNS_FLAG, "false")  # before gcsfs is imported (by _session_tracking_class)
 
     token = options.token
     if token is None and emulator:
@@ -49,4 +50,33 @@ def make_gcsfs(options: GcsStoreOptions) -> Any:
         kwargs["endpoint_url"] = options.endpoint_url
     if options.request_timeout is not None:
         kwargs["requests_timeout"] = options.request_timeout
-    return gcsfs.GCSFileSystem(**kwargs)
+    return _session_tracking_class()(**kwargs)
+
+
+@functools.cache
+def _session_tracking_class() -> type:
+    """A ``GCSFileSystem`` that remembers the resumable upload sessions it opens (``resumable_sessions``).
+
+    GCS cannot list open resumable sessions, so the store cancels the ones a
+    failed or interrupted save left open from this record (see
+    :meth:`flowyml_gcs.store.GcsArtifactStore.abort_uploads`).
+    """
+    import gcsfs
+
+    class SessionTrackingGCSFileSystem(gcsfs.GCSFileSystem):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            #: ``bucket/object`` -> session URI of each resumable upload opened and not yet forgotten.
+            self.resumable_sessions: dict[str, str] = {}
+
+        async def _call(self, method: str, path: str, *args: Any, **kwargs: Any) -> Any:
+            out = await super()._call(method, path, *args, **kwargs)
+            if method.upper() == "POST" and kwargs.get("uploadType") == "resumable" and isinstance(out, tuple):
+                location = out[0].get("Location")
+                bucket = unquote(path.split("/b/", 1)[-1].split("/", 1)[0])
+                name = (kwargs.get("json") or {}).get("name")
+                if location and name:
+                    self.resumable_sessions[f"{bucket}/{name}"] = str(location)
+            return out
+
+    return SessionTrackingGCSFileSystem

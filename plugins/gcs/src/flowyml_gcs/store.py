@@ -17,6 +17,7 @@ metadata request gcsfs would otherwise make per file.
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 from pathlib import Path
 from typing import Any, ClassVar
@@ -67,6 +68,27 @@ class GcsArtifactStore(FsspecArtifactStore):
     def transfer_options(self, size: int) -> dict[str, Any]:
         """``put_file`` keywords: resumable uploads in ``upload_chunk_mb`` chunks."""
         return {"chunksize": int(self.options.upload_chunk_mb) * MIB}
+
+    def abort_uploads(self, dest: str) -> list[str]:
+        """Cancel the resumable upload sessions this store opened under ``dest`` (a DELETE to each session URI).
+
+        Sessions of files that finished uploading are forgotten as each file
+        completes, so what is left here belongs to the failed save. GCS answers
+        a cancelled session with 499 and a finished or unknown one with 404:
+        both mean the session is no longer open; any other answer is raised.
+        """
+        sessions = getattr(self.fs, "resumable_sessions", {})
+        ended: list[str] = []
+        for name in [n for n in sessions if n.startswith(dest.rstrip("/") + "/")]:
+            location = sessions.pop(name)
+            with contextlib.suppress(FileNotFoundError):  # 404: the session had finished or expired
+                self.fs.call("DELETE", location)  # gcsfs takes 499 (cancelled) as success
+            ended.append(f"gs://{name}")
+        return ended
+
+    def _put(self, local: Path, remote: str) -> None:
+        super()._put(local, remote)
+        getattr(self.fs, "resumable_sessions", {}).pop(remote, None)  # complete: nothing to cancel
 
     def download_options(self, size: int) -> dict[str, Any]:
         """``get_file`` keywords for a file of ``size`` bytes (known from the listing).

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import flowyml
 from flowyml.errors import ArtifactError, StoreError
 from flowyml.serialization.artifact_io import MANIFEST
 from flowyml.stores import FsspecArtifactStore
+from flowyml.stores.staging import new_staging, sweep_once
 
 
 @attrs.frozen
@@ -26,7 +26,11 @@ class LocalArtifactStoreOptions:
 
 
 class LocalArtifactStore(FsspecArtifactStore):
-    """Writes each artifact into a staging folder under the root and renames it into place (atomic)."""
+    """Writes each artifact into a staging folder under the root and renames it into place (atomic).
+
+    Staging folders (``ROOT/.staging/OWNER-RAND``) name the process writing
+    them; the first save of a process removes those whose process is dead.
+    """
 
     Options = LocalArtifactStoreOptions
     protocol = "file"
@@ -52,6 +56,7 @@ class LocalArtifactStore(FsspecArtifactStore):
                 f"cannot create the local artifact store at {self.base}: {exc.strerror}",
                 hint="point artifact_store.path at a writable folder",
             ) from exc
+        sweep_once(staging)  # folders left by killed processes
         return staging
 
     def make_filesystem(self) -> Any:
@@ -73,13 +78,11 @@ class LocalArtifactStore(FsspecArtifactStore):
                 f"an artifact already exists at {dest}; refusing to overwrite it",
                 hint="make the routing path template unique per run (include {run_id})",
             )
-        staging = self.staging_root / uuid.uuid4().hex
         try:
-            staging.mkdir()
+            staging = new_staging(self.staging_root)
         except FileNotFoundError:  # the store folder was removed while we ran
             del self.staging_root
-            staging = self.staging_root / uuid.uuid4().hex
-            staging.mkdir()
+            staging = new_staging(self.staging_root)
         try:
             write(staging)
             dest.parent.mkdir(parents=True, exist_ok=True)

@@ -54,20 +54,24 @@ class LocalOrchestrator(Component):
                     ready.append(child)
 
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="flowyml-step") as pool:
-            while ready or running:
-                while ready:
-                    name = ready.pop(0)
-                    failed_up = [up for up in upstream[name] if status[up] in ("failed", "skipped")]
-                    if failed_up:
-                        finish(name, run.skip_step(name, f"upstream step {failed_up[0]!r} did not complete").status)
-                    elif (not running and len(ready) == 0) or self.workers == 1:
-                        finish(name, run.execute_step(name).status)
-                    else:
-                        running[pool.submit(run.execute_step, name)] = name
-                    if len(running) >= self.workers:
-                        break
-                if running:
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        finish(running.pop(future), future.result().status)
+            try:
+                while ready or running:
+                    while ready:
+                        name = ready.pop(0)
+                        failed_up = [up for up in upstream[name] if status[up] in ("failed", "skipped")]
+                        if failed_up:
+                            finish(name, run.skip_step(name, f"upstream step {failed_up[0]!r} did not complete").status)
+                        elif (not running and len(ready) == 0) or self.workers == 1:
+                            finish(name, run.execute_step(name).status)
+                        else:
+                            running[pool.submit(run.execute_step, name)] = name
+                        if len(running) >= self.workers:
+                            break
+                    if running:
+                        done, _ = wait(running, return_when=FIRST_COMPLETED)
+                        for future in done:
+                            finish(running.pop(future), future.result().status)
+            except BaseException:  # Ctrl-C: start no further step; the ones running end on their own
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
         return True

@@ -79,6 +79,26 @@ class S3ArtifactStore(FsspecArtifactStore):
             return probe
         return exc
 
+    def abort_uploads(self, dest: str) -> list[str]:
+        """Abort every multipart upload still open under ``dest`` (ListMultipartUploads, then AbortMultipartUpload).
+
+        ``dest`` is one artifact's own prefix, written by one save at a time, so an
+        open upload there belongs to this save: a part that failed, a first try
+        that was retried, or an upload cut short by Ctrl-C.
+        """
+        bucket, _, key = dest.partition("/")
+        prefix = key.rstrip("/") + "/"
+        ended: list[str] = []
+        markers: dict[str, str] = {}
+        while True:
+            page = self.fs.call_s3("list_multipart_uploads", Bucket=bucket, Prefix=prefix, **markers)
+            for upload in page.get("Uploads", []):
+                self.fs.call_s3("abort_multipart_upload", Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"])
+                ended.append(f"s3://{bucket}/{upload['Key']} (upload {upload['UploadId']})")
+            if not page.get("IsTruncated"):
+                return ended
+            markers = {"KeyMarker": page.get("NextKeyMarker", ""), "UploadIdMarker": page.get("NextUploadIdMarker", "")}
+
     def transfer_options(self, size: int) -> dict[str, Any]:
         """Stream uploads in parts of ``multipart_chunk_mb``, ``max_concurrency`` parts at a time."""
         return {"chunksize": self.options.multipart_chunk_mb * 2**20, "max_concurrency": self.options.max_concurrency}
