@@ -28,6 +28,7 @@ import attrs
 
 from flowyml.errors import ArtifactError, RunNotFoundError
 from flowyml.metadata import queries
+from flowyml.metadata.status import effective_status, effective_step_status
 from flowyml.plugins.types import ModelVersion
 from flowyml.runner.result import PipelineRun, RouteEvent, StepRun, StoredArtifact
 
@@ -141,8 +142,12 @@ class Client:
 
     def _build_run(self, row: sqlite3.Row) -> PipelineRun:
         run_id = row["run_id"]
+        status = effective_status(row)  # a run whose process died is "crashed"
         outputs = self._artifacts_by_step(run_id)
-        steps = {s["step_name"]: self._build_step(s, outputs.get(s["step_name"], {})) for s in queries.step_rows(self.metadata, run_id)}
+        steps = {
+            s["step_name"]: self._build_step(s, outputs.get(s["step_name"], {}), run_status=status)
+            for s in queries.step_rows(self.metadata, run_id)
+        }
         events = [
             RouteEvent(
                 action=e["action"], status=e["status"], detail=e["detail"] or "", step_name=e["step_name"],
@@ -154,7 +159,7 @@ class Client:
             run_id=run_id,
             pipeline_name=row["pipeline_name"],
             stack_name=row["stack_name"],
-            status=row["status"],
+            status=status,
             steps=steps,
             events=events,
             error=row["error"],
@@ -169,12 +174,12 @@ class Client:
             found.setdefault(r["out_step"], {})[r["out_name"]] = self._artifact(r)
         return found
 
-    def _build_step(self, row: sqlite3.Row, outputs: dict[str, StoredArtifact]) -> StepRun:
+    def _build_step(self, row: sqlite3.Row, outputs: dict[str, StoredArtifact], run_status: str | None = None) -> StepRun:
         message, trace = queries.split_traceback(row["error"])
         inputs = {r["input_name"]: self._artifact(r) for r in queries.inputs_of(self.metadata, row["run_id"], row["step_name"])}
         return StepRun(
             name=row["step_name"],
-            status=row["status"],
+            status=effective_step_status(row["status"], run_status) if run_status else row["status"],
             started_at=row["started_at"],
             ended_at=row["ended_at"],
             error=message,

@@ -12,6 +12,7 @@ from typing import Any
 
 from flowyml.errors import ArtifactError, RunNotFoundError
 from flowyml.metadata.prefix import prefix_condition
+from flowyml.metadata.status import effective_status
 from flowyml.metadata.store import MetadataStore
 
 __all__ = [
@@ -104,20 +105,28 @@ def pipeline_names(db: MetadataStore) -> list[str]:
 
 
 def list_run_rows(db: MetadataStore, pipeline: str | None = None, status: str | None = None, limit: int | None = 50) -> list[sqlite3.Row]:
-    """Run rows, newest first, optionally of one pipeline and/or in one status."""
+    """Run rows, newest first, optionally of one pipeline and/or in one status.
+
+    ``status`` is the effective one (:func:`flowyml.metadata.status.effective_status`):
+    ``running`` gives only live runs, ``crashed`` the runs whose process died.
+    """
     clauses: list[str] = []
     params: list[Any] = []
     if pipeline:
         clauses.append("pipeline_name=?")
         params.append(pipeline)
+    derived = status in ("running", "crashed")  # both are stored 'running': told apart below
     if status:
         clauses.append("status=?")
-        params.append(status)
+        params.append("running" if derived else status)
     sql = "SELECT * FROM runs" + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY started_at DESC, rowid DESC"
-    if limit is not None:
+    if limit is not None and not derived:
         sql += " LIMIT ?"
         params.append(limit)
-    return db.query(sql, tuple(params))
+    rows = db.query(sql, tuple(params))
+    if derived:
+        rows = [r for r in rows if effective_status(r) == status][:limit]
+    return rows
 
 
 def run_row(db: MetadataStore, run_id: str) -> sqlite3.Row:
