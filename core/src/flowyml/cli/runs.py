@@ -168,7 +168,7 @@ def delete_runs(run_refs: tuple[str, ...], with_artifacts: bool, dry_run: bool) 
 
     client = _client()
     run_ids = [queries.resolve_run_id(client.metadata, ref) for ref in run_refs]
-    running = [r for r in run_ids if queries.run_row(client.metadata, r)["status"] == "running"]
+    running = [r for r in run_ids if effective_status(queries.run_row(client.metadata, r)) == "running"]  # a crashed run may go
     if running:
         from flowyml.errors import FlowymlError
 

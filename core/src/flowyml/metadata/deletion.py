@@ -17,6 +17,7 @@ import attrs
 
 from flowyml.errors import StoreError
 from flowyml.metadata import queries
+from flowyml.metadata.status import effective_status
 from flowyml.runner.result import StoredArtifact
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class DeletionPlan:
 
 def old_run_ids(client: Client, *, older_than_days: float | None = None, keep_last: int | None = None, pipeline: str | None = None) -> list[str]:
     """Finished runs older than ``older_than_days`` and/or beyond the newest ``keep_last`` (per pipeline); never running ones."""
-    rows = [r for r in queries.list_run_rows(client.metadata, pipeline=pipeline, limit=None) if r["status"] != "running"]
+    rows = [r for r in queries.list_run_rows(client.metadata, pipeline=pipeline, limit=None) if effective_status(r) != "running"]  # crashed runs may go
     chosen: set[str] = set()
     if older_than_days is not None:
         cutoff = time.time() - older_than_days * 86400
