@@ -7,7 +7,7 @@ import re
 import pytest
 
 from flowyml import pipeline, step
-from flowyml.metadata.store import MetadataStore
+from flowyml.metadata.store import SCHEMA_VERSION, MetadataStore
 
 CONFIG = "stacks:\n  s:\n    orchestrator: { type: local }\n    artifact_store: { type: local }\nactive_stack: s\n"
 
@@ -215,7 +215,7 @@ def test_for_project_shares_one_store_per_project_and_reopens_a_deleted_one(tmp_
     shutil.rmtree(tmp_path / ".flowyml")
     b = MetadataStore.for_project(tmp_path)
     assert b is not a and b.path.is_file()
-    assert b.query("SELECT value FROM meta WHERE key='schema_version'")[0]["value"] == "1"
+    assert b.query("SELECT value FROM meta WHERE key='schema_version'")[0]["value"] == str(SCHEMA_VERSION)
 
 
 def test_find_project_dir_walks_up_to_the_config_or_state_folder(tmp_path) -> None:

@@ -10,9 +10,11 @@ and asks the service what is left.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -109,3 +111,96 @@ def test_ctrl_c_during_a_gcs_resumable_upload_cancels_the_session(
     # the emulator logs it as 'Method not implemented: DELETE - /upload/...?...upload_id=SESSION'
     deletes = [line for line in seen if "DELETE" in line and "/upload/" in line and f"upload_id={session}" in line]
     assert deletes, f"no cancel request for session {session}; the emulator saw: {seen[-5:]}"
+
+
+class OutageProxy:
+    """A TCP proxy to a server that, once a request matching ``pattern`` starts, drops every
+    connection and refuses new ones for ``seconds``, then forwards again (a short outage)."""
+
+    def __init__(self, target_port: int, pattern: bytes, seconds: float) -> None:
+        import socket
+        import threading
+
+        self.target, self.pattern, self.seconds = ("127.0.0.1", target_port), re.compile(pattern), seconds
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.endpoint_url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.outage_until = 0.0
+        self.happened = threading.Event()
+        self._open: list[Any] = []
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self) -> None:
+        self.listener.close()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if time.monotonic() < self.outage_until:
+                client.close()  # refused, as far as the client can tell
+                continue
+            upstream = socket.create_connection(self.target)
+            with self._lock:
+                self._open += [client, upstream]
+            threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+
+    def _cut(self) -> None:
+        import socket
+
+        self.outage_until = time.monotonic() + self.seconds
+        self.happened.set()
+        with self._lock:
+            for sock in self._open:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+            self._open.clear()
+
+    def _pump(self, src: Any, dst: Any, inspect: bool) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if inspect and not self.happened.is_set() and self.pattern.search(data):
+                    self._cut()
+                    return
+                dst.sendall(data)
+        except OSError:
+            pass
+
+
+def test_a_retried_s3_upload_does_not_leave_its_first_try_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws_env: Any, s3_bucket: str) -> None:
+    from flowyml.plugins.kinds import Kind
+    from flowyml.testing import make_stack
+    from standins.aws import boto3_client
+
+    s3 = boto3_client("s3", aws_env.endpoint_url)
+    # S3 goes away as the second part starts and comes back 4 s later: the part (with s3fs' own
+    # retries, about 2 s) and s3fs' abort of the upload fail; the store's retry (after 6 s) succeeds.
+    proxy = OutageProxy(aws_env.port, rb"PUT /[^ ]*partNumber=2&", seconds=4.0)
+    monkeypatch.chdir(tmp_path)
+    try:
+        stack = make_stack(tmp_path, {"artifact_store": {
+            "type": "s3", "bucket": s3_bucket, "prefix": "ml", "endpoint_url": proxy.endpoint_url,
+            "multipart_chunk_mb": 5, "max_concurrency": 1, "max_attempts": 2, "retry_backoff": 6.0,
+        }})
+
+        def write(directory: Path) -> None:
+            (directory / "big.bin").write_bytes(bytes(range(256)) * (16 * MB // 256))
+            (directory / "flowyml.json").write_text("{}")
+
+        uri = stack.hook.flowyml_artifact_store_save(key="run-1/big", write=write)
+    finally:
+        proxy.close()
+    assert proxy.happened.is_set()
+    assert stack.component(Kind.ARTIFACT_STORE).retries == 1  # the first try failed, the second succeeded
+    assert uri == f"s3://{s3_bucket}/ml/run-1/big"
+    assert s3.head_object(Bucket=s3_bucket, Key="ml/run-1/big/big.bin")["ContentLength"] == 16 * MB
+    assert s3.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", []) == []
