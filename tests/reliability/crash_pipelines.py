@@ -32,7 +32,7 @@ def scale(data: Dataset) -> Dataset:
 
 @step(cache=False)
 def fit(data: Dataset) -> Model:
-    return Model({"mean": float(np.asarray(data.data).mean())}, name="crash_model", version="1", framework="custom")
+    return Model({"mean": float(np.asarray(data.data).mean())}, name="crash_model", version="1")
 
 
 @pipeline
