@@ -15,6 +15,7 @@ import logging
 import posixpath
 import shutil
 import tempfile
+import time
 import uuid
 from pathlib import Path
 from typing import Any, ClassVar
