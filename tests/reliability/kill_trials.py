@@ -79,7 +79,7 @@ def check_after_kill(project: Path) -> list[str]:
     for run in store.list_runs(limit=10_000):
         status = effective_status(run)
         if status not in ("crashed", "completed"):
-            problems.append(f"run {run['run_id']} is {status} after its process was killed")
+            problems.append(f"run {run['run_id']} is {status} after its process was killed ({run['error']})")
     if store.list_runs(status="running"):
         problems.append("runs list --status running lists a killed run")
     return problems
