@@ -63,7 +63,7 @@ def _session_tracking_class() -> type:
     """
     import gcsfs
 
-    class SessionTrackingGCSFileSystem(gcsfs.GCSFileSystem):  # type: ignore[misc]
+    class SessionTrackingGCSFileSystem(gcsfs.GCSFileSystem):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             #: ``bucket/object`` -> session URI of each resumable upload opened and not yet forgotten.
