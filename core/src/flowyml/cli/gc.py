@@ -2,7 +2,8 @@
 
 One function per kind of garbage, each returning what it removed; the command
 runs them all and prints one line per kind. Today: staging folders of dead
-processes (:func:`collect_staging`).
+processes (:func:`collect_staging`); old runs, when asked
+(:func:`flowyml.cli.gc_runs.collect_old_runs`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from flowyml.cli.gc_runs import collect_old_runs, old_run_options
 from flowyml.config.schema import ProjectConfig
 from flowyml.plugins.kinds import Kind
 from flowyml.stores.staging import TEMP_PREFIX, Swept, sweep
@@ -58,10 +60,21 @@ def _mb(size: int) -> str:
 
 @click.command("gc")
 @click.option("--verbose", "-v", is_flag=True, help="Also list what was kept, and why.")
-def gc(verbose: bool) -> None:
-    """Remove what killed or interrupted runs left behind, and report the space reclaimed."""
+@old_run_options
+def gc(
+    verbose: bool, keep_last: int | None, older_than_days: float | None, pipeline: str | None, with_artifacts: bool, dry_run: bool
+) -> None:
+    """Remove what killed or interrupted runs left behind, and report the space reclaimed.
+
+    With --keep-last N or --older-than DAYS, also delete old runs (as `flowyml
+    runs delete` does; --artifacts for their artifacts, --dry-run to list them).
+    """
     from flowyml.config.loader import load_project
 
+    collect_old_runs(keep_last=keep_last, older_than_days=older_than_days, pipeline=pipeline, with_artifacts=with_artifacts, dry_run=dry_run)
+    if dry_run:
+        click.echo("staging: not swept (--dry-run)")
+        return
     project = load_project()
     staging = collect_staging(project)
     click.echo(f"staging: removed {staging.folders} folder(s) of dead processes, {_mb(staging.bytes)} reclaimed")
