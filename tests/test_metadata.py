@@ -229,3 +229,30 @@ def test_find_project_dir_walks_up_to_the_config_or_state_folder(tmp_path) -> No
     assert find_project_dir(deep) == (tmp_path / "p" / "a").resolve()
     (deep / "flowyml.yaml").write_text("stacks: {}\n")
     assert find_project_dir(deep) == deep.resolve()
+
+
+def test_an_exact_id_wins_over_a_longer_one_it_prefixes(store: MetadataStore) -> None:
+    """Bug caught: looking ids up by prefix only (``r1`` would be ambiguous with ``r10``)."""
+    for run_id in ("r1", "r10"):
+        store.start_run(run_id, "p", "s", "flag", {}, None)
+    assert store.get_run("r1")["run_id"] == "r1" and store.get_run("r10")["run_id"] == "r10"
+    assert store.get_run("r") is None  # ambiguous
+    store.add_artifact(artifact("a1"), "r1", "s", "o1")
+    store.add_artifact(artifact("a10"), "r1", "s", "o2")
+    assert store.get_artifact("a1")["artifact_id"] == "a1" and store.get_artifact("a10")["artifact_id"] == "a10"
+
+
+def test_default_limits_and_defaults_of_an_artifact_row(store: MetadataStore) -> None:
+    """Bugs caught: other default limits (20 runs, 100 artifacts); created_at, info or python_type dropped."""
+    for i in range(21):
+        store.start_run(f"run{i:02d}", "p", "s", "flag", {}, None)
+    assert len(store.list_runs()) == 20
+    for i in range(101):
+        store.add_artifact(artifact(f"x{i:03d}", created_at=float(i)), "r1", "s", f"o{i}")
+    assert len(store.list_artifacts()) == 100 and store.list_artifacts()[0]["artifact_id"] == "x100"
+    bare = artifact("bare")
+    del bare["created_at"]
+    store.add_artifact(bare, "r2", "s", "o")
+    row = store.get_artifact("bare")
+    assert row["created_at"] > 1000 and row["info"] == "{}" and row["python_type"] == "builtins.int"
+    assert store.get_artifact("x005")["created_at"] == 5.0

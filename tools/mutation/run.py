@@ -209,7 +209,7 @@ def equivalents() -> dict[str, str]:
     return found
 
 
-_SQL = re.compile(r"\b(select|insert|update|delete|from|where|join|order by|values)\b", re.I)
+_SQL = re.compile(r"\b(select|insert|update|delete|from|where|join|order by|values)\b|=\?", re.I)
 
 
 def _diff(work: Path, name: str, source: str) -> str:
