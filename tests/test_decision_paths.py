@@ -93,6 +93,10 @@ def test_a_boolean_metric_is_not_a_number(value: bool) -> None:
     """Bug caught: ``True`` read as 1.0 (float(True)), so a flag passes an accuracy threshold."""
     decision = decide(gated(deploy_condition="auto", deploy_min_metrics={"accuracy": 0.5}), {"accuracy": value})
     assert not decision.deploy and decision.reason == "not deployed: metric 'accuracy' is not a number"
+    decision = decide(gated(deploy_condition="auto", deploy_max_metrics={"loss": 0.5}), {"loss": value})
+    assert not decision.deploy and decision.reason == "not deployed: metric 'loss' is not a number"
+    decision = decide(gated(deploy_condition="auto", deploy_max_metrics={"loss": 0.5}), {})
+    assert decision.reason == "not deployed: metric 'loss' is missing"
 
 
 @pytest.mark.parametrize("field", ["deploy_min_metrics", "deploy_max_metrics"])
