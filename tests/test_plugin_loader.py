@@ -105,3 +105,35 @@ def test_general_plugins_are_imported_and_disabled_by_name_or_distribution(site,
     for off in ("gen", "flowyml-gen"):
         monkeypatch.setenv("FLOWYML_DISABLE_PLUGINS", off)
         assert "gen" not in {name for name, _, _ in loader.iter_general_plugins()}
+
+
+def test_nothing_is_disabled_by_default(monkeypatch) -> None:
+    monkeypatch.delenv("FLOWYML_DISABLE_PLUGINS", raising=False)
+    assert loader.disabled_plugins() == set()
+    monkeypatch.setenv("FLOWYML_DISABLE_PLUGINS", "")
+    assert loader.disabled_plugins() == set()
+
+
+def test_a_distribution_without_name_or_version_is_listed_as_unknown(site, tmp_path) -> None:
+    import importlib_metadata
+
+    site("flowyml-anon", "1.0", "[flowyml.artifact_stores]\nanonstore = anon_mod:S\n")
+    info = next((tmp_path / "site").glob("flowyml_anon-*.dist-info"))
+    (info / "METADATA").write_text("Metadata-Version: 2.1\n")
+    loader.entry_points_in.cache_clear()
+    found = {b.type: b for b in loader.iter_backends()}
+    assert (found["anonstore"].distribution, found["anonstore"].version) == ("<unknown>", "?")
+    assert loader._dist_of(importlib_metadata.EntryPoint("x", "m:X", "g")) == ("<unknown>", "?")
+
+
+def test_a_duplicate_type_does_not_hide_the_types_after_it(site) -> None:
+    site("flowyml-dupfirst", "1.0", "[flowyml.model_registries]\nshared = m:A\nonly_first = m:B\n")
+    site("flowyml-dupsecond", "1.0", "[flowyml.model_registries]\nshared = m:C\nonly_second = m:D\n")
+    types = [b.type for b in loader.iter_backends() if b.kind is Kind.MODEL_REGISTRY]
+    assert types.count("shared") == 1 and "only_first" in types and "only_second" in types
+
+
+def test_a_disabled_general_plugin_does_not_stop_the_ones_after_it(site, monkeypatch) -> None:
+    site("flowyml-gens", "1.0", "[flowyml]\ngen_off = gen_off_mod\ngen_on = gen_on_mod\n", "gen_on_mod", "X = 1\n")
+    monkeypatch.setenv("FLOWYML_DISABLE_PLUGINS", "gen_off")
+    assert "gen_on" in {name for name, _, _ in loader.iter_general_plugins()}

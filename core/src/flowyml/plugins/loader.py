@@ -48,7 +48,7 @@ def _dist_of(ep: Any) -> tuple[str, str]:
     dist = getattr(ep, "dist", None)
     if dist is None:
         return ("<unknown>", "?")
-    return (dist.metadata["Name"] or "<unknown>", dist.version or "?")
+    return (dist.metadata.get("Name") or "<unknown>", dist.metadata.get("Version") or "?")
 
 
 def iter_backends() -> Iterator[BackendInfo]:
