@@ -414,3 +414,16 @@ def test_two_runs_writing_at_once_are_both_recorded(project) -> None:
     for run_id in run_ids:
         assert db.get_run(run_id)["status"] == "completed"
         assert len(db.steps_of(run_id)) == 40 and len(db.outputs_of(run_id)) == 40
+
+
+def test_the_canonical_form_of_constants() -> None:
+    """Bugs caught: key order changing a cache key; values JSON cannot hold (or cycles) all hashing alike."""
+    from flowyml.runner.orchestration import _canonical
+
+    assert _canonical({"b": 1, "a": [1, 2]}) == _canonical({"a": [1, 2], "b": 1}) == '{"a": [1, 2], "b": 1}'
+    assert _canonical({"b": {3}, "a": 1}) == _canonical({"a": 1, "b": {3}}) == '{"a": 1, "b": "{3}"}'
+    first, second = [1], [2]
+    first.append(first)
+    second.append(second)
+    assert _canonical(first) == "[1, [...]]" and _canonical(second) == "[2, [...]]"
+    assert _canonical("x") == '"x"' and _canonical(None) == "null"

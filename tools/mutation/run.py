@@ -94,6 +94,7 @@ GROUPS: dict[str, tuple[list[str], list[str], list[str]]] = {
             "test_changed_code_reruns_the_step",
             "test_cache_can_be_disabled_per_run_and_per_step",
             "test_cache_key_follows_what_the_step_depends_on",
+            "test_the_canonical_form_of_constants",
         )],
     ),
     "metadata": (
@@ -236,8 +237,13 @@ def equivalent_by_rule(diff: str, name: str) -> str | None:
         text = " ".join(removed)
         if _SQL.search(text) or re.search(r"\b(r|row|rows\[0\])\[\"", text):
             return "SQL keywords, SQLite identifiers and sqlite3.Row keys are case-insensitive"
+    if (
+        removed and len(removed) == len(added) and all(a.lower() == r.lower() for a, r in zip(added, removed, strict=True))
+        and re.search(r'metadata(\.get\(|\[)"', " ".join(removed))
+    ):
+        return "a distribution's metadata fields are e-mail headers: their names are case-insensitive"
     if "xǁOrchestratedRunǁ_cache_key" in name and len(removed) == 1 == len(added):
-        key = re.compile(r'^\s*"([a-z]+)": ')
+        key = re.compile(r'^\s*"([A-Za-z_]+)": ')
         if key.match(removed[0]) and key.match(added[0]) and key.sub("", removed[0]) == key.sub("", added[0]):
             return "renames a field of the hashed cache-key document: every key changes alike, hits and misses stay the same"
     return None
