@@ -46,3 +46,19 @@ def test_an_empty_file_has_the_empty_digest(tmp_path) -> None:
     fh = HashingFile(tmp_path / "empty")
     fh.close()
     assert fh.sha256 == hashlib.sha256(b"").hexdigest() and fh.tell() == 0
+
+
+def test_the_hashing_thread_ends_cleanly_and_never_blocks_exit(tmp_path, monkeypatch) -> None:
+    """Bugs caught: a close() that ends the thread by crashing it; a non-daemon thread keeping a process alive."""
+    import threading
+
+    errors: list[BaseException] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
+    fh = HashingFile(tmp_path / "f")
+    thread = fh._thread
+    assert thread.is_alive() and thread.name == "flowyml-sha256"  # named in thread dumps
+    assert thread.daemon is True  # a HashingFile nobody closed cannot keep the interpreter from exiting
+    fh.write(b"data")
+    fh.close()
+    thread.join(timeout=10)
+    assert not thread.is_alive() and errors == []
