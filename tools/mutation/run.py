@@ -63,6 +63,7 @@ GROUPS: dict[str, tuple[list[str], list[str], list[str]]] = {
         ["flowyml.config.*", "flowyml.stacks.selection.*"],
         [
             "tests/test_config.py",
+            "tests/reliability/test_config_reading.py",  # the YAML reader (config/yaml_reader.py)
             "tests/test_interpolation.py",
             "tests/test_stack_selection.py",
             "tests/test_routing_rules.py",
