@@ -207,6 +207,30 @@ def test_example_plugin_is_loaded_only_when_named_and_used_flowyml_register_seri
     assert float(lines["norm"]) == pytest.approx(2.5)
 
 
+def test_flowyml_register_commands_adds_a_plugin_command_and_refuses_a_clash(project, example_plugin: Path) -> None:
+    env = {"PYTHONPATH": site_path(example_plugin)}
+    done = project.cli("example-hello", "ada", env=env, check=True)
+    assert done.stdout.strip() == "hello ada from flowyml-example"
+    helped = project.cli("--help", env=env, check=True)
+    assert "example-hello" in helped.stdout
+    assert "flowyml-example tried to add command 'run', which exists already; not added" in helped.stderr
+    # the core's `run` is still the core's
+    assert "Run the pipeline in TARGET" in project.cli("run", "--help", env=env, check=True).stdout
+
+
+def test_a_general_plugin_that_fails_to_import_leaves_the_command_line_working(project, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    dist = site / "flowyml_badcmd-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: flowyml-badcmd\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[flowyml]\nbadcmd = flowyml_badcmd\n")
+    (site / "flowyml_badcmd.py").write_text("raise ImportError('web stack missing')\n")
+    done = project.cli("runs", "--help", env={"PYTHONPATH": site_path(site)}, check=True)
+    assert "Past pipeline runs" in done.stdout
+    assert "flowyml-badcmd 1.0 failed to import" in done.stderr and "web stack missing" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def test_flowyml_orchestrator_run_remote_step_runner_records_the_run_like_a_local_one(project, example_plugin: Path) -> None:
     """The subprocess orchestrator runs each step as `flowyml step run` in a fresh process."""
     project.write_config(CONFIG)

@@ -24,6 +24,16 @@ class FlowymlGroup(click.Group):
                 click.echo(f"  hint: {exc.hint}", err=True)
             ctx.exit(1)
 
+    #: The plugin adding commands now (set while ``flowyml_register_commands`` runs).
+    adding_for: str | None = None
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        name = name or cmd.name
+        if self.adding_for is not None and name in self.commands:
+            _warn(f"plugin {self.adding_for} tried to add command {name!r}, which exists already; not added")
+            return
+        super().add_command(cmd, name)
+
 
 @click.group(cls=FlowymlGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="flowyml")
@@ -68,7 +78,48 @@ def _register_commands() -> None:
     cli.add_command(gc.gc)
 
 
+def _warn(message: str) -> None:
+    click.echo(click.style("Warning: ", fg="yellow", bold=True) + message, err=True)
+
+
+def _register_plugin_commands() -> None:
+    """Let every installed general plugin add its commands (``flowyml_register_commands``).
+
+    A manager of its own (not the serializers' one, which imports the built-in
+    serializers): starting ``flowyml`` stays light.
+    """
+    import pluggy
+
+    from flowyml.plugins import hookspecs
+    from flowyml.plugins.loader import iter_general_plugins
+    from flowyml.plugins.markers import PROJECT_NAME
+
+    group = cli
+    assert isinstance(group, FlowymlGroup)
+    pm = pluggy.PluginManager(PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    dists: dict[str, str] = {}
+    try:
+        for name, dist, module in iter_general_plugins():
+            if pm.get_plugin(name) is None and not pm.is_registered(module):
+                pm.register(module, name=name)
+                dists[name] = dist
+    except FlowymlError as exc:  # a broken plugin must not take the whole command line down
+        _warn(exc.message + (f" ({exc.hint})" if exc.hint else ""))
+    except pluggy.PluginValidationError as exc:
+        _warn(f"a general plugin has an invalid hook implementation: {exc}")
+    for impl in reversed(pm.hook.flowyml_register_commands.get_hookimpls()):  # in install order
+        group.adding_for = dists.get(impl.plugin_name, impl.plugin_name)
+        try:
+            impl.function(cli=group)
+        except Exception as exc:
+            _warn(f"plugin {group.adding_for} failed to add its commands: {type(exc).__name__}: {exc}")
+        finally:
+            group.adding_for = None
+
+
 _register_commands()
+_register_plugin_commands()
 
 
 def main(argv: list[str] | None = None) -> None:

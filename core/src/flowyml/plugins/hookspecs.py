@@ -13,7 +13,8 @@ implementation through its facade (:mod:`flowyml.stacks.facades`), so the
 kind, and every tracker receives every tracker call.
 
 *Registration hooks* are implemented by general plugins (entry-point group
-``flowyml``): they add serializers for new value types.
+``flowyml``): they add serializers for new value types, and commands to
+the ``flowyml`` command line.
 
 Every hook is named ``flowyml_*``; implement it with ``@flowyml.hookimpl``.
 """
@@ -245,6 +246,20 @@ def flowyml_register_serializers(register: Callable[..., None]) -> None:
     value the first serializer whose ``can_save(value)`` accepts it is used;
     plugins' serializers are tried before the built-in ones (which end with
     pickle as the last resort).
+    """
+
+
+@hookspec
+def flowyml_register_commands(cli: Any) -> None:
+    """Add commands to the ``flowyml`` command line: ``cli`` is its :class:`click.Group`.
+
+    Called once when the ``flowyml`` command starts, for every installed
+    general plugin (entry-point group ``flowyml``), after the built-in
+    commands are added. Decorate a function with ``@cli.command()`` (or call
+    ``cli.add_command``); a name the core or another plugin uses already is
+    refused. Keep the module light: import what the command needs (a web
+    server, a vendor SDK) inside the command's function, since this runs on
+    every ``flowyml`` invocation.
     """
 
 
