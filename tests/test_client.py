@@ -101,6 +101,8 @@ def test_list_runs_is_newest_first_and_filters(project) -> None:
     assert [r.run_id for r in client.list_runs(pipeline="summing")] == [last.run_id, first.run_id]
     assert [r.run_id for r in client.list_runs(status="failed")] == [failed.run_id]
     assert [r.run_id for r in client.list_runs(limit=1)] == [last.run_id]
+    assert [r.run_id for r in client.list_runs(limit=1, offset=1)] == [failed.run_id]  # pages
+    assert [r.run_id for r in client.list_runs(limit=None, offset=2)] == [first.run_id]
     with pytest.raises(RunNotFoundError, match="no pipeline named 'nosuch'"):
         client.list_runs(pipeline="nosuch")
 

@@ -116,13 +116,17 @@ class Client:
         run_id = queries.resolve_run_id(self.metadata, run, pipeline)
         return self._build_run(queries.run_row(self.metadata, run_id))
 
-    def list_runs(self, pipeline: str | None = None, status: str | None = None, limit: int | None = 50) -> list[PipelineRun]:
+    def list_runs(
+        self, pipeline: str | None = None, status: str | None = None, limit: int | None = 50, offset: int = 0
+    ) -> list[PipelineRun]:
         """Runs, newest first: of ``pipeline`` only, in ``status`` only (``completed``, ``failed``, ...), at most ``limit``.
+
+        ``offset`` skips that many of the newest first (a page: ``limit=50, offset=100``).
 
         A pipeline name that has no run at all raises
         :class:`~flowyml.errors.RunNotFoundError` naming the pipelines there are.
         """
-        rows = queries.list_run_rows(self.metadata, pipeline=pipeline, status=status, limit=limit)
+        rows = queries.list_run_rows(self.metadata, pipeline=pipeline, status=status, limit=limit, offset=offset)
         if not rows and pipeline and pipeline not in queries.pipeline_names(self.metadata):
             raise queries.no_runs_error(self.metadata, pipeline)
         return [self._build_run(row) for row in rows]

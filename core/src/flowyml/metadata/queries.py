@@ -104,8 +104,10 @@ def pipeline_names(db: MetadataStore) -> list[str]:
     return [r["name"] for r in rows]
 
 
-def list_run_rows(db: MetadataStore, pipeline: str | None = None, status: str | None = None, limit: int | None = 50) -> list[sqlite3.Row]:
-    """Run rows, newest first, optionally of one pipeline and/or in one status.
+def list_run_rows(
+    db: MetadataStore, pipeline: str | None = None, status: str | None = None, limit: int | None = 50, offset: int = 0
+) -> list[sqlite3.Row]:
+    """Run rows, newest first, optionally of one pipeline and/or in one status; ``offset`` rows skipped (pages).
 
     ``status`` is the effective one (:func:`flowyml.metadata.status.effective_status`):
     ``running`` gives only live runs, ``crashed`` the runs whose process died.
@@ -120,12 +122,13 @@ def list_run_rows(db: MetadataStore, pipeline: str | None = None, status: str | 
         clauses.append("status=?")
         params.append("running" if derived else status)
     sql = "SELECT * FROM runs" + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY started_at DESC, rowid DESC"
-    if limit is not None and not derived:
-        sql += " LIMIT ?"
-        params.append(limit)
+    if not derived and (limit is not None or offset):
+        sql += " LIMIT ? OFFSET ?"
+        params += [-1 if limit is None else limit, max(0, offset)]
     rows = db.query(sql, tuple(params))
     if derived:
-        rows = [r for r in rows if effective_status(r) == status][:limit]
+        start = max(0, offset)
+        rows = [r for r in rows if effective_status(r) == status][start : None if limit is None else start + limit]
     return rows
 
 
