@@ -87,9 +87,11 @@ def _endpoint_for(active: Stack, model: ModelVersion, endpoint: str | None) -> s
     return (rule.endpoint_name if rule and rule.endpoint_name else None) or model.name
 
 
-def deploy_model(name: str, version: str, endpoint: str | None = None, stack: str | None = None) -> Deployment:
+def deploy_model(
+    name: str, version: str, endpoint: str | None = None, stack: str | None = None, *, project_dir: Path | None = None
+) -> Deployment:
     """Deploy a registered version (the spec's manual deployment)."""
-    active = model_stack(stack, needs=(Kind.MODEL_REGISTRY, Kind.MODEL_DEPLOYER))
+    active = model_stack(stack, needs=(Kind.MODEL_REGISTRY, Kind.MODEL_DEPLOYER), project_dir=project_dir)
     model = _get(active, name, version)
     if model.status in ("pending_approval", "rejected"):
         raise DeploymentError(
@@ -101,9 +103,11 @@ def deploy_model(name: str, version: str, endpoint: str | None = None, stack: st
     return deployment
 
 
-def approve_model(name: str, version: str, stack: str | None = None, deploy: bool | None = None) -> tuple[ModelVersion, Deployment | None]:
+def approve_model(
+    name: str, version: str, stack: str | None = None, deploy: bool | None = None, *, project_dir: Path | None = None
+) -> tuple[ModelVersion, Deployment | None]:
     """Approve a pending version; deploy it when the stack's Model rule says ``deploy_condition: on_approval``."""
-    active = model_stack(stack)
+    active = model_stack(stack, project_dir=project_dir)
     _get(active, name, version)
     approved = active.model_registry.set_status(name, version, "approved")
     rule = active.config.rule_for("Model")
@@ -116,13 +120,15 @@ def approve_model(name: str, version: str, stack: str | None = None, deploy: boo
     return approved, deployment
 
 
-def undeploy_model(endpoint: str, stack: str | None = None) -> bool:
-    active = model_stack(stack, needs=(Kind.MODEL_DEPLOYER,))
+def undeploy_model(endpoint: str, stack: str | None = None, *, project_dir: Path | None = None) -> bool:
+    """Stop the deployment at ``endpoint``; False when nothing was deployed there."""
+    active = model_stack(stack, needs=(Kind.MODEL_DEPLOYER,), project_dir=project_dir)
     done = active.model_deployer.undeploy(endpoint)
     active.close()
     return done
 
 
-def list_deployments(stack: str | None = None) -> list[Deployment]:
-    active = model_stack(stack, needs=(Kind.MODEL_DEPLOYER,))
+def list_deployments(stack: str | None = None, *, project_dir: Path | None = None) -> list[Deployment]:
+    """Every deployment the stack's model deployer knows."""
+    active = model_stack(stack, needs=(Kind.MODEL_DEPLOYER,), project_dir=project_dir)
     return active.model_deployer.list()
