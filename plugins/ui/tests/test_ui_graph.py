@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from flowyml_ui.graph import NODE_H, NODE_W, layout
 
 
@@ -22,6 +24,6 @@ def test_layers_are_the_longest_path_from_the_sources() -> None:
 
 def test_a_long_chain_lays_out_without_recursion_and_edges_to_unknown_steps_are_dropped() -> None:
     names = [f"s{i}" for i in range(3000)]
-    drawn = layout([(n, "completed") for n in names], [(a, b, "x") for a, b in zip(names, names[1:])] + [("s0", "ghost", "x")])
+    drawn = layout([(n, "completed") for n in names], [(a, b, "x") for a, b in pairwise(names)] + [("s0", "ghost", "x")])
     assert [n.layer for n in drawn.nodes] == list(range(3000))
     assert len(drawn.edges) == 2999
