@@ -103,6 +103,8 @@ def test_list_runs_is_newest_first_and_filters(project) -> None:
     assert [r.run_id for r in client.list_runs(limit=1)] == [last.run_id]
     assert [r.run_id for r in client.list_runs(limit=1, offset=1)] == [failed.run_id]  # pages
     assert [r.run_id for r in client.list_runs(limit=None, offset=2)] == [first.run_id]
+    light = client.list_runs(limit=1, steps=False)[0]
+    assert (light.run_id, light.status, light.steps, light.params) == (last.run_id, "completed", {}, {"n": 2})
     with pytest.raises(RunNotFoundError, match="no pipeline named 'nosuch'"):
         client.list_runs(pipeline="nosuch")
 

@@ -117,11 +117,13 @@ class Client:
         return self._build_run(queries.run_row(self.metadata, run_id))
 
     def list_runs(
-        self, pipeline: str | None = None, status: str | None = None, limit: int | None = 50, offset: int = 0
+        self, pipeline: str | None = None, status: str | None = None, limit: int | None = 50, offset: int = 0, *, steps: bool = True
     ) -> list[PipelineRun]:
         """Runs, newest first: of ``pipeline`` only, in ``status`` only (``completed``, ``failed``, ...), at most ``limit``.
 
         ``offset`` skips that many of the newest first (a page: ``limit=50, offset=100``).
+        ``steps=False`` reads only the run records (their ``steps`` and ``events``
+        are left empty): a listing of many runs, one query.
 
         A pipeline name that has no run at all raises
         :class:`~flowyml.errors.RunNotFoundError` naming the pipelines there are.
@@ -129,7 +131,7 @@ class Client:
         rows = queries.list_run_rows(self.metadata, pipeline=pipeline, status=status, limit=limit, offset=offset)
         if not rows and pipeline and pipeline not in queries.pipeline_names(self.metadata):
             raise queries.no_runs_error(self.metadata, pipeline)
-        return [self._build_run(row) for row in rows]
+        return [self._build_run(row, steps=steps) for row in rows]
 
     def pipeline_names(self) -> list[str]:
         """The pipelines that have at least one run."""
@@ -144,11 +146,16 @@ class Client:
         outputs = self._artifacts_by_step(run_id, step)
         return self._build_step(row, outputs.get(step, {}))
 
-    def _build_run(self, row: sqlite3.Row) -> PipelineRun:
+    def _build_run(self, row: sqlite3.Row, *, steps: bool = True) -> PipelineRun:
         run_id = row["run_id"]
         status = effective_status(row)  # a run whose process died is "crashed"
+        if not steps:
+            return PipelineRun(
+                run_id=run_id, pipeline_name=row["pipeline_name"], stack_name=row["stack_name"], status=status,
+                error=row["error"], started_at=row["started_at"], ended_at=row["ended_at"], params=queries.run_params(row),
+            )
         outputs = self._artifacts_by_step(run_id)
-        steps = {
+        built = {
             s["step_name"]: self._build_step(s, outputs.get(s["step_name"], {}), run_status=status)
             for s in queries.step_rows(self.metadata, run_id)
         }
@@ -164,7 +171,7 @@ class Client:
             pipeline_name=row["pipeline_name"],
             stack_name=row["stack_name"],
             status=status,
-            steps=steps,
+            steps=built,
             events=events,
             error=row["error"],
             started_at=row["started_at"],
