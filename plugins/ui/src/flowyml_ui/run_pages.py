@@ -32,7 +32,7 @@ def runs_page(request: Request, client: Client) -> Response:
     number = _int(request.query_params.get("page"), 1)
     problem = None
     try:
-        runs = client.list_runs(pipeline=pipeline, status=status, limit=PER_PAGE + 1, offset=(number - 1) * PER_PAGE)
+        runs = client.list_runs(pipeline=pipeline, status=status, limit=PER_PAGE + 1, offset=(number - 1) * PER_PAGE, steps=False)
     except RunNotFoundError as exc:  # an unknown pipeline in the filter: an empty list that says why
         runs, problem = [], exc.message
     more = len(runs) > PER_PAGE
@@ -117,12 +117,10 @@ def run_status(request: Request, client: Client) -> Response:
 
 @page
 def step_page(request: Request, client: Client) -> Response:
-    run = _run(client, request.path_params["run_id"])
+    run_id = check_id(request.path_params["run_id"], "run")
     name = check_name(request.path_params["step"], "step")
-    if name not in run.steps:
-        raise NotFound(f"run {run.run_id} has no step {name!r}")
-    step = run.steps[name]
-    return render(request, "step.html", title=f"Step {name}", run=run, step=step)
+    step = client.get_step(run_id, name)  # the full id of the URL; an unknown run or step is RunNotFoundError: 404
+    return render(request, "step.html", title=f"Step {name}", step=step)
 
 
 @page
