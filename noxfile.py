@@ -6,6 +6,7 @@
     nox -s lint typecheck docs demo
     nox -s random         the suite in random order, 5 times (pytest-randomly)
     nox -s mutation       mutation testing of the core's decision paths (mutmut, ~30-40 min)
+    nox -s build          sdist + wheel of every distribution into dist/, checked by twine
 
 Every install takes ``core/`` from its folder in the same pip command as any
 plugin: the package index holds an unrelated project also named ``flowyml``.
@@ -116,7 +117,7 @@ def mutation(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     session.install("ruff>=0.6")
-    session.run("ruff", "check", "core", "plugins", "tests", "benchmarks", "examples", "noxfile.py", "conftest.py")
+    session.run("ruff", "check", "core", "plugins", "tests", "benchmarks", "examples", "tools", "noxfile.py", "conftest.py")
 
 
 @nox.session(python=PYTHON)
@@ -145,3 +146,16 @@ def demo(session: nox.Session) -> None:
     session.run("flowyml", "run", "pipeline.py")
     session.run("flowyml", "artifacts", "list", "-n", "10")
     session.run("flowyml", "model", "list")
+
+
+@nox.session(python=PYTHON)
+def build(session: nox.Session) -> None:
+    """An sdist and a wheel of core/ and of every plugins/<name>/ into dist/, then `twine check`.
+
+    Release builds (FLOWYML_RELEASE=1, set by tools/build_dists.py): the core's
+    wheel depends on flowyml-local by version, never on the checkout's folder.
+    """
+    session.install("build>=1.2", "twine>=6.1")
+    dist = ROOT / "dist"
+    session.run("python", str(ROOT / "tools" / "build_dists.py"), str(dist))
+    session.run("twine", "check", "--strict", *sorted(str(p) for p in dist.iterdir() if p.name.endswith((".whl", ".tar.gz"))))

@@ -78,6 +78,10 @@ class PluginLoadError(PluginError):
     """A plugin's entry point raised while being imported."""
 
 
+class PluginIncompatibleError(PluginError):
+    """A plugin targets another plugin API version than this core provides (see flowyml.plugins.api_version)."""
+
+
 class ArtifactError(FlowymlError):
     """An artifact cannot be stored, found or loaded."""
 

@@ -15,6 +15,8 @@ def plugins() -> None:
 @plugins.command("list")
 def list_plugins() -> None:
     """Installed backends: kind, type, distribution and version (read from metadata, nothing imported)."""
+    from flowyml.plugins.install import install_command
+    from flowyml.plugins.kinds import FIRST_PARTY
     from flowyml.plugins.loader import DISABLE_ENV, iter_backends
 
     rows = [
@@ -25,3 +27,9 @@ def list_plugins() -> None:
         click.echo("No backend installed (flowyml-local should always be there: reinstall flowyml).")
         return
     table(rows, ("KIND", "TYPE", "DISTRIBUTION", "VERSION", f"({DISABLE_ENV})"))
+    installed = {b.distribution for b in iter_backends()}
+    absent = sorted(set(FIRST_PARTY.values()) - installed)
+    if absent:
+        click.echo("\nFirst-party plugins not installed here:")
+        for dist in absent:
+            click.echo(f"  {dist}: {install_command([dist])}")

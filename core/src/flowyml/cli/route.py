@@ -20,6 +20,7 @@ def plan(target: str, stack_name: str | None, params: tuple[str, ...]) -> None:
     """For each step output of TARGET: store location, registration, deployment condition, tracker."""
     from flowyml.cli.run import parse_params
     from flowyml.config.loader import load_project, resolve_stack_name
+    from flowyml.plugins.install import missing_plugins_line
     from flowyml.routing.light_import import file_project_start, plan_pipeline
     from flowyml.routing.plan import plan_routes
     from flowyml.routing.validate import validate_stack
@@ -34,6 +35,9 @@ def plan(target: str, stack_name: str | None, params: tuple[str, ...]) -> None:
     rows = plan_routes(graph, config)
     click.echo(f"Routing plan for pipeline {graph.name!r} on stack {config.name!r} (nothing is run)")
     table([(r["step"], r["output"], r["type"], r["store"], r["register"], r["deploy"], r["tracker"]) for r in rows], ("STEP", "OUTPUT", "TYPE", "STORE", "REGISTER", "DEPLOY", "TRACKER"))
+    not_installed = missing_plugins_line((kind, comp.type) for kind, comp in config.components.items())
+    if not_installed:
+        click.echo(f"\n{not_installed}")
     missing = [r for r in rows if r["type"].startswith("Value (unannotated")]
     if missing:
         click.echo("\nSteps without a return annotation are planned as plain values; annotate them (-> Model) to be sure.")

@@ -59,6 +59,7 @@ def show_stack(name: str | None) -> None:
     """
     from flowyml.config.loader import load_project, resolve_stack_name
     from flowyml.config.schema import ROUTABLE_TYPES
+    from flowyml.plugins.install import missing_plugins_line
     from flowyml.plugins.kinds import FIRST_PARTY
     from flowyml.plugins.loader import iter_backends
     from flowyml.redaction import redact
@@ -83,6 +84,9 @@ def show_stack(name: str | None) -> None:
         options = ", ".join(f"{k}={v}" for k, v in mask_options(comp.options).items())
         rows.append((kind.value, comp.type, redact(options), plugin))
     table(rows, ("COMPONENT", "TYPE", "OPTIONS", "PLUGIN"))
+    missing = missing_plugins_line((kind, comp.type) for kind, comp in config.components.items())
+    if missing:
+        click.echo(missing)
     click.echo("\nRouting")
     routed = [t for t in ROUTABLE_TYPES if t in config.routing] + [t for t in ROUTABLE_TYPES if t not in config.routing]
     described = [describe_rule(config, t, config.rule_for(t)) for t in routed]

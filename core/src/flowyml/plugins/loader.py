@@ -1,12 +1,14 @@
 """Find and import backends through entry points, by (kind, type).
 
 Only entry-point *metadata* is read to list or find backends; a backend's
-module is imported the first time a stack names its type.
+module is imported the first time a stack names its type, after its package's
+plugin API version is checked (:mod:`flowyml.plugins.api_version`).
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -67,7 +69,9 @@ def iter_backends() -> Iterator[BackendInfo]:
 def install_hint(kind: Kind, type_name: str) -> str:
     dist = FIRST_PARTY.get((kind, type_name))
     if dist:
-        return f"install it with: pip install {dist}"
+        from flowyml.plugins.install import install_command
+
+        return f"install it with: {install_command([dist])}"
     known = sorted({t for (k, t) in FIRST_PARTY if k is kind})
     return (
         f"no first-party backend is called {type_name!r}; first-party {kind.label} types are "
@@ -99,14 +103,7 @@ def load_component_class(kind: Kind, type_name: str, *, stack: str | None = None
             f"{where}{kind.value}: plugin {dist} (type {type_name!r}) is disabled by {DISABLE_ENV}",
             hint=f"remove it from {DISABLE_ENV} to use this stack",
         )
-    try:
-        loaded = ep.load()
-    except Exception as exc:
-        raise PluginLoadError(
-            f"plugin {dist} {version} failed to import its {kind.label} {type_name!r} ({ep.value}): "
-            f"{type(exc).__name__}: {exc}",
-            hint=f"reinstall {dist} (pip install --force-reinstall {dist}) or disable it with {DISABLE_ENV}={dist}",
-        ) from exc
+    loaded = _load_checked(ep, dist, version, f"its {kind.label} {type_name!r} ({ep.value})")
     if not isinstance(loaded, type):
         raise PluginLoadError(
             f"plugin {dist}: entry point {type_name!r} in {kind.entry_point_group} must name a component class, "
@@ -122,10 +119,27 @@ def iter_general_plugins() -> Iterator[tuple[str, str, Any]]:
         dist, version = _dist_of(ep)
         if dist in off or ep.name in off:
             continue
-        try:
-            yield ep.name, dist, ep.load()
-        except Exception as exc:
-            raise PluginLoadError(
-                f"plugin {dist} {version} failed to import ({ep.value}): {type(exc).__name__}: {exc}",
-                hint=f"reinstall {dist} or disable it with {DISABLE_ENV}={dist}",
-            ) from exc
+        yield ep.name, dist, _load_checked(ep, dist, version, f"({ep.value})")
+
+
+def _load_checked(ep: Any, dist: str, version: str, what: str) -> Any:
+    """Import the plugin's top-level package, check its plugin API version, then load ``ep``."""
+    from flowyml.plugins.api_version import check_plugin_api
+
+    package_name = ep.value.split(":")[0].strip().split(".")[0]
+    try:
+        package = importlib.import_module(package_name)
+    except Exception as exc:
+        raise _load_error(dist, version, what, exc) from exc
+    check_plugin_api(package, dist, version)
+    try:
+        return ep.load()
+    except Exception as exc:
+        raise _load_error(dist, version, what, exc) from exc
+
+
+def _load_error(dist: str, version: str, what: str, exc: Exception) -> PluginLoadError:
+    return PluginLoadError(
+        f"plugin {dist} {version} failed to import {what}: {type(exc).__name__}: {exc}",
+        hint=f"reinstall {dist} (pip install --force-reinstall {dist}) or disable it with {DISABLE_ENV}={dist}",
+    )

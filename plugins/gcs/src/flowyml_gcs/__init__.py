@@ -1,1 +1,4 @@
 """FlowyML artifact store on Google Cloud Storage."""
+
+#: The flowyml plugin API this package is written for (checked when a stack loads it).
+FLOWYML_PLUGIN_API = "0.1"

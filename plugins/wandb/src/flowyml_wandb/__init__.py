@@ -5,3 +5,5 @@ imported when a run starts.
 """
 
 __version__ = "0.1.0"
+#: The flowyml plugin API this package is written for (checked when a stack loads it).
+FLOWYML_PLUGIN_API = "0.1"
