@@ -1,13 +1,19 @@
 """Build hook: declare the core's runtime dependencies.
 
 The core distribution pulls in ``flowyml-local`` so that a plain install gives
-a working local stack. In a repository checkout that dependency must come from
-``../plugins/local`` (the package index holds an unrelated project named
-``flowyml`` and no ``flowyml-local``), so it is a direct reference there; a
-release build (``FLOWYML_RELEASE=1``) pins the released version instead, and
-so does a development install (``FLOWYML_DEV_INSTALL=1``) that installs
-``-e plugins/local`` in the same pip command (pip refuses an editable install
-and a direct reference to the same project together).
+a working local stack. Three cases:
+
+* ``pip install ./core`` from a repository checkout: the index has no
+  ``flowyml-local`` (and an unrelated project named ``flowyml``), so the
+  dependency is a direct reference to ``../plugins/local``.
+* a release build (``FLOWYML_RELEASE=1``, which ``nox -s build`` /
+  ``tools/build_dists.py`` set), or a build from the sdist (no
+  ``../plugins/local`` beside it): ``flowyml-local==<version>``. A wheel meant
+  for anyone else must never carry a ``file://`` reference;
+  tests/packaging/test_distributions.py reads every built wheel to check it.
+* a development install (``FLOWYML_DEV_INSTALL=1``) that installs
+  ``-e plugins/local`` in the same pip command (pip refuses an editable install
+  and a direct reference to the same project together): the pinned version too.
 """
 
 from __future__ import annotations

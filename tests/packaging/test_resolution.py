@@ -42,23 +42,32 @@ def readme_command(name: str) -> str:
 
 
 def _resolve(python: Path, name: str, report: Path) -> dict:
-    command = [str(python), "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed", "--report", str(report), *install_args(name)]
+    command = [str(python), "-m", "pip", "install", "--dry-run", "--progress-bar", "off", "--ignore-installed", "--report", str(report), *install_args(name)]
     done = subprocess.run(command, cwd=ROOT, env=clean_env(), capture_output=True, text=True, timeout=PIP_TIMEOUT)
+    # pip explains a conflict on stdout ("The conflict is caused by: ...") and ends with the error on stderr
+    explained = done.stdout.split("The conflict is caused by:", 1)
     errors = [line for line in done.stderr.splitlines() if "is ignored" not in line]
-    result = {"ok": done.returncode == 0, "errors": "\n".join(errors[-25:])}
+    why = "The conflict is caused by:" + explained[1][-3000:] if len(explained) == 2 else ""
+    result = {"ok": done.returncode == 0, "errors": why + "\n".join(errors[-25:])}
     if result["ok"]:
         result["install"] = {i["metadata"]["name"].lower(): i for i in json.loads(report.read_text())["install"]}
     return result
 
 
 @pytest.fixture(scope="module")
-def resolutions(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], dict]:
-    """Resolve every case, a few at once (they wait on the index more than on the CPU)."""
+def resolutions(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], dict]:
+    """Resolve the selected cases, a few at once (they wait on the index more than on the CPU)."""
+    selected = [
+        (item.callspec.params["pip"], item.callspec.params["name"])
+        for item in request.session.items
+        if getattr(item, "originalname", "") == "test_install_set_resolves" and hasattr(item, "callspec")
+    ]
     base = tmp_path_factory.mktemp("resolve")
-    pythons = {"bundled": make_venv(base / "bundled"), "latest": make_venv(base / "latest", latest_pip=True)}
+    kinds = {pip for pip, _ in selected}
+    pythons = {kind: make_venv(base / kind, latest_pip=kind == "latest") for kind in kinds}
     versions = {kind: pip_version(python) for kind, python in pythons.items()}
     with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = {case: pool.submit(_resolve, pythons[case[0]], case[1], base / f"{case[0]}-{case[1]}.json") for case in CASES}
+        futures = {case: pool.submit(_resolve, pythons[case[0]], case[1], base / f"{case[0]}-{case[1]}.json") for case in selected}
     return {case: {**f.result(), "pip": versions[case[0]]} for case, f in futures.items()}
 
 
