@@ -86,11 +86,11 @@ def test_a_plugin_built_for_another_plugin_api_is_refused_when_its_stack_is_buil
     assert "completed" in ok.stdout.lower() or ok.returncode == 0
 
 
-def test_a_plugin_declaring_no_plugin_api_is_refused_with_the_fix() -> None:
-    with pytest.raises(PluginIncompatibleError, match="does not declare the plugin API") as info:
-        check_plugin_api(ModuleType("flowyml_undeclared"), "flowyml-undeclared", "1.0.0")
-    assert f"{ATTRIBUTE} = {PLUGIN_API!r} in flowyml_undeclared/__init__.py" in str(info.value)
-    check_plugin_api(_declaring(PLUGIN_API), "flowyml-fine", "1.0.0")  # the current API passes
+def test_only_a_declared_other_plugin_api_is_refused() -> None:
+    check_plugin_api(_declaring(PLUGIN_API), "flowyml-fine", "1.0.0")
+    check_plugin_api(ModuleType("flowyml_undeclared"), "flowyml-undeclared", "1.0.0")  # declares nothing: loaded as before
+    with pytest.raises(PluginIncompatibleError, match=r"flowyml-older 1\.0\.0 targets plugin API '0\.0'"):
+        check_plugin_api(_declaring("0.0"), "flowyml-older", "1.0.0")
 
 
 def _declaring(api: str) -> ModuleType:
