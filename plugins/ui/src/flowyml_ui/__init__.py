@@ -7,3 +7,5 @@ plugin implementing ``flowyml_register_commands``); the web app is built by
 """
 
 __version__ = "0.1.0"
+#: The flowyml plugin API this package is written for (checked when a stack loads it).
+FLOWYML_PLUGIN_API = "0.1"
