@@ -76,13 +76,45 @@ class NumpySerializer(Serializer):
         import numpy as np
 
         with HashingFile(directory / "data.npy") as out:
-            np.save(out, value, allow_pickle=False)
+            parts = _npy_parts(value)
+            if parts is None:  # not contiguous in memory: numpy copies it out in chunks
+                np.save(out, value, allow_pickle=False)
+            else:
+                out.write(parts[0])
+                out.write_buffer(parts[1])
         return {"data.npy": out.sha256}
 
     def load(self, directory: Path, info: dict[str, Any]) -> Any:
         import numpy as np
 
         return np.load(directory / "data.npy", allow_pickle=False)
+
+
+def _npy_parts(array: Any) -> tuple[bytes, Any] | None:
+    """The .npy header ``np.save`` writes for ``array`` and its data as a buffer over the array's own memory.
+
+    None when the data cannot be handed over without a copy (an array that is
+    neither C- nor Fortran-contiguous, or a header only format 3.0 can hold).
+    """
+    import io
+
+    import numpy as np
+    from numpy.lib import format as npy
+
+    header = npy.header_data_from_array_1_0(array)
+    ordered = array.T if header["fortran_order"] else array  # np.save writes a Fortran array's transpose, in C order
+    if array.dtype.hasobject or not ordered.flags.c_contiguous or array.dtype.itemsize == 0:
+        return None
+    head = io.BytesIO()
+    for write_header in (npy.write_array_header_1_0, npy.write_array_header_2_0):
+        try:
+            write_header(head, header)
+            break
+        except ValueError:  # too long for 1.0; names only UTF-8 encodes (UnicodeEncodeError) need 3.0
+            head = io.BytesIO()
+    else:
+        return None
+    return head.getvalue(), ordered.reshape(-1).view(np.uint8)
 
 
 def _jsonable(value: Any, depth: int = 0) -> bool:
@@ -133,8 +165,10 @@ class BytesSerializer(Serializer):
     def can_save(self, value: Any) -> bool:
         return isinstance(value, bytes | bytearray)
 
-    def save(self, value: Any, directory: Path) -> None:
-        (directory / "data.bin").write_bytes(bytes(value))
+    def save(self, value: Any, directory: Path) -> dict[str, str]:
+        with HashingFile(directory / "data.bin") as out:
+            out.write_buffer(value)  # no copy: the value's own memory, hashed as it is written
+        return {"data.bin": out.sha256}
 
     def load(self, directory: Path, info: dict[str, Any]) -> Any:
         return (directory / "data.bin").read_bytes()

@@ -4,6 +4,15 @@ Serializers that stream large data (Parquet, .npy, pickle) write through
 :class:`HashingFile`; the digest is computed on a second thread while the
 writer produces the next chunk (hashlib releases the GIL on large buffers), so
 recording the sha256 of an artifact costs no extra read of the file.
+
+Two ways in: :meth:`HashingFile.write` copies what it is given (the caller may
+reuse its buffer), and at most :data:`MAX_PENDING` copied bytes wait for the
+hasher, so memory stays bounded however fast the writer is.
+:meth:`HashingFile.write_buffer` writes a large buffer the caller keeps
+unchanged until it returns (an array's memory, a ``bytes`` value) with no copy
+at all: slices of it go to the file and to the hasher (the writer never waits
+for the hasher: a queued slice holds no memory of its own), and it returns once
+they are all hashed.
 """
 
 from __future__ import annotations
@@ -16,6 +25,10 @@ from types import TracebackType
 from typing import Any
 
 _DONE = object()
+#: Bytes copied by :meth:`HashingFile.write` that may wait for the hasher at once.
+MAX_PENDING = 32 << 20
+#: How :meth:`HashingFile.write_buffer` slices a buffer between the file and the hasher.
+SLICE = 8 << 20
 
 
 class HashingFile:
@@ -25,7 +38,9 @@ class HashingFile:
         self.path = Path(path)
         self._fh = open(self.path, "wb", buffering=1 << 20)  # noqa: SIM115 - closed in close()
         self._digest = hashlib.sha256()
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=32)
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._pending = 0  # bytes queued and not hashed yet
+        self._hashed = threading.Condition()
         self._size = 0
         self._thread = threading.Thread(target=self._hash, name="flowyml-sha256", daemon=True)
         self._thread.start()
@@ -41,13 +56,39 @@ class HashingFile:
     def _hash(self) -> None:
         while (chunk := self._queue.get()) is not _DONE:
             self._digest.update(chunk)
+            with self._hashed:
+                self._pending -= len(chunk)
+                self._hashed.notify_all()
+
+    def _to_hasher(self, chunk: bytes | memoryview, *, wait: bool = True) -> None:
+        """Queue ``chunk`` for hashing, first waiting (``wait``) while too many copied bytes are queued already."""
+        with self._hashed:
+            while wait and self._pending and self._pending + len(chunk) > MAX_PENDING:
+                self._hashed.wait()
+            self._pending += len(chunk)
+        self._queue.put(chunk)
 
     def write(self, data: Any) -> int:
         chunk = bytes(data)  # a stable copy: the caller may reuse its buffer
         self._fh.write(chunk)
-        self._queue.put(chunk)
+        self._to_hasher(chunk)
         self._size += len(chunk)
         return len(chunk)
+
+    def write_buffer(self, data: Any) -> int:
+        """Write all of ``data`` (any buffer) without copying it; the caller must not change it until this returns."""
+        view = memoryview(data).cast("B")
+        for start in range(0, len(view), SLICE):
+            piece = view[start : start + SLICE]
+            self._fh.write(piece)
+            # A slice is a view of the caller's memory, not a copy: queuing it costs nothing, so
+            # the writer never waits for the hasher (the two run side by side until the end).
+            self._to_hasher(piece, wait=False)
+        with self._hashed:  # every slice hashed: the caller may reuse its buffer now
+            while self._pending:
+                self._hashed.wait()
+        self._size += len(view)
+        return len(view)
 
     def tell(self) -> int:
         return self._size

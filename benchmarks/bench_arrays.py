@@ -1,0 +1,148 @@
+"""A numpy array and a bytes value handed between two steps, against a plain write to the same disk (#16 item 2).
+
+    python benchmarks/bench_arrays.py [--repeats 5] [--quick]
+
+The producing step returns a prebuilt 1 GiB float64 array (then a 500 MB
+``bytes`` value); the consuming step takes it in memory; the artifact is
+written once, its sha256 computed while writing. The baseline, measured in the
+same run and alternated with it, is ``np.save`` of the same array (a raw
+``open().write()`` of the bytes) into the same project folder. Prints the
+median times, their ratio (target <= 1.15x) and the peak memory above the
+value during a run (target <= +64 MB). ``--quick`` uses 128 MiB / 64 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import hashlib
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_core import PeakRSS
+
+
+def measure(value: Any, raw_write: Callable[[Path], None], project: Path, repeats: int) -> dict[str, float]:
+    from flowyml import pipeline, step
+
+    @step(cache=False)
+    def produce() -> Any:
+        return value
+
+    @step(cache=False)
+    def consume(v: Any) -> int:
+        return len(v)
+
+    @pipeline
+    def handoff() -> None:
+        consume(produce())
+
+    os.chdir(project)
+    artifacts = project / "artifacts"
+
+    def flowyml_run() -> None:
+        run = handoff.run()
+        if run.status != "completed":
+            raise SystemExit(f"the benchmark pipeline did not complete: {run.status}")
+
+    def raw() -> None:
+        raw_write(project / "raw.out")
+
+    def clean() -> None:
+        shutil.rmtree(artifacts, ignore_errors=True)
+        (project / "raw.out").unlink(missing_ok=True)
+        os.sync()  # nobody pays for the other's dirty pages
+        gc.collect()
+
+    flowyml_run()  # warm: imports, plugins, the metadata database
+    clean()
+    times: dict[str, list[float]] = {"raw": [], "flowyml": []}
+    cpu: dict[str, list[float]] = {"raw": [], "flowyml": []}
+    for i in range(repeats):
+        for name, call in (("raw", raw), ("flowyml", flowyml_run)) if i % 2 == 0 else (("flowyml", flowyml_run), ("raw", raw)):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            call()
+            times[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
+            clean()
+    tiny = value[:1]
+    produce_value = value
+
+    def tiny_run() -> None:
+        nonlocal value
+        value = tiny
+        try:
+            flowyml_run()
+        finally:
+            value = produce_value
+
+    fixed = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        tiny_run()
+        fixed.append(time.perf_counter() - start)
+    clean()
+    with PeakRSS() as mem:
+        base = mem.peak
+        flowyml_run()
+    clean()
+    raw_s, flow_s = statistics.median(times["raw"]), statistics.median(times["flowyml"])
+    return {"raw": raw_s, "flowyml": flow_s, "ratio": flow_s / raw_s, "extra_mb": (mem.peak - base) / 1e6, "sha256": sha256_alone(value, repeats),
+            "fixed": statistics.median(fixed), "raw_cpu": statistics.median(cpu["raw"]), "flowyml_cpu": statistics.median(cpu["flowyml"])}
+
+
+def sha256_alone(value: Any, repeats: int) -> float:
+    """The median CPU time of hashing the value's memory alone (every artifact records its sha256)."""
+    times = []
+    for _ in range(repeats):
+        start = time.process_time()
+        hashlib.sha256(memoryview(value).cast("B")).digest()
+        times.append(time.process_time() - start)
+    return statistics.median(times)
+
+
+def report(what: str, baseline: str, got: dict[str, float]) -> bool:
+    print(f"{what} between two steps: {got['flowyml']:.3f} s vs {baseline} {got['raw']:.3f} s = {got['ratio']:.2f}x (target <= 1.15x);"
+          f" peak memory +{got['extra_mb']:.0f} MB (target <= 64)")
+    floor = got["raw_cpu"] + got["sha256"]
+    print(f"  the same pipeline with a one-element value: {got['fixed']:.3f} s (per-run cost, not the value's)")
+    print(f"  CPU time: flowyml {got['flowyml_cpu']:.3f} s, {baseline} {got['raw_cpu']:.3f} s, sha256 alone {got['sha256']:.3f} s;"
+          f" flowyml / ({baseline} + sha256) = {got['flowyml_cpu'] / floor:.2f}x")
+    return got["ratio"] <= 1.15 and got["extra_mb"] <= 64
+
+
+def main() -> int:
+    import numpy as np
+
+    import flowyml
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="128 MiB array, 64 MB bytes")
+    args = parser.parse_args()
+    array_bytes = (128 if args.quick else 1024) << 20
+    bytes_len = (64 if args.quick else 500) * 10**6
+    print(f"flowyml from {Path(flowyml.__file__).parent}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; median of {args.repeats}, raw and flowyml alternated")
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        array = np.random.default_rng(0).random(array_bytes // 8)
+        got = measure(array, lambda p: np.save(p, array, allow_pickle=False), Path(tmp), args.repeats)
+        ok &= report(f"{array.nbytes / 2**30:.3g} GiB float64 array", "np.save", got)
+        array = None  # free it before the bytes value
+        gc.collect()
+        blob = os.urandom(bytes_len)
+        got = measure(blob, lambda p: p.write_bytes(blob), Path(tmp), args.repeats)
+        ok &= report(f"{bytes_len / 1e6:.0f} MB bytes value", "raw write", got)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
