@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flowyml_ui.app import create_app
 from starlette.testclient import TestClient
-from ui_extras_pipeline import EVIL
+from ui_extras_pipeline import EVIL, EVIL_MODEL
 
 from flowyml import Client
 
@@ -95,6 +95,20 @@ def test_a_markup_step_name_renders_as_text(web, ui_project) -> None:
     assert "&lt;script&gt;alert(&#39;flowyml&#39;)" in page
     step = web.get(f"/runs/{ui_project.extras_run}/steps/%3Cscript%3Ealert('flowyml')")
     assert step.status_code == 200 and EVIL not in step.text and "&lt;script&gt;" in step.text
+
+
+def test_a_markup_model_name_renders_as_text(web, ui_project) -> None:
+    listing = web.get("/models", params={"stack": "approval"}).text
+    assert EVIL_MODEL not in listing and "&lt;script&gt;alert(&#39;model&#39;)" in listing
+    assert "/models/%3Cscript%3Ealert%28%27model%27%29" in listing  # one URL segment, quoted
+    page = web.get("/models/%3Cscript%3Ealert%28%27model%27%29", params={"stack": "approval"})
+    assert page.status_code == 200 and EVIL_MODEL not in page.text and "pending_approval" in page.text
+
+
+def test_a_run_page_can_be_polled_for_its_status(web, ui_project) -> None:
+    state = web.get(f"/runs/{ui_project.quickstart_run}/status").json()
+    assert state["status"] == "completed" and state["steps"]["train_model"] == "completed"
+    assert web.get("/runs/nosuch/status").status_code == 404
 
 
 def test_metrics_page_has_the_series_and_compare_puts_runs_side_by_side(web, ui_project) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flowyml import Metrics, Model, pipeline, step
 
 EVIL = "<script>alert('flowyml')"
+EVIL_MODEL = "<script>alert('model')"
 
 
 @step(name=EVIL)
@@ -25,9 +26,15 @@ def gated_model() -> Model:
     return Model(data=clf, name="approval_demo", version="1")
 
 
+@step
+def evil_model() -> Model:
+    return Model(data={"w": [1.0]}, name=EVIL_MODEL, version="1")
+
+
 @pipeline
 def extras() -> None:
     evil()
     for n in range(4):
         epoch(n)
     gated_model()
+    evil_model()
