@@ -98,7 +98,7 @@ def layout(steps: Sequence[tuple[str, str]], edges: Iterable[tuple[str, str, str
         for n in names
     }
     drawn: list[Edge] = []
-    height = MARGIN * 2 + max((len(c) for c in columns.values()), default=1) * (NODE_H + GAP_Y) - GAP_Y
+    height: float = MARGIN * 2 + max((len(c) for c in columns.values()), default=1) * (NODE_H + GAP_Y) - GAP_Y
     below = 0.0  # how far the edges that skip layers bow under the rows
     for s, t, label in edge_list:
         a, b = nodes[s], nodes[t]

@@ -36,7 +36,8 @@ def models_page(request: Request, client: Client) -> Response:
 
 
 def _serving(client: Client, stack: str | None) -> dict[tuple[str, str], list[object]]:
-    return client.models.serving(stack, project_dir=client.project_dir)  # type: ignore[no-any-return]
+    found: dict[tuple[str, str], list[object]] = client.models.serving(stack, project_dir=client.project_dir)
+    return found
 
 
 @page

@@ -8,6 +8,7 @@ from urllib.parse import urlencode, urlsplit
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.types import ASGIApp
 
 __all__ = ["COOKIE", "TokenMiddleware", "csrf_ok", "same_origin"]
 
@@ -22,8 +23,8 @@ def _equal(a: str | None, b: str) -> bool:
 class TokenMiddleware(BaseHTTPMiddleware):
     """Every request must carry the token: ``?token=``, the cookie it sets, or ``Authorization: Bearer``."""
 
-    def __init__(self, app: object, token: str) -> None:
-        super().__init__(app)  # type: ignore[arg-type]
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        super().__init__(app)
         self.token = token
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
