@@ -86,3 +86,11 @@ def run_cli() -> Callable[..., subprocess.CompletedProcess[str]]:
         return subprocess.run([str(FLOWYML), *args], cwd=cwd, capture_output=True, text=True, timeout=180)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def example_plugin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/example_plugin built and installed into a private folder: put it on PYTHONPATH to use it."""
+    from support.example_plugin import install_example_plugin
+
+    return install_example_plugin(tmp_path_factory.mktemp("site"))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import subprocess
 import sys
 from pathlib import Path
-
-import importlib_metadata
 
 import flowyml
 import flowyml.core
@@ -42,7 +41,7 @@ def test_use_stack_import_is_light_too() -> None:
 
 
 def test_the_imported_flowyml_is_ours_not_the_unrelated_pypi_project() -> None:
-    dist = importlib_metadata.distribution("flowyml")
+    dist = importlib.metadata.distribution("flowyml")
     assert dist.version == flowyml.__version__ == "0.1.0"
     assert "routes it to the infrastructure" in (dist.metadata["Summary"] or "")
     assert any(r.startswith("flowyml-local") for r in dist.requires or [])

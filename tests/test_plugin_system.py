@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.example_plugin import python, site_path
 
 from flowyml import pipeline, step
 from flowyml.errors import PluginError
@@ -118,18 +119,6 @@ def test_disabling_a_plugin(project, monkeypatch) -> None:
 # -- a third-party plugin, installed for real ------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def example_plugin(tmp_path_factory) -> Path:
-    """Build and install tests/example_plugin into a private folder (no index, no network)."""
-    target = tmp_path_factory.mktemp("site")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--no-build-isolation", "--target", str(target), str(TESTS / "example_plugin")],
-        check=True,
-        capture_output=True,
-    )
-    return target
-
-
 PIPELINE = '''
 from flowyml import pipeline, step
 from flowyml_example import Point
@@ -160,22 +149,6 @@ stacks:
     artifact_store: { type: local, path: ./artifacts }
 active_stack: local
 """
-
-
-def site_path(site: Path) -> str:
-    """PYTHONPATH with ``site`` first (what is on it already, e.g. a checkout's sources, stays)."""
-    import os
-
-    return os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH", "")]))
-
-
-def python(code: str, cwd: Path, site: Path) -> subprocess.CompletedProcess[str]:
-    import os
-
-    # `flowyml step run` is found on PATH, as inside a container image.
-    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    env = {**os.environ, "PYTHONPATH": site_path(site), "PATH": path}
-    return subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
 def test_example_plugin_is_discovered_through_its_entry_point(project, example_plugin: Path) -> None:

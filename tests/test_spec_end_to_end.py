@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import re
 import urllib.request
 
-import importlib_metadata
 import pytest
 
 LOCAL_GATED = """
@@ -53,7 +53,7 @@ def predict(url: str, rows: list[list[float]]) -> list:
 
 
 def vertex_installed() -> bool:
-    return any(ep.name == "vertex_ai" for ep in importlib_metadata.entry_points(group="flowyml.orchestrators"))
+    return any(ep.name == "vertex_ai" for ep in importlib.metadata.entry_points(group="flowyml.orchestrators"))
 
 
 @pytest.fixture

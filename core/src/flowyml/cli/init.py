@@ -6,27 +6,8 @@ from pathlib import Path
 
 import click
 
+from flowyml.config.defaults import STARTER
 from flowyml.errors import ConfigError
-
-STARTER = """\
-# FlowyML stacks: switch infrastructure with `flowyml stack set NAME` or FLOWYML_STACK.
-stacks:
-  local:
-    orchestrator: { type: local }
-    artifact_store: { type: local, path: "./artifacts" }
-    model_registry: { type: local }
-    model_deployer: { type: local }
-    experiment_tracker: { type: local }
-    artifact_routing:
-      Model:
-        register: true
-        deploy: true
-        deploy_condition: manual     # or: auto (with deploy_min_metrics), on_approval
-      Metrics: { log_to_tracker: true }
-      Parameters: { log_to_tracker: true }
-
-active_stack: local
-"""
 
 
 @click.command("init")

@@ -16,7 +16,7 @@ def step() -> None:
 @click.option("--step", "step_name", required=True, help="The step to run.")
 def run_step(stack_name: str, snapshot: str, step_name: str) -> None:
     """Run one step of a remote run, reading inputs from and writing outputs to the artifact store."""
-    from flowyml.runner.remote import run_remote_step
+    from flowyml.runner.engine import run_remote_step
 
     code = run_remote_step(stack_name, snapshot, step_name)
     raise click.exceptions.Exit(code)

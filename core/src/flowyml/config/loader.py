@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flowyml.config.schema import DEFAULT_STACK_NAME, ProjectConfig, build_project
+from flowyml.config.defaults import DEFAULT_STACK_NAME
+from flowyml.config.schema import ProjectConfig, build_project
 from flowyml.config.source import find_config, load_source
 from flowyml.stacks.selection import StackChoice, choose_stack
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from flowyml.config.defaults import EMBEDDED_DEFAULT
 from flowyml.config.interpolation import malformed_reference
 from flowyml.config.source import ConfigSource, duplicate_error
 from flowyml.config.yaml_reader import Duplicate
@@ -25,7 +26,6 @@ DEPLOY_CONDITIONS = ("manual", "auto", "on_approval")
 ROUTE_ERROR_POLICIES = ("fail", "warn")
 #: Routing keys: the artifact types, and ``Value`` for plain return values.
 ROUTABLE_TYPES = ("Model", "Dataset", "Metrics", "Parameters", "Value")
-DEFAULT_STACK_NAME = "local"
 
 
 @attrs.frozen
@@ -116,25 +116,6 @@ class ProjectConfig:
             hint="pick one of those, or add the stack under `stacks:` in flowyml.yaml",
         ) from None
 
-
-#: The stack used when there is no flowyml.yaml: everything local.
-EMBEDDED_DEFAULT: dict[str, Any] = {
-    "stacks": {
-        DEFAULT_STACK_NAME: {
-            "orchestrator": {"type": "local"},
-            "artifact_store": {"type": "local", "path": "./artifacts"},
-            "model_registry": {"type": "local"},
-            "model_deployer": {"type": "local"},
-            "experiment_tracker": {"type": "local"},
-            "artifact_routing": {
-                "Model": {"register": True},
-                "Metrics": {"log_to_tracker": True},
-                "Parameters": {"log_to_tracker": True},
-            },
-        }
-    },
-    "active_stack": DEFAULT_STACK_NAME,
-}
 
 _KINDS = tuple((k, k.value) for k in Kind)
 _STACK_KEYS = {k.value for k in Kind} | {"artifact_routing", "on_route_error", "description"}

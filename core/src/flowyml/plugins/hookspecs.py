@@ -12,9 +12,10 @@ implementation through its facade (:mod:`flowyml.stacks.facades`), so the
 ``firstresult`` hooks below are answered by the stack's component of that
 kind, and every tracker receives every tracker call.
 
-*Registration hooks* are implemented by general plugins (entry-point group
-``flowyml``): they add serializers for new value types, and commands to
-the ``flowyml`` command line.
+*Registration hooks* and *run-event hooks* are implemented by general plugins
+(entry-point group ``flowyml``): the first add serializers for new value
+types and commands to the ``flowyml`` command line, the second observe runs
+(their payloads are in :mod:`flowyml.plugins.events`).
 
 Every hook is named ``flowyml_*``; implement it with ``@flowyml.hookimpl``.
 """
@@ -25,6 +26,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from flowyml.plugins.events import (
+    ArtifactStored,
+    ModelDecided,
+    RunFinished,
+    RunStarted,
+    StepFinished,
+)
 from flowyml.plugins.markers import hookspec
 from flowyml.plugins.types import Deployment, ModelVersion, RunHandle, RunInfo
 
@@ -231,6 +239,48 @@ def flowyml_orchestrator_run(run: RunHandle) -> bool:
     own environment and then calls ``run.collect_remote_results()``.
     Stops at the first non-None result.
     """
+
+
+# ---------------------------------------------------------------------------
+# run events (general plugins)
+# ---------------------------------------------------------------------------
+
+
+@hookspec
+def flowyml_run_started(event: RunStarted) -> None:
+    """A run began (``event``: run id, pipeline, stack, project folder, step names, parameters).
+
+    Called once per run, before the orchestrator gets the steps. Run events are
+    for observers (audit logs, notifications, dashboards): they are called one
+    at a time, for local, cached and remote runs alike, and an observer that
+    raises is logged and never fails the run.
+    """
+
+
+@hookspec
+def flowyml_artifact_stored(event: ArtifactStored) -> None:
+    """An output of a step is stored and recorded (``event.source``: ``stored``, ``cached`` or ``remote``).
+
+    Called before the step's ``flowyml_step_finished``.
+    """
+
+
+@hookspec
+def flowyml_step_finished(event: StepFinished) -> None:
+    """A step has its final status (``completed``, ``cached``, ``failed``, ``skipped``) and outputs."""
+
+
+@hookspec
+def flowyml_model_decided(event: ModelDecided) -> None:
+    """The run decided what happens to one model: registered or not, deployed or not, and why.
+
+    Called once per model the routing registers, after the steps have run.
+    """
+
+
+@hookspec
+def flowyml_run_finished(event: RunFinished) -> None:
+    """A run ended, with its status, error and every step's status; the last event of a run."""
 
 
 # ---------------------------------------------------------------------------

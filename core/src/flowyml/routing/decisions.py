@@ -17,6 +17,14 @@ class DeployDecision:
     status: str  # registry status to give the version: registered | pending_approval | approved
     reason: str
 
+    def named(self, name: str, version: str) -> DeployDecision:
+        """The same decision, its reason naming the version the registry gave (``decide`` runs once)."""
+        return attrs.evolve(self, reason=self.reason.replace(NAME, name).replace(VERSION, version))
+
+
+#: Stand-ins for the model's name and version in a reason decided before registration.
+NAME, VERSION = "{name}", "{version}"
+
 
 def _number(value: Any) -> float | None:
     if isinstance(value, bool):
@@ -28,13 +36,15 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(number) else number
 
 
-def decide(rule: RoutingRule, metrics: Mapping[str, Any], name: str = "NAME", version: str = "V") -> DeployDecision:
+def decide(rule: RoutingRule, metrics: Mapping[str, Any], name: str = NAME, version: str = VERSION) -> DeployDecision:
     """Apply ``deploy_condition`` to the metrics known for a model.
 
     ``manual`` never deploys; ``on_approval`` marks the version pending;
     ``auto`` deploys only when every threshold's metric is present, numeric
     and meets it (``>=`` for ``deploy_min_metrics``, ``<=`` for
-    ``deploy_max_metrics``). A missing metric blocks deployment.
+    ``deploy_max_metrics``). A missing metric blocks deployment. Without
+    ``name``/``version`` the reason holds stand-ins that
+    :meth:`DeployDecision.named` fills in once the registry has numbered the version.
     """
     if not rule.deploy:
         return DeployDecision(False, "registered", "deploy is not enabled for Model on this stack")

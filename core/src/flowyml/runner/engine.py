@@ -1,22 +1,35 @@
-"""Running a pipeline: choose and check the stack, hand the graph to its orchestrator, finish the routes."""
+"""Running a pipeline: the one owner of a run, read top to bottom.
+
+:class:`RunSession` drives a run in one forward pass: choose and check the
+stack, record the run's start, open the trackers, hand the steps to the
+orchestrator (each stored artifact is routed as it comes, see
+:meth:`RouteExecutor.record_stored`), decide every model once, close the
+trackers, record the outcome, and tell observers at each stage.
+:func:`run_remote_step` is the same for one step inside a remote
+orchestrator's container (``flowyml step run``).
+"""
 
 from __future__ import annotations
 
 import logging
 import secrets
+import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from flowyml.config.loader import load_project, resolve_stack_name
-from flowyml.errors import RunInterrupted
+from flowyml.errors import FlowymlError, PipelineError, RunInterrupted
 from flowyml.metadata.heartbeat import Heartbeat
 from flowyml.metadata.store import MetadataStore
+from flowyml.plugins.events import RunFinished, RunStarted
 from flowyml.plugins.types import RunInfo
 from flowyml.redaction import redact, redact_exception
 from flowyml.routing.validate import validate_stack
-from flowyml.runner import interrupts
+from flowyml.runner import interrupts, records
+from flowyml.runner.loading import StackReader
+from flowyml.runner.observers import NoObservers, Observers
 from flowyml.runner.orchestration import OrchestratedRun
 from flowyml.runner.result import PipelineRun, StepRun
 from flowyml.runner.routes import RouteExecutor
@@ -85,10 +98,14 @@ class RunSession:
         self.started = time.time()
         self.metadata.start_run(run_id, self.graph.name, self.stack.name, self.stack.reason, self.graph.params, target)
         self.heartbeat = Heartbeat(self.metadata, run_id).start()
-        self.routes = RouteExecutor(self.stack, self.metadata, self.info)
+        self.observers = Observers()
+        self.routes = RouteExecutor(self.stack, self.metadata, self.info, self.observers)
         self.run = OrchestratedRun(self.graph, self.stack, self.metadata, self.info, self.routes, cache, target)
         self.run.progress = progress
         self.error: str | None = None
+        self.observers.run_started(
+            RunStarted(run_id, self.graph.name, self.stack.name, str(self.stack.project_dir), tuple(self.graph.order), dict(self.graph.params), self.started)
+        )
 
     @property
     def run_id(self) -> str:
@@ -129,6 +146,10 @@ class RunSession:
         self.metadata.finish_run(self.run_id, status, self.error)
         self.stack.close()
         ordered = {name: results[name] for name in self.graph.order if name in results}
+        reader = StackReader(self.stack.project, self.stack.name)
+        for step_run in ordered.values():
+            for stored in step_run.outputs.values():
+                stored._loader = reader  # read back through this run's stack, not whatever flowyml.yaml the cwd has
         result = PipelineRun(
             run_id=self.run_id,
             pipeline_name=self.graph.name,
@@ -147,7 +168,14 @@ class RunSession:
                     result._values[stored.artifact_id] = self.run.values[stored.artifact_id]
         if status == "failed":
             log.error("run %s failed: %s", self.run_id, self.error)
+        self._finished(status, result.ended_at or time.time())
         return result
+
+    def _finished(self, status: str, ended: float) -> None:
+        steps = {name: self.run.results[name].status for name in self.graph.order if name in self.run.results}
+        self.observers.run_finished(
+            RunFinished(self.run_id, self.graph.name, self.stack.name, status, self.error, steps, self.started, ended)
+        )
 
     def abort(self, exc: BaseException) -> None:
         """Record a run that stopped on an unexpected error or an interrupt (the caller re-raises it).
@@ -164,6 +192,7 @@ class RunSession:
             self.routes.end_tracker("failed")
         finally:
             self.stack.close()
+            self._finished(status, time.time())
 
 
 def stop_reason(exc: BaseException) -> str:
@@ -199,3 +228,43 @@ def run_pipeline(
             session.abort(exc)
             raise
         return session.finish()
+
+
+def run_remote_step(stack_name: str, snapshot_uri: str, step: str) -> int:
+    """Run one step of a remote run, as an orchestrator's container does; return the process exit code.
+
+    The pipeline is rebuilt from the run snapshot, the upstream steps' outputs
+    are found in their step records, the step runs and stores its outputs
+    (recorded only: the client logs, registers and tells observers when it
+    collects this step's record), and the step's own record is written.
+    """
+    from flowyml.runner.targets import load_target
+
+    stack = prepare_stack(stack_name)
+    snapshot = records.read_snapshot(stack, snapshot_uri)
+    run_id = snapshot["run_id"]
+    graph = load_target(snapshot["target"]).build(snapshot.get("params") or {})
+    if step not in graph.nodes:
+        raise PipelineError(f"pipeline {graph.name!r} has no step {step!r}; steps: {', '.join(graph.order)}")
+    metadata = MetadataStore.for_project(stack.project_dir)
+    info = RunInfo(run_id, graph.name, stack.name, str(stack.project_dir), {})
+    routes = RouteExecutor(stack, metadata, info, NoObservers(), deferred=True)
+    run = OrchestratedRun(graph, stack, metadata, info, routes, bool(snapshot.get("cache", True)))
+    for upstream in graph.nodes[step].upstream:
+        record = records.read_step_record(stack, run_id, upstream)
+        if record is None or record.get("status") not in ("completed", "cached"):
+            raise PipelineError(f"step {step!r} needs upstream step {upstream!r}, which has not completed in run {run_id}")
+        run.results[upstream] = records.step_run_of(record)
+    result = run.execute_step(step)
+    inputs = {row["input_name"]: row["artifact_id"] for row in metadata.inputs_of(run_id, step)}
+    try:
+        records.write_step_record(stack, run_id, result, run.cache_keys.get(step), inputs)
+    except FlowymlError as exc:
+        print(f"flowyml: could not write the step record: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        stack.close()
+    if result.status not in ("completed", "cached"):
+        print(f"flowyml: step {step!r} failed: {result.error}", file=sys.stderr)
+        return 1
+    return 0

@@ -7,10 +7,13 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from flowyml.errors import ArtifactError
 from flowyml.serialization.artifact_io import Expected, read_artifact
 
 if TYPE_CHECKING:
+    from flowyml.config.schema import ProjectConfig
     from flowyml.plugins.types import ModelVersion
     from flowyml.runner.result import StoredArtifact
     from flowyml.stacks.stack import Stack
@@ -48,6 +51,29 @@ def read_registered(stack: Stack, model: ModelVersion) -> Any:
     """
     label = f"model {model.name!r} version {model.version}"
     return fetch_and_read(stack, model.uri, Expected(content_hash=model.content_hash, artifact_type="Model", label=label))
+
+
+@attrs.frozen
+class StackReader:
+    """Reads a run's artifacts back through the stack it used, as configured when it ran.
+
+    A run binds its artifacts to one of these, so ``artifact.load()`` does not
+    look for flowyml.yaml in whatever the working directory is by then.
+    """
+
+    project: ProjectConfig
+    stack_name: str
+
+    def __call__(self, artifact: StoredArtifact) -> Any:
+        from flowyml.metadata.store import MetadataStore
+        from flowyml.stacks.stack import open_stack
+
+        stack = open_stack(self.project, self.stack_name)
+        stack.attach_metadata(MetadataStore.for_project(self.project.project_dir))
+        try:
+            return read_stored(stack, artifact)
+        finally:
+            stack.close()
 
 
 def stack_for_run(run_id: str) -> Stack:

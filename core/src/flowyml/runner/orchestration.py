@@ -10,15 +10,18 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import attrs
+
 from flowyml.core.artifacts import ARTIFACT_TYPES, Artifact, Metrics, Parameters
 from flowyml.core.graph import Constant, OutputRef, PipelineGraph, StepNode
 from flowyml.core.returns import check_return
-from flowyml.errors import FlowymlError, PipelineError
+from flowyml.errors import PipelineError
 from flowyml.metadata.store import MetadataStore
+from flowyml.plugins.events import StepFinished
 from flowyml.plugins.kinds import Kind
 from flowyml.plugins.types import RunInfo
 from flowyml.redaction import redact, redact_exception
-from flowyml.runner import interrupts
+from flowyml.runner import interrupts, records
 from flowyml.runner.loading import read_stored
 from flowyml.runner.result import StepRun, StoredArtifact
 from flowyml.runner.routes import RouteExecutor
@@ -136,31 +139,46 @@ class OrchestratedRun:
     def artifact_uri(self, key: str) -> str:
         return self.stack.artifact_store.uri(key)
 
-    # -- remote orchestrators (see flowyml.runner.remote) ----------------------------------------
+    # -- remote orchestrators (the records are described in flowyml.runner.records) -----------
 
     def prepare_remote(self) -> str:
         """Write the run snapshot to the artifact store (call once, before step_command)."""
-        from flowyml.runner import remote
-
-        return remote.prepare_remote(self)
+        self.snapshot_uri = records.write_snapshot(self.stack, self.graph, self.run_id, self.target, self.cache)
+        return self.snapshot_uri
 
     def step_command(self, name: str) -> list[str]:
         """The command a container runs for step ``name`` (``flowyml step run ...``)."""
-        from flowyml.runner import remote
-
-        return remote.step_command(self, name)
+        if not self.snapshot_uri:
+            raise PipelineError("call run.prepare_remote() before asking for step commands")
+        return ["flowyml", "step", "run", "--stack", self.stack.name, "--snapshot", self.snapshot_uri, "--step", name]
 
     def step_env(self) -> dict[str, str]:
         """Environment variables a step's container needs besides the stack's own (secrets, credentials)."""
-        from flowyml.runner import remote
-
-        return remote.step_env(self)
+        return {"FLOWYML_STACK": self.stack.name, "FLOWYML_RUN_ID": self.run_id}
 
     def collect_remote_results(self) -> None:
-        """Read the step records remote steps wrote, recording them as if the steps ran here."""
-        from flowyml.runner import remote
+        """Read the step records remote steps wrote, recording them as if the steps ran here.
 
-        remote.collect_remote_results(self)
+        Each artifact then takes the same path as one stored here
+        (:meth:`RouteExecutor.record_stored`): recorded, logged, queued for registration.
+        """
+        for name in self.steps:
+            record = records.read_step_record(self.stack, self.run_id, name)
+            if record is None:
+                if name not in self.results:
+                    self.skip_step(name, "the remote orchestrator did not run this step")
+                continue
+            result = attrs.evolve(records.step_run_of(record), name=name, run_id=self.run_id)
+            self.metadata.record_step(
+                self.run_id, name, result.status, started_at=result.started_at, ended_at=result.ended_at,
+                cache_key=record.get("cache_key"), error=result.error,
+            )
+            for param, artifact_id in record.get("inputs", {}).items():
+                self.metadata.record_consumption(self.run_id, name, param, artifact_id)
+            for stored in result.outputs.values():
+                self.routes.record_stored(stored, "remote")
+            self.results[name] = result
+            self._notify(name, result.status, result)
 
     # -- executing ----------------------------------------------------------------------------
 
@@ -218,6 +236,13 @@ class OrchestratedRun:
     def _notify(self, name: str, status: str, result: StepRun | None) -> None:
         if self.progress is not None:
             self.progress(name, status, result)
+        if result is not None:
+            self.routes.observers.step_finished(
+                StepFinished(
+                    self.run_id, name, result.status, result.started_at, result.ended_at, result.error,
+                    {out: a.artifact_id for out, a in result.outputs.items()},
+                )
+            )
 
     def _resolve_inputs(self, node: StepNode) -> tuple[dict[str, Any], dict[str, StoredArtifact]]:
         kwargs: dict[str, Any] = {}
@@ -285,13 +310,10 @@ class OrchestratedRun:
             if not self.stack.artifact_store.exists(stored.uri):
                 return None
         self._record_inputs(node, inputs)
-        for out, stored in outputs.items():
-            self.metadata.add_artifact(stored.to_row(), self.run_id, node.name, out)
-            self.routes.event("store", "ok", f"cached: reusing {stored.artifact_type} from run {stored.run_id} at {stored.uri}", step=node.name, artifact_id=stored.artifact_id)
-            if stored.artifact_type in ("Metrics", "Parameters", "Model"):
-                value = read_stored(self.stack, stored)
-                self.values[stored.artifact_id] = value
-                self.routes.after_store(value, stored, node.name)
+        for stored in outputs.values():
+            read = self.routes.record_stored(stored, "cached", step=node.name, cached_from=hit["run_id"])
+            if read is not None:
+                self.values[stored.artifact_id] = read
         ended = time.time()
         self.metadata.record_step(self.run_id, node.name, "cached", ended_at=ended, cache_key=cache_key, cached_from=hit["run_id"])
         return StepRun(node.name, "cached", started, ended, outputs=outputs, inputs=dict(inputs), run_id=self.run_id)
@@ -314,13 +336,9 @@ class OrchestratedRun:
         for (out, out_value), annotation in zip(values.items(), annotations, strict=True):
             check_return(node.name, out if len(names) > 1 else None, out_value, annotation)
             out_value = coerce(out_value, annotation)
-            try:
-                stored = self.routes.store(out_value, node.name, out)
-            except FlowymlError:
-                raise
+            stored = self.routes.store(out_value, node.name, out)
             self.values[stored.artifact_id] = out_value
             outputs[out] = stored
-            self.routes.after_store(out_value, stored, node.name)
         ended = time.time()
         self.metadata.record_step(self.run_id, node.name, "completed", ended_at=ended, cache_key=cache_key)
         return StepRun(node.name, "completed", started, ended, outputs=outputs, inputs=dict(inputs), run_id=self.run_id)

@@ -34,9 +34,10 @@ class StoredArtifact:
     def load(self) -> Any:
         """The stored value, read back (and verified against its recorded sha256)."""
         if self._loader is None:
-            from flowyml.runner.loading import load_stored
-
-            return load_stored(self)
+            raise ArtifactError(
+                f"artifact {self.artifact_id} ({self.step_name}.{self.output_name} of run {self.run_id}) is not bound to a stack to read it from",
+                hint=f"read it through its run (run.load(...)) or flowyml.Client().get_artifact({self.artifact_id!r}).load()",
+            )
         return self._loader(self)
 
     @property

@@ -6,15 +6,16 @@ import functools
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import attrs
 
 from flowyml.config.schema import RoutingRule
-from flowyml.core.artifacts import Metrics, Model, Parameters
+from flowyml.core.artifacts import Metrics, Parameters
 from flowyml.errors import FlowymlError
 from flowyml.metadata.store import MetadataStore
+from flowyml.plugins.events import ArtifactStored, ModelDecided
 from flowyml.plugins.kinds import Kind
 from flowyml.plugins.types import ModelVersion, RunInfo
 from flowyml.redaction import redact
@@ -23,6 +24,8 @@ from flowyml.routing.decisions import decide
 from flowyml.routing.paths import DEFAULT_TEMPLATE, render
 from flowyml.routing.serving import already_serving
 from flowyml.runner.flatten import numeric_metrics, scalar_params
+from flowyml.runner.loading import read_stored
+from flowyml.runner.observers import Observers
 from flowyml.runner.result import RouteEvent, StoredArtifact
 from flowyml.serialization.artifact_io import artifact_type_of, write_artifact
 from flowyml.stacks.facades import Tracker
@@ -42,22 +45,34 @@ class PendingModel:
     """A Model whose registration waits until the steps consuming it have run."""
 
     artifact: StoredArtifact
-    model: Model
     rule: RoutingRule
+    #: The step of this run that produced (or reused from the cache) the model.
+    step: str
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """What the model's manifest says of it (name, version, framework, metadata, serving config, schemas)."""
+        return self.artifact.info
 
 
 class RouteExecutor:
-    """Stores outputs, logs to the tracker, registers and deploys models, recording every action."""
+    """Stores outputs, logs to the trackers, registers and deploys models, recording every action.
 
-    def __init__(self, stack: Stack, metadata: MetadataStore, run: RunInfo, deferred: bool = False) -> None:
-        #: In a remote step's container: store only; the client logs and registers on collection.
+    Whatever produced an artifact (a step here, the cache, a remote step),
+    :meth:`record_stored` is the one path it then takes: recorded, announced
+    to observers, logged to the trackers, queued for registration.
+    """
+
+    def __init__(self, stack: Stack, metadata: MetadataStore, run: RunInfo, observers: Observers, deferred: bool = False) -> None:
+        #: In a remote step's container: store and record only; the client logs and registers on collection.
         self.deferred = deferred
         self.stack = stack
         self.metadata = metadata
         self.run = run
+        self.observers = observers
         self.events: list[RouteEvent] = []
         self.pending_models: list[PendingModel] = []
-        self.metrics_by_step: dict[str, list[Metrics]] = {}
+        self.metrics_by_step: dict[str, list[dict[str, Any]]] = {}
         self.failed = False
         self._keys: set[str] = set()
         self._lock = threading.Lock()
@@ -116,28 +131,54 @@ class RouteExecutor:
         key = self.key_for(value, step, output, rule)
         artifact_id = uuid.uuid4().hex
         extra = {"run_id": self.run.run_id, "step_name": step, "output_name": output, "artifact_id": artifact_id}
-        store = self.stack.artifact_store
-        manifest = store.save(key, lambda directory: write_artifact(value, directory, extra))
+        manifest = self.stack.artifact_store.save(key, lambda directory: write_artifact(value, directory, extra))
         stored = StoredArtifact.from_manifest(manifest, artifact_id=artifact_id, run_id=self.run.run_id, step_name=step, output_name=output)
-        self.metadata.add_artifact(stored.to_row(), self.run.run_id, step, output)
-        self.event("store", "ok", f"{manifest.artifact_type} stored at {manifest.uri}", step=step, artifact_id=artifact_id, target=store.type)
+        self.record_stored(stored, "stored", value=value)
         return stored
 
-    # -- after storing -------------------------------------------------------------------
+    # -- after storing: the one path -----------------------------------------------------
 
-    def after_store(self, value: Any, stored: StoredArtifact, step: str) -> None:
-        """Tracker logging now; model registration once the run's steps are done."""
-        if self.deferred:
-            return
-        rule = self.rule_for(value)
-        if isinstance(value, Metrics):
+    def record_stored(
+        self, stored: StoredArtifact, source: str, *, step: str | None = None, value: Any = None, cached_from: str | None = None
+    ) -> Any:
+        """Record an artifact of this run and route it: fresh (``stored``), ``cached`` or ``remote`` alike.
+
+        ``value`` is the artifact's value when this process has it; Metrics and
+        Parameters are read back from the store otherwise. ``step`` is the step
+        of this run it belongs to (a cached artifact was made by an earlier
+        run's step). Returns the value when it was read (so the run can keep
+        it for the steps that consume it).
+        """
+        step = step or stored.step_name
+        self.metadata.add_artifact(stored.to_row(), self.run.run_id, step, stored.output_name)
+        if self.deferred:  # the client records the rest when it collects this step's record
+            return None
+        detail = {
+            "stored": f"{stored.artifact_type} stored at {stored.uri}",
+            "cached": f"cached: reusing {stored.artifact_type} from run {cached_from} at {stored.uri}",
+            "remote": f"{stored.artifact_type} stored at {stored.uri} by a remote step",
+        }[source]
+        self.event("store", "ok", detail, step=step, artifact_id=stored.artifact_id, target=self.stack.type_of(Kind.ARTIFACT_STORE))
+        self.observers.artifact_stored(
+            ArtifactStored(
+                self.run.run_id, step, stored.output_name, stored.artifact_id, stored.artifact_type, stored.uri,
+                stored.content_hash, stored.size, source, cached_from,
+            )
+        )
+        rule = self.stack.config.rule_for(stored.artifact_type) or RoutingRule()
+        read = None
+        if stored.artifact_type in ("Metrics", "Parameters"):
+            if value is None:
+                value = read = read_stored(self.stack, stored)
+            if isinstance(value, Metrics):
+                with self._lock:
+                    self.metrics_by_step.setdefault(step, []).append(dict(value.data))
+            if rule.log_to_tracker and isinstance(value, Metrics | Parameters):
+                self.log_to_tracker(value, step, stored)
+        elif stored.artifact_type == "Model" and rule.register:
             with self._lock:
-                self.metrics_by_step.setdefault(step, []).append(value)
-        if isinstance(value, Metrics | Parameters) and rule.log_to_tracker:
-            self.log_to_tracker(value, step, stored)
-        if isinstance(value, Model) and rule.register:
-            with self._lock:
-                self.pending_models.append(PendingModel(stored, value, rule))
+                self.pending_models.append(PendingModel(stored, rule, step))
+        return read
 
     def start_tracker(self) -> None:
         """Open every tracker's run; a tracker that cannot start gets no further calls."""
@@ -190,48 +231,56 @@ class RouteExecutor:
 
     def metrics_for(self, pending: PendingModel) -> dict[str, Any]:
         """Model.metadata["metrics"], overlaid with Metrics from steps that consumed the model."""
-        metrics = dict(pending.model.metrics)
+        carried = (pending.info.get("metadata") or {}).get("metrics")
+        metrics = dict(carried) if isinstance(carried, Mapping) else {}
         for consumer in self.metadata.consumers_of(self.run.run_id, pending.artifact.artifact_id):
-            for m in self.metrics_by_step.get(consumer, []):
-                metrics.update(m.data)
+            for data in self.metrics_by_step.get(consumer, []):
+                metrics.update(data)
         return metrics
 
     def finalize_models(self, run_ok: bool) -> None:
+        """Register every queued model and decide its deployment, once each; tell observers what was decided."""
         for pending in self.pending_models:
-            self._register_and_decide(pending, run_ok)
+            self.observers.model_decided(self._register_and_decide(pending, run_ok))
 
-    def _register_and_decide(self, pending: PendingModel, run_ok: bool) -> None:
-        model, stored, rule = pending.model, pending.artifact, pending.rule
-        step = stored.step_name
+    def _register_and_decide(self, pending: PendingModel, run_ok: bool) -> ModelDecided:
+        stored, rule, info, step = pending.artifact, pending.rule, pending.info, pending.step
         registry_facade = self.stack.model_registry
         registry = registry_facade.type
         metrics = self.metrics_for(pending)
-        name = model.name or f"{self.run.pipeline_name}-{step}"
-        decision = decide(rule, metrics)  # its status decides how the version is registered
+        name = info.get("name") or f"{self.run.pipeline_name}-{step}"
+        decision = decide(rule, metrics)
         version = ModelVersion(
             name=name,
-            version=model.version or "",
+            version=info.get("version") or "",
             uri=stored.uri,
-            framework=model.framework,
+            framework=info.get("framework") or "unknown",
             status="pending_approval" if decision.status == "pending_approval" else "registered",
             content_hash=stored.content_hash,
             run_id=self.run.run_id,
             pipeline_name=self.run.pipeline_name,
             step_name=step,
             metrics=metrics,
-            metadata={k: v for k, v in model.metadata.items() if k != "metrics"},
-            serving_config=model.serving_config,
-            input_schema=model.input_schema,
-            output_schema=model.output_schema,
+            metadata={k: v for k, v in (info.get("metadata") or {}).items() if k != "metrics"},
+            serving_config=info.get("serving_config"),
+            input_schema=info.get("input_schema"),
+            output_schema=info.get("output_schema"),
         )
+
+        def decided(reason: str, registered: ModelVersion | None = None, deploy: bool = False, endpoint: str | None = None, deployed: bool = False) -> ModelDecided:
+            return ModelDecided(
+                self.run.run_id, step, stored.artifact_id, registered.name if registered else name, registered.version if registered else "",
+                registered is not None, deploy, reason, registered.status if registered else None, endpoint, deployed,
+            )
+
         try:
             registered = with_retries(lambda: registry_facade.register(version), f"registering {name} in {registry}")
         except Exception as exc:
             self.route_failed("register", exc, step=step, artifact_id=stored.artifact_id, target=registry)
             self.event("decision", "skipped", f"{name}: not deployed: registration failed", step=step, artifact_id=stored.artifact_id, target=registry)
-            return
+            return decided("not deployed: registration failed")
         label = f"{registered.name} version {registered.version}"
-        decision = decide(rule, metrics, registered.name, registered.version)
+        decision = decision.named(registered.name, registered.version)
         if rule.deploy_condition == "on_approval" and registered.status == "approved":
             decision = attrs.evolve(decision, reason="this exact version was approved already; deploy it with `flowyml model deploy` if it is not serving")
         if not run_ok and decision.deploy:
@@ -239,20 +288,23 @@ class RouteExecutor:
         self.event("register", "ok", f"{label} registered in {registry} ({registered.status})", step=step, artifact_id=stored.artifact_id, target=registry)
         if not decision.deploy:
             self.event("decision", "ok", f"{label}: {decision.reason}", step=step, artifact_id=stored.artifact_id, target=registry)
-            return
-        serving = already_serving(self.stack, registered, rule.endpoint_name or registered.name)
+            return decided(decision.reason, registered)
+        endpoint = rule.endpoint_name or registered.name
+        serving = already_serving(self.stack, registered, endpoint)
         if serving is not None:
             where = f" ({serving.url})" if serving.url else ""
-            self.event("decision", "ok", f"{label}: already serving at endpoint {serving.endpoint_name}{where}; left alone", step=step, artifact_id=stored.artifact_id, target=registry)
-            return
+            reason = f"already serving at endpoint {serving.endpoint_name}{where}; left alone"
+            self.event("decision", "ok", f"{label}: {reason}", step=step, artifact_id=stored.artifact_id, target=registry)
+            return decided(reason, registered, endpoint=endpoint, deployed=True)
         self.event("decision", "ok", f"{label}: deploy ({decision.reason})", step=step, artifact_id=stored.artifact_id, target=registry)
         try:
             registered = registry_facade.set_status(registered.name, registered.version, "approved")
         except Exception as exc:
             self.route_failed("register", exc, step=step, artifact_id=stored.artifact_id, target=registry)
-        self.deploy(registered, rule, step, stored.artifact_id)
+        deployed = self.deploy(registered, rule, step, stored.artifact_id)
+        return decided(decision.reason, registered, deploy=True, endpoint=endpoint, deployed=deployed)
 
-    def deploy(self, model: ModelVersion, rule: RoutingRule, step: str | None, artifact_id: str | None) -> None:
+    def deploy(self, model: ModelVersion, rule: RoutingRule, step: str | None, artifact_id: str | None) -> bool:
         endpoint = rule.endpoint_name or model.name
         config = dict(model.serving_config or {})
         deployer = self.stack.type_of(Kind.MODEL_DEPLOYER)
@@ -260,6 +312,7 @@ class RouteExecutor:
             deployment = self.stack.model_deployer.deploy(model, endpoint, config)
         except Exception as exc:
             self.route_failed("deploy", exc, step=step, artifact_id=artifact_id, target=deployer)
-            return
+            return False
         where = f" at {deployment.url}" if deployment.url else ""
         self.event("deploy", "ok", f"{model.name} version {model.version} deployed to endpoint {endpoint}{where}", step=step, artifact_id=artifact_id, target=deployer)
+        return True

@@ -24,17 +24,11 @@ from flowyml.serialization.registry import get_registry
 __all__ = ["FORMAT_VERSION", "MANIFEST", "Expected", "read_artifact", "read_manifest", "verify", "write_artifact"]
 
 MANIFEST = "flowyml.json"
-_CHUNK = 1 << 20
 
 
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb", buffering=0) as fh:
-        buf = bytearray(_CHUNK)
-        view = memoryview(buf)
-        while n := fh.readinto(buf):
-            digest.update(view[:n])
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def artifact_type_of(value: Any) -> str:

@@ -32,39 +32,6 @@ log = logging.getLogger("flowyml.stores")
 PROGRESS_THRESHOLD = 64 * 1024 * 1024
 
 
-class TransferProgress:
-    """An fsspec-style callback that logs every 10% of a large transfer."""
-
-    def __init__(self, label: str, size: int) -> None:
-        self.label, self.size, self.done, self.next_mark = label, size, 0, 10
-
-    def set_size(self, size: int) -> None:
-        self.size = size or self.size
-
-    def absolute_update(self, value: int) -> None:
-        self.done = value
-        self._report()
-
-    def relative_update(self, inc: int = 1) -> None:
-        self.done += inc
-        self._report()
-
-    def _report(self) -> None:
-        if not self.size:
-            return
-        pct = int(100 * self.done / self.size)
-        while pct >= self.next_mark and self.next_mark <= 100:
-            log.info("%s: %d%% of %.1f MB", self.label, self.next_mark, self.size / 1e6)
-            self.next_mark += 10
-
-    # fsspec calls these on Callback objects too
-    def branch(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-    def call(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
 class FsspecArtifactStore(Component):
     """Artifact store over an fsspec filesystem. Subclasses give the filesystem and the root.
 
@@ -154,6 +121,8 @@ class FsspecArtifactStore(Component):
         size = local.stat().st_size
         kwargs = self.transfer_options(size)
         if size >= PROGRESS_THRESHOLD:
+            from flowyml.stores.progress import TransferProgress
+
             kwargs.setdefault("callback", TransferProgress(f"upload {self.uri_of_path(remote)}", size))
         self.attempt(f"uploading {remote}", self.fs.put_file, str(local), remote, **kwargs)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import graphlib
 import os
+from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
@@ -30,47 +32,44 @@ class LocalOrchestrator(Component):
 
     @flowyml.hookimpl
     def flowyml_orchestrator_run(self, run: RunHandle) -> bool:
-        """Run the graph in dependency order; a failed step's dependents are skipped.
+        """Run the graph in dependency order (graphlib schedules it); a failed step's dependents are skipped.
 
         When only one step can run, it runs on the calling thread (no hand-off
         cost for linear pipelines); independent steps go to a thread pool.
         """
-        order = run.steps
-        upstream = {name: run.upstream(name) for name in order}
-        waiting_on = {name: len(ups) for name, ups in upstream.items()}
-        dependents: dict[str, list[str]] = {name: [] for name in order}
-        for name, ups in upstream.items():
-            for up in ups:
-                dependents[up].append(name)
+        position = {name: i for i, name in enumerate(run.steps)}
+        upstream = {name: list(run.upstream(name)) for name in run.steps}
+        sorter = graphlib.TopologicalSorter(upstream)
+        sorter.prepare()
         status: dict[str, str] = {}
-        ready = [name for name in order if waiting_on[name] == 0]
+        ready: deque[str] = deque()
         running: dict[Future[Any], str] = {}
 
         def finish(name: str, result_status: str) -> None:
             status[name] = result_status
-            for child in dependents[name]:
-                waiting_on[child] -= 1
-                if waiting_on[child] == 0:
-                    ready.append(child)
+            sorter.done(name)
 
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="flowyml-step") as pool:
             try:
-                while ready or running:
-                    while ready:
-                        name = ready.pop(0)
+                while sorter.is_active():
+                    ready.extend(sorted(sorter.get_ready(), key=position.__getitem__))
+                    progressed = False
+                    while ready and len(running) < self.workers:
+                        name = ready.popleft()
                         failed_up = [up for up in upstream[name] if status[up] in ("failed", "skipped")]
                         if failed_up:
                             finish(name, run.skip_step(name, f"upstream step {failed_up[0]!r} did not complete").status)
-                        elif (not running and len(ready) == 0) or self.workers == 1:
+                            progressed = True
+                        elif self.workers == 1 or (not running and not ready):
                             finish(name, run.execute_step(name).status)
+                            progressed = True
                         else:
                             running[pool.submit(run.execute_step, name)] = name
-                        if len(running) >= self.workers:
-                            break
-                    if running:
-                        done, _ = wait(running, return_when=FIRST_COMPLETED)
-                        for future in done:
-                            finish(running.pop(future), future.result().status)
+                    if progressed:
+                        continue  # steps finished here may have made others ready
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        finish(running.pop(future), future.result().status)
             except BaseException:  # Ctrl-C: start no further step; the ones running end on their own
                 pool.shutdown(wait=False, cancel_futures=True)
                 raise
