@@ -34,7 +34,7 @@ from flowyml import Metrics, Model, pipeline, step
 
 @step
 def train() -> Model:
-    return Model({"w": [1, 2]}, name="audited", framework="custom")
+    return Model({"w": [1, 2]}, name="audited")
 
 
 @step

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import attrs
+import importlib_metadata
 
 from flowyml.errors import PluginError, PluginLoadError, PluginNotInstalledError
 from flowyml.plugins.kinds import FIRST_PARTY, GENERAL_GROUP, Kind
@@ -37,7 +38,7 @@ class BackendInfo:
 @functools.cache
 def entry_points_in(group: str) -> tuple[Any, ...]:
     """Entry points of ``group`` (metadata only), read once per process."""
-    return tuple(importlib.metadata.entry_points(group=group))
+    return tuple(importlib_metadata.entry_points(group=group))
 
 
 def disabled_plugins() -> set[str]:

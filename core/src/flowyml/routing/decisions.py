@@ -19,11 +19,12 @@ class DeployDecision:
 
     def named(self, name: str, version: str) -> DeployDecision:
         """The same decision, its reason naming the version the registry gave (``decide`` runs once)."""
-        return attrs.evolve(self, reason=self.reason.replace(NAME, name).replace(VERSION, version))
+        command = f" {NAME} --version {VERSION}`"
+        return attrs.evolve(self, reason=self.reason.replace(command, f" {name} --version {version}`"))
 
 
 #: Stand-ins for the model's name and version in a reason decided before registration.
-NAME, VERSION = "{name}", "{version}"
+NAME, VERSION = "NAME", "V"
 
 
 def _number(value: Any) -> float | None:

@@ -311,6 +311,8 @@ class OrchestratedRun:
                 return None
         self._record_inputs(node, inputs)
         for stored in outputs.values():
+            if stored.artifact_type == "Model":  # verified against the record before the run routes it again
+                self.values[stored.artifact_id] = read_stored(self.stack, stored)
             read = self.routes.record_stored(stored, "cached", step=node.name, cached_from=hit["run_id"])
             if read is not None:
                 self.values[stored.artifact_id] = read
