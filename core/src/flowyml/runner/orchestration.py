@@ -102,6 +102,7 @@ class OrchestratedRun:
         #: Called as ``progress(step_name, status, step_run_or_None)`` when a step starts and ends.
         self.progress: Callable[[str, str, StepRun | None], None] | None = None
         self._remaining: dict[str, int] = {}
+        self._collected: set[str] = set()
         for node in graph.nodes.values():
             for binding in node.bindings.values():
                 if isinstance(binding, OutputRef):
@@ -163,6 +164,8 @@ class OrchestratedRun:
         (:meth:`RouteExecutor.record_stored`): recorded, logged, queued for registration.
         """
         for name in self.steps:
+            if name in self._collected:
+                continue  # collecting again changes nothing
             record = records.read_step_record(self.stack, self.run_id, name)
             if record is None:
                 if name not in self.results:
@@ -178,6 +181,7 @@ class OrchestratedRun:
             for stored in result.outputs.values():
                 self.routes.record_stored(stored, "remote")
             self.results[name] = result
+            self._collected.add(name)
             self._notify(name, result.status, result)
 
     # -- executing ----------------------------------------------------------------------------
