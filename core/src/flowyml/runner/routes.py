@@ -254,7 +254,7 @@ class RouteExecutor:
             name=name,
             version=info.get("version") or "",
             uri=stored.uri,
-            framework=info.get("framework") or "unknown",
+            framework=info.get("framework"),
             status="pending_approval" if decision.status == "pending_approval" else "registered",
             content_hash=stored.content_hash,
             run_id=self.run.run_id,
