@@ -18,6 +18,7 @@ import attrs
 from flowyml.config.defaults import EMBEDDED_DEFAULT
 from flowyml.config.interpolation import malformed_reference
 from flowyml.config.source import ConfigSource, duplicate_error
+from flowyml.config.value_kinds import describe
 from flowyml.config.yaml_reader import Duplicate
 from flowyml.errors import ConfigError, StackNotFoundError
 from flowyml.plugins.kinds import Kind
@@ -142,7 +143,7 @@ def build_project(source: ConfigSource) -> ProjectConfig:
     if raw_stacks is None:
         raw_stacks = {}
     if not isinstance(raw_stacks, dict):
-        _raise(fail(f"must be a mapping of stack names to stacks, got {_kind_of(raw_stacks)}", "stacks"))
+        _raise(fail(f"must be a mapping of stack names to stacks, got {describe(raw_stacks)}", "stacks"))
     for name in raw_stacks:
         if not isinstance(name, str) or not name:
             _raise(fail(f"a stack name must be a non-empty string, got {name!r}", f"stacks.{name}", "e.g. `stacks: {{ local: ... }}`"))
@@ -161,7 +162,7 @@ def build_project(source: ConfigSource) -> ProjectConfig:
     active = data.get("active_stack")
     if active is not None:
         if not isinstance(active, str):
-            _raise(fail(f"active_stack must be a stack name, got {_kind_of(active)}", "active_stack", "e.g. `active_stack: local`"))
+            _raise(fail(f"active_stack must be a stack name, got {describe(active)}", "active_stack", "e.g. `active_stack: local`"))
         if active not in raw_stacks:
             _raise(
                 fail(
@@ -188,20 +189,6 @@ def _duplicates_by_stack(source: ConfigSource, raw_stacks: dict[str, Any]) -> di
     return found
 
 
-def _kind_of(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, int | float):
-        return f"a number ({value!r})"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return repr(value)
-
-
 def _raise(error: ConfigError) -> Any:
     raise error
 
@@ -209,7 +196,7 @@ def _raise(error: ConfigError) -> Any:
 def _build_stack(name: str, body: Any, fail: Any, check_references: bool = True) -> StackConfig:
     base = f"stacks.{name}"
     if not isinstance(body, dict):
-        _raise(fail(f"a stack must be a mapping of components, got {_kind_of(body)}", base))
+        _raise(fail(f"a stack must be a mapping of components, got {describe(body)}", base))
     for key in body:
         if key not in _STACK_KEYS:
             _raise(
@@ -223,7 +210,7 @@ def _build_stack(name: str, body: Any, fail: Any, check_references: bool = True)
         _check_references(body, base, fail)
     description = body.get("description")
     if description is not None and not isinstance(description, str):
-        _raise(fail(f"description must be text, got {_kind_of(description)}", f"{base}.description"))
+        _raise(fail(f"description must be text, got {describe(description)}", f"{base}.description"))
     components: dict[Kind, ComponentConfig] = {}
     trackers: list[ComponentConfig] = []
     for kind, key in _KINDS:
@@ -240,12 +227,12 @@ def _build_stack(name: str, body: Any, fail: Any, check_references: bool = True)
             components[kind] = _build_component(kind, raw, path, fail)
     policy = body.get("on_route_error", "fail")
     if not isinstance(policy, str) or policy not in ROUTE_ERROR_POLICIES:
-        _raise(fail(f"on_route_error must be one of {', '.join(ROUTE_ERROR_POLICIES)}, got {_kind_of(policy)}", f"{base}.on_route_error"))
+        _raise(fail(f"on_route_error must be one of {', '.join(ROUTE_ERROR_POLICIES)}, got {describe(policy)}", f"{base}.on_route_error"))
     routing_raw = body.get("artifact_routing")
     if routing_raw is None:
         routing_raw = {}
     if not isinstance(routing_raw, dict):
-        _raise(fail(f"artifact_routing must map artifact types to rules, got {_kind_of(routing_raw)}", f"{base}.artifact_routing"))
+        _raise(fail(f"artifact_routing must map artifact types to rules, got {describe(routing_raw)}", f"{base}.artifact_routing"))
     routing = {
         str(type_name): _build_rule(rule, f"{base}.artifact_routing.{type_name}", fail)
         for type_name, rule in routing_raw.items()
@@ -264,12 +251,12 @@ def _build_component(kind: Kind, raw: Any, path: str, fail: Any) -> ComponentCon
     if kind is Kind.EXPERIMENT_TRACKER:
         example += ", or a list: experiment_tracker: [{ type: mlflow }, { type: tensorboard }]"
     if not isinstance(raw, dict):
-        _raise(fail(f"a component must be a mapping with a `type:`, got {_kind_of(raw)}", path, example))
+        _raise(fail(f"a component must be a mapping with a `type:`, got {describe(raw)}", path, example))
     if "type" not in raw:
         _raise(fail("a component needs a `type:` (the backend that provides it)", path, example))
     type_name = raw["type"]
     if not isinstance(type_name, str) or not type_name.strip():
-        _raise(fail(f"`type:` must name a backend (a string), got {_kind_of(type_name)}", f"{path}.type", example))
+        _raise(fail(f"`type:` must name a backend (a string), got {describe(type_name)}", f"{path}.type", example))
     for key in raw:
         if not isinstance(key, str):
             _raise(fail(f"option names are strings, got {key!r}", f"{path}.{key}"))

@@ -21,6 +21,7 @@ import attrs
 import cattrs
 
 from flowyml.config.schema import ComponentConfig
+from flowyml.config.value_kinds import describe
 from flowyml.errors import ConfigError
 from flowyml.redaction import is_secret_name, redact
 
@@ -66,23 +67,6 @@ def at_least(minimum: float) -> Any:
 
 
 # -- the strict pre-check ---------------------------------------------------------------------
-
-
-def describe(value: Any) -> str:
-    """A value's kind for an error message (scalars shown, containers named)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, int | float):
-        return f"a number ({value!r})"
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
 
 
 def _label(tp: Any) -> str:
