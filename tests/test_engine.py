@@ -199,6 +199,64 @@ def test_cache_key_follows_what_the_step_depends_on(project) -> None:
     assert first.steps["make_numbers"].status == "completed"  # same name, other code and outputs
 
 
+class LoadCounted:
+    """A value that appends a line to the file ``log`` each time it is unpickled (read back from the store)."""
+
+    def __init__(self, log: str, payload: bytes) -> None:
+        self.log = log
+        self.payload = payload
+
+    def __reduce__(self):
+        return (_load_counted, (self.log, self.payload))
+
+
+def _load_counted(log: str, payload: bytes) -> LoadCounted:
+    with open(log, "a", encoding="utf-8") as fh:
+        fh.write("loaded\n")
+    return LoadCounted(log, payload)
+
+
+def test_a_cached_step_loads_none_of_its_inputs(project) -> None:
+    """Bug caught: inputs read and deserialized before the cache lookup (a cached re-run paid for every input)."""
+    log = project.path / "loads.log"
+
+    def loads() -> int:
+        return len(log.read_text().splitlines()) if log.exists() else 0
+
+    @step
+    def produce() -> LoadCounted:
+        return LoadCounted(str(log), b"x" * 100_000)
+
+    @step
+    def consume(value: LoadCounted) -> int:
+        return len(value.payload)
+
+    @step(cache=False)
+    def measure(value: LoadCounted) -> int:
+        return len(value.payload)
+
+    @pipeline
+    def cached_chain() -> None:
+        consume(produce())
+
+    @pipeline
+    def with_a_step_that_runs() -> None:
+        value = produce()
+        consume(value)
+        measure(value)
+
+    first = cached_chain.run()
+    assert first.success and loads() == 0  # handed over in memory
+    again = cached_chain.run()
+    assert [s.status for s in again.steps.values()] == ["cached", "cached"]
+    assert again.load("consume") == 100_000
+    assert loads() == 0  # the cache key came from the upstream record's hash
+    mixed = with_a_step_that_runs.run()
+    assert [mixed.steps[n].status for n in ("produce", "consume", "measure")] == ["cached", "cached", "completed"]
+    assert mixed.load("measure") == 100_000
+    assert loads() == 1  # read (and verified) once, for the step that ran
+
+
 def test_cache_can_be_disabled_per_run_and_per_step(project) -> None:
     sums.run()
     CALLS.clear()

@@ -70,9 +70,10 @@ def _canonical(value: Any) -> str:
 class OrchestratedRun:
     """One pipeline run as an orchestrator sees it.
 
-    ``execute_step(name)`` runs a step in this process: it resolves the
-    step's inputs, consults the cache, calls the function, stores and routes
-    each output, and records everything. It never raises for a failing step:
+    ``execute_step(name)`` runs a step in this process: it finds the
+    records of the step's inputs, consults the cache (keyed by their content
+    hashes), and only when the step runs loads its inputs, calls the function,
+    stores and routes each output; it records everything. It never raises for a failing step:
     it returns a failed :class:`StepRun`; the orchestrator then skips the
     step's dependents with ``skip_step``.
     """
@@ -209,12 +210,12 @@ class OrchestratedRun:
         self.metadata.record_step(self.run_id, name, "running", started_at=started)
         self._notify(name, "running", None)
         try:
-            kwargs, inputs = self._resolve_inputs(node)
-            cache_key = self._cache_key(node, inputs)
+            inputs = self._upstream_inputs(node)
+            cache_key = self._cache_key(node, inputs)  # from the upstream records' hashes: nothing is read
             self.cache_keys[name] = cache_key
             result = self._from_cache(node, cache_key, inputs, started) if self.cache and node.step.cache else None
-            if result is None:
-                result = self._run(node, kwargs, inputs, cache_key, started)
+            if result is None:  # only a step that runs loads (and verifies) its inputs
+                result = self._run(node, self._load_inputs(node, inputs), inputs, cache_key, started)
         except KeyboardInterrupt as exc:
             if interrupts.received():  # Ctrl-C: the whole run stops
                 self.metadata.record_step(self.run_id, name, "interrupted", ended_at=time.time(), error="interrupted (Ctrl-C)")
@@ -248,25 +249,33 @@ class OrchestratedRun:
                 )
             )
 
-    def _resolve_inputs(self, node: StepNode) -> tuple[dict[str, Any], dict[str, StoredArtifact]]:
-        kwargs: dict[str, Any] = {}
+    def _upstream_inputs(self, node: StepNode) -> dict[str, StoredArtifact]:
+        """The upstream records a step's inputs are bound to (their content hashes make the cache key)."""
         inputs: dict[str, StoredArtifact] = {}
+        for param, binding in node.bindings.items():
+            if isinstance(binding, Constant):
+                continue
+            upstream = self.results.get(binding.step)
+            if upstream is None or binding.output not in upstream.outputs:
+                raise PipelineError(f"step {node.name!r} needs {binding.step}.{binding.output}, which was not produced")
+            inputs[param] = upstream.outputs[binding.output]
+        return inputs
+
+    def _load_inputs(self, node: StepNode, inputs: dict[str, StoredArtifact]) -> dict[str, Any]:
+        """The step's arguments: constants, values still in memory, the rest read (and verified) from the store."""
+        kwargs: dict[str, Any] = {}
         hints = node.step.type_hints
         for param, binding in node.bindings.items():
             if isinstance(binding, Constant):
                 kwargs[param] = binding.value
                 continue
-            upstream = self.results.get(binding.step)
-            if upstream is None or binding.output not in upstream.outputs:
-                raise PipelineError(f"step {node.name!r} needs {binding.step}.{binding.output}, which was not produced")
-            stored = upstream.outputs[binding.output]
-            inputs[param] = stored
+            stored = inputs[param]
             if stored.artifact_id in self.values:
                 value = self.values[stored.artifact_id]
             else:
                 value = read_stored(self.stack, stored)
             kwargs[param] = coerce(value, hints.get(param))
-        return kwargs, inputs
+        return kwargs
 
     def _release_inputs(self, node: StepNode) -> None:
         for binding in node.bindings.values():
