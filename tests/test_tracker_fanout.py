@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from flowyml import Client
 from flowyml.errors import ConfigError
+from flowyml.runner.result import TrackerLink
 from flowyml.testing import (
     flowyml_project,  # noqa: F401 - a fixture
     load_pipeline,
@@ -54,6 +56,16 @@ def test_flowyml_tracker_log_metrics_reaches_every_tracker_of_a_list(flowyml_pro
     assert started == ["local", "tensorboard"]
     logged = [e for e in run.events if e.action == "log" and e.status == "ok" and e.step_name == "evaluate"]
     assert sorted(e.target for e in logged) == ["local", "tensorboard"]
+
+
+def test_flowyml_tracker_start_run_records_where_each_tracker_shows_the_run(flowyml_project: Any) -> None:
+    folder = flowyml_project({"two": two_trackers()})
+    run = load_pipeline(folder).run(stack="two")
+    assert run.status == "completed", run.error
+    run_dir = folder / "tb-logs" / "tracked" / run.run_id
+    assert run.tracker_links == [TrackerLink("tensorboard", str(run_dir))]  # the local tracker has no place to show
+    assert Client(folder).get_run(run.run_id).tracker_links == run.tracker_links  # read back from the run record
+    assert Client(folder).list_runs(steps=False)[0].tracker_links == []  # a listing reads no events
 
 
 def test_one_failing_tracker_does_not_stop_the_others_with_on_route_error_warn(flowyml_project: Any) -> None:

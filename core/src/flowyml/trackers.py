@@ -20,7 +20,9 @@ from flowyml.plugins.types import RunInfo
 class TrackerSession(Protocol):
     """The tool's run for one pipeline run."""
 
-    def start(self) -> None: ...
+    def start(self) -> str | None:
+        """Open the run; return where it can be seen (a URL or a local folder), or None."""
+        ...
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None, metadata: Mapping[str, Any], step_name: str) -> None: ...
 
@@ -51,10 +53,11 @@ class SessionTracker(Component):
         return self.session
 
     @hookimpl
-    def flowyml_tracker_start_run(self, run: RunInfo) -> None:
+    def flowyml_tracker_start_run(self, run: RunInfo) -> str | None:
         session = self.new_session(run)
-        session.start()
+        where = session.start()
         self.session = session
+        return where
 
     @hookimpl
     def flowyml_tracker_log_metrics(self, metrics: Mapping[str, float], step: int | None, metadata: Mapping[str, Any], step_name: str) -> None:

@@ -25,6 +25,8 @@ def read_run(client: MlflowClient, run: Any) -> dict[str, Any]:
         "status": run.info.status,
         "tags": dict(run.data.tags),
         "name": run.info.run_name,
+        "run_id": run.info.run_id,
+        "experiment_id": run.info.experiment_id,
     }
 
 

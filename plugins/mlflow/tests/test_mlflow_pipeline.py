@@ -12,8 +12,10 @@ from mlflow import MlflowClient
 from mlflow_readback import read_pipeline_run
 from tcp_proxy import TcpProxy
 
+from flowyml import Client
 from flowyml.metadata.store import MetadataStore
 from flowyml.models import approve_model
+from flowyml.runner.result import TrackerLink
 from flowyml.testing import (
     flowyml_project,  # noqa: F401 - a fixture (tests take it as a parameter)
     load_pipeline,
@@ -39,13 +41,20 @@ def test_pipeline_run_is_one_mlflow_run(flowyml_project: Any, mlflow_env: Any, m
     assert got["tags"]["flowyml.step.epoch_2"] == "loss, lr" and got["tags"]["flowyml.step.params"].startswith("epochs")
     logged = [e for e in run.events if e.action == "log"]
     assert logged and all(e.status == "ok" for e in logged)
+    # where the MLflow run is, recorded with the run; the URI came from ${MLFLOW_URI}, so it stays masked
+    page = f"***/#/experiments/{got['experiment_id']}/runs/{got['run_id']}"
+    assert run.tracker_links == [TrackerLink("mlflow", page)] and not run.tracker_links[0].is_url
+    assert Client(folder).get_run(run.run_id).tracker_links == run.tracker_links
 
 
 def test_nested_runs_per_step(flowyml_project: Any, mlflow_env: Any) -> None:
     tracker = {"type": "mlflow", "tracking_uri": mlflow_env.tracking_uri, "experiment_name": mlflow_env.experiment_name, "nested_runs": True}
-    run = load_pipeline(flowyml_project({"s": tracked_stack(tracker)})).run(stack="s")
+    folder = flowyml_project({"s": tracked_stack(tracker)})
+    run = load_pipeline(folder).run(stack="s")
     assert run.success, run.error
     got = read_pipeline_run(mlflow_env.tracking_uri, mlflow_env.experiment_name, run.run_id)
+    page = f"{mlflow_env.tracking_uri.rstrip('/')}/#/experiments/{got['experiment_id']}/runs/{got['run_id']}"
+    assert Client(folder).get_run(run.run_id).tracker_links == [TrackerLink("mlflow", page)]  # the pipeline's MLflow run page
     assert set(got["children"]) == {"params", "epoch", "epoch_2", "epoch_3", "evaluate"}
     assert got["children"]["epoch_3"]["metrics"]["loss"] == [(2, pytest.approx(1 / 3))]
     assert got["children"]["params"]["params"]["optimizer.name"] == "adam"

@@ -10,6 +10,7 @@ import pytest
 from tensorboard_readback import texts
 
 from flowyml.errors import ConfigError
+from flowyml.runner.result import TrackerLink
 from flowyml.testing import (
     flowyml_project,  # noqa: F401 - a fixture (tests take it as a parameter)
     load_pipeline,
@@ -35,6 +36,7 @@ def test_pipeline_run_is_one_tensorboard_run(flowyml_project: Any) -> None:
     assert run.status == "completed", run.error
 
     run_dir = folder / "tb-logs" / "tracked" / run.run_id
+    assert run.tracker_links == [TrackerLink("tensorboard", str(run_dir))]  # `tensorboard --logdir` it
     scalars = read_scalars(run_dir)
     assert scalars["loss"] == [(0, 1.0), (1, 0.5), (2, pytest.approx(1 / 3))]
     assert [s for s, _ in scalars["lr"]] == [0, 1, 2]

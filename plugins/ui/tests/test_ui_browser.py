@@ -13,6 +13,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 from ui_extras_pipeline import EVIL
+from ui_support import TRACKER_FOLDER, TRACKER_PAGE, TRACKER_SCRIPT_URL
 
 pytestmark = pytest.mark.usefixtures("ui_server")
 
@@ -89,3 +90,13 @@ def test_a_markup_step_name_stays_text(browser, ui_server, ui_project) -> None:
     assert not browser.find_elements(By.CSS_SELECTOR, "main script")
     browser.find_element(By.LINK_TEXT, EVIL).click()
     assert EVIL in wait(browser, "h1").text
+
+
+def test_the_run_page_links_to_the_tracker_run(browser, ui_server, ui_project) -> None:
+    browser.get(f"{ui_server.url}runs/{ui_project.extras_run}")
+    mlflow = wait(browser, 'dd.tracker-link[data-tracker="mlflow"] a')
+    assert mlflow.get_attribute("href") == TRACKER_PAGE and mlflow.text == TRACKER_PAGE
+    folder = browser.find_element(By.CSS_SELECTOR, 'dd.tracker-link[data-tracker="tensorboard"]')
+    assert folder.text == TRACKER_FOLDER and not folder.find_elements(By.TAG_NAME, "a")  # a folder: text, markup and all
+    script = browser.find_element(By.CSS_SELECTOR, 'dd.tracker-link[data-tracker="custom"]')
+    assert script.text == TRACKER_SCRIPT_URL and not script.find_elements(By.TAG_NAME, "a")

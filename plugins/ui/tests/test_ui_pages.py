@@ -11,6 +11,7 @@ import pytest
 from flowyml_ui.app import create_app
 from starlette.testclient import TestClient
 from ui_extras_pipeline import EVIL, EVIL_MODEL
+from ui_support import TRACKER_FOLDER, TRACKER_PAGE, TRACKER_SCRIPT_URL
 
 from flowyml import Client
 
@@ -50,6 +51,17 @@ def test_run_page_draws_the_graph_with_artifact_edges(web, ui_project) -> None:
     }
     assert 'id="timeline"' in page and "n_estimators" in page  # timeline, parameters
     assert "deploy_condition is manual" in page  # the deployment decision and its reason
+
+
+def test_run_page_links_to_the_tracker_runs(web, ui_project) -> None:
+    page = web.get(f"/runs/{ui_project.extras_run}").text
+    links = re.findall(r'<dd class="tracker-link" data-tracker="(\w+)">(.*?)</dd>', page)
+    assert [t for t, _ in links] == ["mlflow", "tensorboard", "custom"]
+    html = dict(links)
+    assert f'<a href="{TRACKER_PAGE}"' in html["mlflow"]  # a web page: a link
+    assert "<a" not in html["tensorboard"] and "/tmp/tb/&lt;script&gt;alert(&#39;tracker&#39;)&lt;/script&gt;" in html["tensorboard"]
+    assert "<a" not in html["custom"] and TRACKER_SCRIPT_URL.replace("'", "&#39;") in html["custom"]  # never an href
+    assert TRACKER_FOLDER not in page
 
 
 def test_step_and_artifact_pages(web, ui_project) -> None:

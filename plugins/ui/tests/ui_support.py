@@ -57,6 +57,23 @@ class UiProject:
         shutil.copy(HERE / "ui_extras_pipeline.py", path / "ui_extras_pipeline.py")
         self.quickstart_run = run_id_of(flowyml(path, "run", "pipeline.py").stdout)
         self.extras_run = run_id_of(flowyml(path, "run", "ui_extras_pipeline.py", "--stack", "approval").stdout)
+        record_tracker_links(path, self.extras_run)
+
+
+#: Where two trackers showed the extras run, as an MLflow tracker on a server and a file-based one record it.
+TRACKER_PAGE = "http://127.0.0.1:5000/#/experiments/1/runs/0a1b2c3d"
+TRACKER_FOLDER = "/tmp/tb/<script>alert('tracker')</script>"
+TRACKER_SCRIPT_URL = "javascript:alert('tracker')"
+
+
+def record_tracker_links(path: Path, run_id: str) -> None:
+    """The route events a tracker's start_run answer becomes (the session's stacks have the local tracker, which has none)."""
+    from flowyml.metadata.store import MetadataStore
+    from flowyml.runner.result import TRACKER_LINK
+
+    db = MetadataStore.for_project(path)
+    for tracker, where in (("mlflow", TRACKER_PAGE), ("tensorboard", TRACKER_FOLDER), ("custom", TRACKER_SCRIPT_URL)):
+        db.add_route_event(run_id, None, None, TRACKER_LINK, tracker, "ok", where)
 
 
 def free_port() -> int:

@@ -9,6 +9,7 @@ import pytest
 from wandb_readback import metric_histories, offline_run
 
 from flowyml.errors import ConfigError
+from flowyml.runner.result import TrackerLink
 from flowyml.testing import (
     flowyml_project,  # noqa: F401 - a fixture (tests take it as a parameter)
     load_pipeline,
@@ -32,6 +33,7 @@ def test_pipeline_run_is_one_wandb_run(flowyml_project: Any, wandb_env: Any) -> 
     assert got.summary["evaluate/metadata"] == {"model_version": "1.0.0"}
     assert got.summary["flowyml/steps/epoch_2"] == "loss, lr"
     assert got.summary["flowyml/status"] == "completed" and got.exit_code == 0
+    assert run.tracker_links == [TrackerLink("wandb", str(got.path.parent))]  # the offline run's folder (`wandb sync` it)
 
 
 def test_failed_run_exits_with_1(flowyml_project: Any, wandb_env: Any) -> None:

@@ -194,8 +194,13 @@ def flowyml_model_deployer_list() -> list[Deployment]:
 
 
 @hookspec
-def flowyml_tracker_start_run(run: RunInfo) -> None:
-    """Open the tracker's run for pipeline run ``run`` (called once, before any log)."""
+def flowyml_tracker_start_run(run: RunInfo) -> str | None:
+    """Open the tracker's run for pipeline run ``run`` (called once, before any log).
+
+    Return where the tracker's run can be seen, if it has such a place: the
+    URL of its page (``http(s)://...``) or a local folder; None otherwise. The
+    core records it with the run (``PipelineRun.tracker_links``).
+    """
 
 
 @hookspec

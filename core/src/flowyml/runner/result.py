@@ -109,6 +109,25 @@ class RouteEvent:
     target: str | None = None
 
 
+#: The route-event action that records where a tracker's run can be seen (its detail: the URL or folder).
+TRACKER_LINK = "tracker_link"
+
+
+@attrs.frozen
+class TrackerLink:
+    """Where one experiment tracker's run of a pipeline run can be seen."""
+
+    #: The tracker's YAML ``type`` (``mlflow``, ``wandb``, ``tensorboard``, ...).
+    tracker: str
+    #: The URL of the tracker's page for the run, or a local folder holding it.
+    location: str
+
+    @property
+    def is_url(self) -> bool:
+        """Is ``location`` a web page (``http://`` or ``https://``) rather than a folder?"""
+        return self.location.startswith(("http://", "https://"))
+
+
 @attrs.define
 class StepRun:
     """One step of a run: its status, timing, the artifacts it read and made, and why it failed."""
@@ -168,6 +187,14 @@ class PipelineRun:
     @property
     def artifacts(self) -> list[StoredArtifact]:
         return [a for s in self.steps.values() for a in s.outputs.values()]
+
+    @property
+    def tracker_links(self) -> list[TrackerLink]:
+        """Where each tracker that recorded one shows this run (a URL or a folder), in the order they started.
+
+        Read from the run's route events: empty for a run listed with ``steps=False``.
+        """
+        return [TrackerLink(e.target or "", e.detail) for e in self.events if e.action == TRACKER_LINK and e.status == "ok" and e.detail]
 
     @property
     def decisions(self) -> list[RouteEvent]:

@@ -26,7 +26,7 @@ from flowyml.routing.serving import already_serving
 from flowyml.runner.flatten import numeric_metrics, scalar_params
 from flowyml.runner.loading import read_stored
 from flowyml.runner.observers import Observers
-from flowyml.runner.result import RouteEvent, StoredArtifact
+from flowyml.runner.result import TRACKER_LINK, RouteEvent, StoredArtifact
 from flowyml.serialization.artifact_io import artifact_type_of, write_artifact
 from flowyml.stacks.facades import Tracker
 from flowyml.stacks.stack import Stack
@@ -184,12 +184,14 @@ class RouteExecutor:
         """Open every tracker's run; a tracker that cannot start gets no further calls."""
         for tracker in self.stack.trackers:
             try:
-                with_retries(functools.partial(tracker.start_run, self.run), f"starting the {tracker.type} run")
+                where = with_retries(functools.partial(tracker.start_run, self.run), f"starting the {tracker.type} run")
             except Exception as exc:
                 self.route_failed("tracker", exc, step=None, artifact_id=None, target=tracker.type)
                 continue
             self.open_trackers.append(tracker)
             self.event("tracker", "ok", f"{tracker.type} run started", target=tracker.type)
+            if where:  # where the tracker's run can be seen: PipelineRun.tracker_links reads it back
+                self.event(TRACKER_LINK, "ok", where, target=tracker.type)
 
     def end_tracker(self, status: str) -> None:
         """Close every open tracker run (each one's failure recorded against it)."""

@@ -179,8 +179,10 @@ class Tracker(ComponentFacade):
 
     kind = Kind.EXPERIMENT_TRACKER
 
-    def start_run(self, run: RunInfo) -> None:
-        self.call("flowyml_tracker_start_run", run=run)
+    def start_run(self, run: RunInfo) -> str | None:
+        """Open the tracker's run; where it can be seen (a URL or a local folder), when the tracker says."""
+        where: str | None = self.call("flowyml_tracker_start_run", run=run)
+        return where or None
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None, metadata: Mapping[str, Any], step_name: str) -> None:
         self.call("flowyml_tracker_log_metrics", metrics=metrics, step=step, metadata=metadata, step_name=step_name)

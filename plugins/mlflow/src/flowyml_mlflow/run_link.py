@@ -37,9 +37,11 @@ _RUNS: dict[str, LoggedRun] = {}
 _LOCK = threading.Lock()
 
 
-def remember(flowyml_run_id: str, tracking_uri: str, experiment_id: str, mlflow_run_id: str) -> None:
+def remember(flowyml_run_id: str, tracking_uri: str, experiment_id: str, mlflow_run_id: str) -> LoggedRun:
+    logged = LoggedRun(tracking_uri, experiment_id, mlflow_run_id)
     with _LOCK:
-        _RUNS[flowyml_run_id] = LoggedRun(tracking_uri, experiment_id, mlflow_run_id)
+        _RUNS[flowyml_run_id] = logged
+    return logged
 
 
 def logged_run(flowyml_run_id: str | None) -> LoggedRun | None:

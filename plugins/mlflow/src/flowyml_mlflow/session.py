@@ -59,7 +59,8 @@ class MlflowRunSession:
 
     # -- runs -------------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self) -> str | None:
+        """Open the MLflow run; its page on a tracking server (None for a database or folder store)."""
         name = self.options.experiment_name or self.info.pipeline_name
         self.experiment_id = self.call(f"opening experiment {name!r}", lambda: self._experiment(name))
         tags = {**self.info.tags, "flowyml.run_id": self.info.run_id, "flowyml.pipeline": self.info.pipeline_name,
@@ -69,7 +70,7 @@ class MlflowRunSession:
             lambda: self.client.create_run(self.experiment_id, run_name=self.info.run_id, tags=tags),
         )
         self.run_id = created.info.run_id
-        remember(self.info.run_id, self.uri, self.experiment_id, self.run_id)  # the registry links versions to it
+        return remember(self.info.run_id, self.uri, self.experiment_id, self.run_id).link  # the registry links versions to it
 
     def _experiment(self, name: str) -> str:
         found = self.client.get_experiment_by_name(name)

@@ -39,7 +39,8 @@ class TensorboardRunSession:
         self.params: dict[str, Any] = {}
         self.metric_tags: dict[str, None] = {}
 
-    def start(self) -> None:
+    def start(self) -> str:
+        """Open the event file writer; the run directory is where the run can be seen (``tensorboard --logdir``)."""
         try:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             self.writer = SummaryWriter(logdir=str(self.run_dir), flush_secs=self.flush_secs)
@@ -50,6 +51,7 @@ class TensorboardRunSession:
             ) from exc
         header = {"pipeline": self.info.pipeline_name, "run id": self.info.run_id, "stack": self.info.stack_name, **self.info.tags}
         self.writer.add_text("flowyml/run", markdown_table(header), 0)
+        return str(self.run_dir)
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None, metadata: Mapping[str, Any], step_name: str) -> None:
         at = step if step is not None else 0

@@ -56,7 +56,8 @@ class WandbRunSession:
 
         return self.options.mode or os.environ.get("WANDB_MODE") or "online"
 
-    def start(self) -> None:
+    def start(self) -> str | None:
+        """Open the W&B run; its page online, its folder (what ``wandb sync`` uploads) offline."""
         tags = [f"pipeline:{self.info.pipeline_name}", f"stack:{self.info.stack_name}", *self.options.tags]
         for tag in tags:
             if len(tag) > MAX_TAG_LENGTH:
@@ -86,6 +87,15 @@ class WandbRunSession:
             )
             error.transient = isinstance(exc, wandb.errors.CommError)
             raise error from exc
+        return self.where()
+
+    def where(self) -> str | None:
+        """The run's page (online) or the folder holding its data (offline; disabled runs have neither)."""
+        if self.mode == "online":
+            return cast("str | None", self.run.url)
+        if self.mode == "offline":
+            return str(self.run.sync_dir)
+        return None
 
     def _use_step_axis(self) -> None:
         """Plot every metric against ``flowyml/step``: two definitions per run, whatever the number of keys.
