@@ -12,9 +12,9 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from flowyml_ui import artifact_pages, model_pages, run_pages, stack_pages
+from flowyml_ui import artifact_pages, json_pages, model_pages, run_pages, stack_pages
 from flowyml_ui.security import TokenMiddleware
-from flowyml_ui.web import render
+from flowyml_ui.web import json_response, render
 
 __all__ = ["create_app"]
 
@@ -22,6 +22,8 @@ _STATIC = Path(__file__).parent / "static"
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
+    if request.url.path.endswith(".json"):  # a JSON twin's URL that matches no route
+        return json_response({"error": f"nothing at {request.url.path}", "hint": None, "status": 404}, status_code=404)
     return render(request, "error.html", status_code=404, title="Not found", code=404, message=f"nothing at {request.url.path}", hint=None)
 
 
@@ -29,6 +31,11 @@ def create_app(root: Path, token: str | None = None) -> Starlette:
     """The dashboard of the project in ``root``; with ``token``, every request must carry it."""
     routes = [
         Route("/", run_pages.runs_page),
+        # the JSON twins first: "/runs/ID.json" would otherwise be the page of a run "ID.json"
+        Route("/runs.json", json_pages.runs_json),
+        Route("/runs/{run_id}.json", json_pages.run_json),
+        Route("/artifacts/{artifact_id}.json", json_pages.artifact_json),
+        Route("/models/{name}.json", json_pages.model_json),
         Route("/runs/{run_id}", run_pages.run_page),
         Route("/runs/{run_id}/status", run_pages.run_status),
         Route("/runs/{run_id}/metrics", run_pages.metrics_page),

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, quote
 
+import attrs
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from flowyml import Client
 from flowyml.errors import FlowymlError
+from flowyml.plugins.types import Deployment, ModelVersion
 from flowyml_ui.security import csrf_ok
 from flowyml_ui.web import NotFound, check_name, page, render
 
@@ -35,13 +37,24 @@ def models_page(request: Request, client: Client) -> Response:
     return render(request, "models.html", title="Models", names=names, stack=stack or "")
 
 
-def _serving(client: Client, stack: str | None) -> dict[tuple[str, str], list[object]]:
-    found: dict[tuple[str, str], list[object]] = client.models.serving(stack, project_dir=client.project_dir)
+def _serving(client: Client, stack: str | None) -> dict[tuple[str, str], list[Deployment]]:
+    found: dict[tuple[str, str], list[Deployment]] = client.models.serving(stack, project_dir=client.project_dir)
     return found
 
 
-@page
-def model_page(request: Request, client: Client) -> Response:
+@attrs.frozen
+class ModelView:
+    """What a model's page shows (and its JSON twin gives): its versions, newest first, and where they are served."""
+
+    name: str
+    stack: str | None
+    versions: list[ModelVersion]
+    serving: dict[tuple[str, str], list[Deployment]]
+    #: Why serving is unknown (the deployer could not be asked).
+    serving_problem: str | None
+
+
+def model_view(request: Request, client: Client) -> ModelView:
     name = check_name(request.path_params["name"], "model")
     stack = _stack(request)
     versions = client.list_models(name, stack=stack)
@@ -51,16 +64,23 @@ def model_page(request: Request, client: Client) -> Response:
         serving, serving_problem = _serving(client, stack), None
     except FlowymlError as exc:
         serving, serving_problem = {}, exc.message
+    return ModelView(name, stack, list(reversed(versions)), serving, serving_problem)
+
+
+@page
+def model_page(request: Request, client: Client) -> Response:
+    view = model_view(request, client)
     return render(
         request,
         "model.html",
-        title=f"Model {name}",
-        name=name,
-        stack=stack or "",
-        versions=list(reversed(versions)),
-        serving=serving,
-        serving_problem=serving_problem,
+        title=f"Model {view.name}",
+        name=view.name,
+        stack=view.stack or "",
+        versions=view.versions,
+        serving=view.serving,
+        serving_problem=view.serving_problem,
         done=request.query_params.get("done"),
+        json_url=f"/models/{quote(view.name, safe='')}.json" + (f"?stack={quote(view.stack)}" if view.stack else ""),
     )
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
+import attrs
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -11,8 +13,9 @@ from flowyml import Client
 from flowyml.errors import RunNotFoundError
 from flowyml.runner.result import PipelineRun
 from flowyml_ui import graph
+from flowyml_ui.masking import masked
 from flowyml_ui.metrics import run_metrics, shown
-from flowyml_ui.web import NotFound, check_id, check_name, page, render
+from flowyml_ui.web import NotFound, check_id, check_name, json_twin, page, render
 
 PER_PAGE = 50
 LIVE = ("running", "pending", "started")
@@ -25,8 +28,21 @@ def _int(value: str | None, default: int) -> int:
         return default
 
 
-@page
-def runs_page(request: Request, client: Client) -> Response:
+@attrs.frozen
+class Listing:
+    """One page of the runs list: the runs, the filters, and whether an older page follows."""
+
+    runs: list[PipelineRun]
+    pipeline: str
+    status: str
+    page: int
+    more: bool
+    #: Why the list is empty when the filter names a pipeline without runs.
+    problem: str | None
+
+
+def listing(request: Request, client: Client) -> Listing:
+    """The runs page's runs (``?pipeline=``, ``?status=``, ``?page=``): for the page and its JSON twin."""
     pipeline = request.query_params.get("pipeline") or None
     status = request.query_params.get("status") or None
     number = _int(request.query_params.get("page"), 1)
@@ -35,24 +51,30 @@ def runs_page(request: Request, client: Client) -> Response:
         runs = client.list_runs(pipeline=pipeline, status=status, limit=PER_PAGE + 1, offset=(number - 1) * PER_PAGE, steps=False)
     except RunNotFoundError as exc:  # an unknown pipeline in the filter: an empty list that says why
         runs, problem = [], exc.message
-    more = len(runs) > PER_PAGE
-    runs = runs[:PER_PAGE]
+    return Listing(runs[:PER_PAGE], pipeline or "", status or "", number, len(runs) > PER_PAGE, problem)
+
+
+@page
+def runs_page(request: Request, client: Client) -> Response:
+    found = listing(request, client)
     return render(
         request,
         "runs.html",
         title="Runs",
-        runs=runs,
+        runs=found.runs,
         pipelines=client.pipeline_names(),
-        pipeline=pipeline or "",
-        status=status or "",
-        page=number,
-        more=more,
-        problem=problem,
-        live=any(r.status in LIVE for r in runs),
+        pipeline=found.pipeline,
+        status=found.status,
+        page=found.page,
+        more=found.more,
+        problem=found.problem,
+        live=any(r.status in LIVE for r in found.runs),
+        json_url=json_twin(request, "/runs.json"),
     )
 
 
-def _run(client: Client, run_id: str) -> PipelineRun:
+def get_run(client: Client, run_id: str) -> PipelineRun:
+    """The run of a URL's id (checked first: an invalid id is a 404)."""
     return client.get_run(check_id(run_id, "run"))
 
 
@@ -91,7 +113,7 @@ def _timeline(run: PipelineRun) -> list[dict[str, Any]]:
 
 @page
 def run_page(request: Request, client: Client) -> Response:
-    run = _run(client, request.path_params["run_id"])
+    run = get_run(client, request.path_params["run_id"])
     edges = _edges(run)
     drawn = graph.layout([(s.name, s.status) for s in run.steps.values()], [(a, b, label) for a, b, label, _ in edges])
     artifact_of = {(a, b, label): art for a, b, label, art in edges}
@@ -103,15 +125,16 @@ def run_page(request: Request, client: Client) -> Response:
         graph=drawn,
         artifact_of=artifact_of,
         timeline=_timeline(run),
-        params={k: shown(v) for k, v in run.params.items()},
+        params={k: shown(v) for k, v in masked(run.params).items()},
         live=run.status in LIVE,
+        json_url=f"/runs/{quote(run.run_id, safe='')}.json",
     )
 
 
 @page
 def run_status(request: Request, client: Client) -> Response:
     """A run's status and its steps' (polled by a running run's page)."""
-    run = _run(client, request.path_params["run_id"])
+    run = get_run(client, request.path_params["run_id"])
     return JSONResponse({"run_id": run.run_id, "status": run.status, "steps": {s.name: s.status for s in run.steps.values()}})
 
 
@@ -125,7 +148,7 @@ def step_page(request: Request, client: Client) -> Response:
 
 @page
 def metrics_page(request: Request, client: Client) -> Response:
-    run = _run(client, request.path_params["run_id"])
+    run = get_run(client, request.path_params["run_id"])
     found = run_metrics(run)
     charts = [{"key": key, "x": [p[0] for p in points], "y": [p[1] for p in points]} for key, points in sorted(found.series.items())]
     return render(
@@ -144,7 +167,7 @@ def compare_page(request: Request, client: Client) -> Response:
     if len(ids) < 2:
         raise NotFound("pick two or more runs to compare (tick them on the runs page)")
     runs = [client.get_run(r) for r in ids]
-    params = [{k: shown(v) for k, v in r.params.items()} for r in runs]
+    params = [{k: shown(v) for k, v in masked(r.params).items()} for r in runs]
     metrics = [{k: shown(v) for k, v in run_metrics(r).latest().items()} for r in runs]
     param_keys = sorted({k for p in params for k in p})
     metric_keys = sorted({k for m in metrics for k in m})

@@ -20,7 +20,7 @@ from flowyml.naming import name_problem
 
 log = logging.getLogger("flowyml.ui")
 
-__all__ = ["NotFound", "check_id", "check_name", "page", "render"]
+__all__ = ["NotFound", "check_id", "check_name", "json_page", "json_response", "json_twin", "page", "render"]
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
@@ -84,6 +84,11 @@ _env.filters.update(when=_when, size=_size, path=_path)
 _env.globals.update(duration=_duration)
 
 
+def json_twin(request: Request, path: str) -> str:
+    """The URL of the JSON twin at ``path`` with the page's query (the filters, ``?stack=``)."""
+    return path + (f"?{request.url.query}" if request.url.query else "")
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """The page ``template`` filled with ``context`` (plus the CSRF token and the project folder)."""
     state = request.app.state
@@ -93,11 +98,51 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     return HTMLResponse(html, status_code=status_code)
 
 
-def _error_page(request: Request, status: int, message: str, hint: str | None = None) -> HTMLResponse:
+def _error_page(request: Request, status: int, message: str, hint: str | None = None) -> Response:
     return render(request, "error.html", status_code=status, title="Not found" if status == 404 else "Error", code=status, message=message, hint=hint)
 
 
+def _error_json(request: Request, status: int, message: str, hint: str | None = None) -> Response:
+    return json_response({"error": message, "hint": hint, "status": status}, status_code=status)
+
+
+def json_response(data: Any, status_code: int = 200) -> Response:
+    """``data`` as JSON, secrets masked (see :func:`flowyml_ui.masking.public`)."""
+    import json
+
+    from flowyml_ui.masking import public
+
+    body = json.dumps(public(data), indent=1, ensure_ascii=False, allow_nan=False)
+    return Response(body, status_code=status_code, media_type="application/json")
+
+
 _NOT_FOUND = (NotFound, RunNotFoundError, ModelNotFoundError)
+ErrorResponder = Callable[[Request, int, str, "str | None"], Response]
+
+
+def _guarded(handler: Callable[..., Response], error: ErrorResponder) -> Callable[[Request], Response]:
+    @functools.wraps(handler)
+    def wrapped(request: Request) -> Response:
+        from flowyml import Client
+
+        try:
+            client = Client(request.app.state.root)
+        except FlowymlError as exc:
+            return error(request, 500, exc.message, exc.hint)
+        try:
+            return handler(request, client)
+        except _NOT_FOUND as exc:
+            message = exc.message if isinstance(exc, FlowymlError) else str(exc)
+            return error(request, 404, message, getattr(exc, "hint", None))
+        except FlowymlError as exc:
+            return error(request, 500, exc.message, exc.hint)
+        except Exception as exc:  # a page must not take the server down; the log has the traceback
+            log.exception("page %s failed", request.url.path)
+            return error(request, 500, f"{type(exc).__name__}: {exc}", "the server log has the traceback")
+        finally:
+            client.close()
+
+    return wrapped
 
 
 def page(handler: Callable[..., Response]) -> Callable[[Request], Response]:
@@ -107,27 +152,9 @@ def page(handler: Callable[..., Response]) -> Callable[[Request], Response]:
     read, a broken flowyml.yaml) is shown as a 500 page with the error's
     message, and the server keeps serving. Starlette runs it in a thread.
     """
+    return _guarded(handler, _error_page)
 
-    @functools.wraps(handler)
-    def wrapped(request: Request) -> Response:
-        from flowyml import Client
 
-        try:
-            client = Client(request.app.state.root)
-        except FlowymlError as exc:
-            return _error_page(request, 500, exc.message, exc.hint)
-        try:
-            return handler(request, client)
-        except _NOT_FOUND as exc:
-            message = exc.message if isinstance(exc, FlowymlError) else str(exc)
-            return _error_page(request, 404, message, getattr(exc, "hint", None))
-        except FlowymlError as exc:
-            return _error_page(request, 500, exc.message, exc.hint)
-        except Exception as exc:  # a page must not take the server down; the log has the traceback
-            log.exception("page %s failed", request.url.path)
-            return _error_page(request, 500, f"{type(exc).__name__}: {exc}", "the server log has the traceback")
-        finally:
-            client.close()
-
-    return wrapped
-
+def json_page(handler: Callable[..., Response]) -> Callable[[Request], Response]:
+    """Like :func:`page`, for a JSON twin: the same 404 and 500 rules, the error as ``{"error", "hint", "status"}``."""
+    return _guarded(handler, _error_json)
