@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flowyml.config.interpolation import protect, references, resolve, restore
+from flowyml.config.interpolation import malformed_reference, protect, references, resolve, restore
 from flowyml.errors import InterpolationError
 
 
@@ -128,3 +128,28 @@ def test_find_config_walks_up_and_honours_the_env_var(tmp_path, monkeypatch) -> 
         find_config(deep)
     monkeypatch.delenv("FLOWYML_CONFIG")
     assert find_config(tmp_path.parent) is None or find_config(tmp_path.parent) != (tmp_path / "flowyml.yml").resolve()
+
+
+@pytest.mark.parametrize(
+    ("text", "quoted"),
+    [
+        ("${", "${"),
+        ("${}", "${}"),
+        ("${} and more", "${}"),
+        ("x${y", "${y"),
+        ("${A B}", "${A B}"),
+        ("${OK} ${1BAD}", "${1BAD}"),  # a valid reference before it is skipped
+        ("${1BAD ${OK}", "${1BAD "),  # ...and one inside it is not shown
+        ("${1A} ${2B}", "${1A}"),  # the first bad one
+        ("a}${1BAD}", "${1BAD}"),  # a `}` before it does not end it
+        ("${1BAD} x}", "${1BAD}"),  # it ends at its own `}`
+        ("${" + "-" * 37 + "}", "${" + "-" * 37 + "}"),  # 40 characters: shown whole
+        ("${" + "-" * 38 + "}", "${----------"),  # 41: cut to 12
+        ("${ unterminated and long", "${ untermina"),
+        ("no reference", None),
+        ("${OK} and ${OK:-default}", None),
+    ],
+)
+def test_malformed_reference_quotes_the_first_bad_reference(text: str, quoted: str | None) -> None:
+    """What the "malformed reference" error quotes: the bad ``${...}`` itself, cut at 12 characters when long or unterminated."""
+    assert malformed_reference(text) == quoted

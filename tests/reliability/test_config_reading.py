@@ -26,21 +26,26 @@ def _config(project, body: str, active: str = "good") -> None:
 # -- encodings -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("raw", "offset"),
-    [
-        ("stacks:\n  café:\n    orchestrator: { type: local }\n".encode("latin-1"), 13),
-        ("stacks: {}\n".encode("utf-16"), 0),
-        (b"stacks:\n  x: \x00\xff\xfe\x80garbage\x9c\n", 14),
-    ],
-    ids=["latin-1", "utf-16", "binary"],
-)
+NOT_UTF8 = [
+    ("stacks:\n  café:\n    orchestrator: { type: local }\n".encode("latin-1"), 13),
+    ("stacks: {}\n".encode("utf-16"), 0),
+    (b"stacks:\n  x: \x00\xff\xfe\x80garbage\x9c\n", 14),
+]
+NOT_UTF8_IDS = ["latin-1", "utf-16", "binary"]
+
+
+@pytest.mark.parametrize(("raw", "offset"), NOT_UTF8, ids=NOT_UTF8_IDS)
 def test_a_file_that_is_not_utf8_names_the_file_and_byte_offset(project, raw: bytes, offset: int) -> None:
     (project.path / "flowyml.yaml").write_bytes(raw)
     with pytest.raises(ConfigError) as info:
         load_project()
     message = str(info.value)
     assert "is not UTF-8" in message and f"offset {offset}" in message and "flowyml.yaml" in message
+
+
+@pytest.mark.parametrize(("raw", "offset"), NOT_UTF8, ids=NOT_UTF8_IDS)
+def test_the_cli_names_the_byte_offset_of_a_file_that_is_not_utf8(project, raw: bytes, offset: int) -> None:
+    (project.path / "flowyml.yaml").write_bytes(raw)
     done = project.cli("stack", "list", check=False)
     assert "Traceback" not in done.stderr and f"offset {offset}" in done.stderr
 
@@ -68,21 +73,26 @@ def _run_bounded(project, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(flowyml), *args], cwd=project.path, capture_output=True, text=True, timeout=30, preexec_fn=limit)
 
 
-@pytest.mark.parametrize(
-    ("text", "match"),
-    [
-        (BOMB, "alias bomb"),
-        ("stacks:\n  a: &loop { orchestrator: *loop }\n", "recursive alias"),
-        ("stacks:\n  a:\n" + "".join(" " * (4 + 2 * i) + f"k{i}:\n" for i in range(5000)), f"nesting deeper than {MAX_DEPTH}"),
-        ("stacks: " + "[" * 5000 + "]" * 5000 + "\n", "nesting deeper than"),
-        ("stacks: " + "{a: " * 5000 + "1" + "}" * 5000 + "\n", "nesting deeper than"),
-    ],
-    ids=["alias-bomb", "recursive-alias", "5000-deep-block", "5000-deep-flow-list", "5000-deep-flow-map"],
-)
+HOSTILE = [
+    (BOMB, "alias bomb"),
+    ("stacks:\n  a: &loop { orchestrator: *loop }\n", "recursive alias"),
+    ("stacks:\n  a:\n" + "".join(" " * (4 + 2 * i) + f"k{i}:\n" for i in range(5000)), f"nesting deeper than {MAX_DEPTH}"),
+    ("stacks: " + "[" * 5000 + "]" * 5000 + "\n", "nesting deeper than"),
+    ("stacks: " + "{a: " * 5000 + "1" + "}" * 5000 + "\n", "nesting deeper than"),
+]
+HOSTILE_IDS = ["alias-bomb", "recursive-alias", "5000-deep-block", "5000-deep-flow-list", "5000-deep-flow-map"]
+
+
+@pytest.mark.parametrize(("text", "match"), HOSTILE, ids=HOSTILE_IDS)
 def test_hostile_yaml_is_refused_with_a_clear_message(project, text: str, match: str) -> None:
     project.write_config(text)
     with pytest.raises(ConfigError, match=match):
         load_project()
+
+
+@pytest.mark.parametrize(("text", "match"), HOSTILE, ids=HOSTILE_IDS)
+def test_the_cli_refuses_hostile_yaml_in_bounded_memory(project, text: str, match: str) -> None:
+    project.write_config(text)
     done = _run_bounded(project, "stack", "list")
     assert done.returncode == 1 and "Traceback" not in done.stderr and match in done.stderr, done.stderr
 

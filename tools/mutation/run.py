@@ -26,6 +26,7 @@ import fnmatch
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -63,7 +64,20 @@ GROUPS: dict[str, tuple[list[str], list[str], list[str]]] = {
         ["flowyml.config.*", "flowyml.stacks.selection.*"],
         [
             "tests/test_config.py",
+            "tests/test_yaml_reader.py",
+            "tests/test_config_messages.py",
             "tests/reliability/test_config_reading.py",  # the YAML reader (config/yaml_reader.py)
+            # ...but not its tests that only run `flowyml` in a subprocess (the unmutated core): they
+            # cannot kill a mutant, and take most of the group's test time
+            *(f"--deselect=tests/reliability/test_config_reading.py::{t}" for t in (
+                "test_the_cli_names_the_byte_offset_of_a_file_that_is_not_utf8",
+                "test_the_cli_refuses_hostile_yaml_in_bounded_memory",
+                "test_a_type_that_is_not_a_name_is_refused_by_every_command",
+                "test_one_invalid_stack_does_not_block_the_others",
+                "test_stack_check_all_validates_every_stack",
+                "test_stack_show_lists_option_problems",
+                "test_route_plan_checks_option_types",
+            )),
             "tests/test_interpolation.py",
             "tests/test_stack_selection.py",
             "tests/test_routing_rules.py",
@@ -115,6 +129,12 @@ GROUPS: dict[str, tuple[list[str], list[str], list[str]]] = {
     ),
 }
 
+#: group -> modules the group's tests import lazily and slowly, imported once in mutmut's fork server
+#: (tools/mutation/mutation_preload.py) instead of in every mutant's process.
+PRELOAD: dict[str, list[str]] = {
+    "serialization": ["numpy", "pandas", "pyarrow", "pyarrow.parquet", "sklearn.linear_model", "xgboost", "lightgbm", "onnx"],
+}
+
 #: Lines not mutated (regular expressions): the wording of a hint is prose, not a decision.
 NOT_MUTATED = [r"hint="]
 
@@ -148,7 +168,7 @@ def write_config(work: Path, group: str) -> None:
         f"only_mutate = {_toml_list(mutate)}\n"
         f"also_copy = {_toml_list(COPY)}\n"
         f"pytest_add_cli_args_test_selection = {_toml_list(tests)}\n"
-        f"pytest_add_cli_args = {_toml_list(['-p', 'no:randomly', '-p', 'no:cacheprovider', '-m', 'not slow'])}\n"
+        f"pytest_add_cli_args = {_toml_list(['-p', 'no:randomly', '-p', 'no:cacheprovider', '-p', 'mutation_preload', '-m', 'not slow'])}\n"
         f"do_not_mutate_patterns = {_toml_list(NOT_MUTATED)}\n"
         "use_git_change_detection = false\n"
         "timeout_multiplier = 10.0\n"
@@ -189,13 +209,15 @@ def refresh_tests(group: str) -> list[str]:
     return again
 
 
-def environment() -> dict[str, str]:
+def environment(group: str) -> dict[str, str]:
     env = dict(os.environ)
+    env["FLOWYML_MUTATION_PRELOAD"] = ",".join(PRELOAD.get(group, []))
     # The tests' own process imports the mutated copy (mutmut puts it first on sys.path). A `flowyml`
     # subprocess imports this checkout's unmutated core: mutmut's trampolines cannot run outside its
     # own process, so only in-process tests kill mutants (and only they are mapped to mutants).
     plugin_src = [str(p) for p in sorted((ROOT / "plugins").glob("*/src"))]
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "core" / "src"), *plugin_src])
+    # HERE: the preload plugin (pytest -p mutation_preload)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "core" / "src"), *plugin_src, str(HERE)])
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
@@ -304,6 +326,14 @@ def report(groups: list[str]) -> int:
     return 0
 
 
+def _record_timing(group: str, timing: dict[str, object]) -> None:
+    """Keep each group's last full run's timing (and its last rerun's) in ``timings.json``."""
+    path = WORK / "timings.json"
+    timings = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    timings[group + (" (rerun)" if timing["rerun"] else "")] = timing
+    path.write_text(json.dumps(timings, indent=1, sort_keys=True), encoding="utf-8")
+
+
 def _mutmut() -> str:
     return shutil.which("mutmut") or str(Path(sys.executable).with_name("mutmut"))
 
@@ -331,8 +361,25 @@ def main() -> int:
                 prepare(group)
                 names = GROUPS[group][1]
             work = WORK / group
-            done = subprocess.run([_mutmut(), "run", "--max-children", str(args.max_children), *names], cwd=work, env=environment())
-            print(f"group {group}: mutmut exited {done.returncode} after {time.monotonic() - started:.0f} s", flush=True)
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            load_before = os.getloadavg()[1]
+            done = subprocess.run([_mutmut(), "run", "--max-children", str(args.max_children), *names], cwd=work, env=environment(group))
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            timing = {
+                "wall_s": round(time.monotonic() - started, 1),
+                # user+sys of mutmut and every process it waited for (its fork server, the mutants' forks)
+                "cpu_s": round(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, 1),
+                "load_avg_5min": [round(load_before, 1), round(os.getloadavg()[1], 1)],
+                "max_children": args.max_children,
+                "rerun": args.rerun,
+            }
+            _record_timing(group, timing)
+            print(
+                f"group {group}: mutmut exited {done.returncode} after {timing['wall_s']:.0f} s wall, "
+                f"{timing['cpu_s']:.0f} s CPU (idle 2-core estimate {timing['cpu_s'] / 2:.0f} s), "
+                f"load average {timing['load_avg_5min'][0]}..{timing['load_avg_5min'][1]}",
+                flush=True,
+            )
             if done.returncode != 0:
                 return done.returncode
     return report(groups)

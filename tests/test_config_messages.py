@@ -1,0 +1,63 @@
+"""What a user reads when flowyml.yaml is wrong, word for word: the file, line, key path, message and hint.
+
+Other config tests match a fragment of each message; these pin whole messages, so a lost line
+number, a wrong path or a garbled hint fails here (each one was a surviving mutant of config/).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flowyml.config.schema import build_project
+from flowyml.config.source import load_source, parse_text
+from flowyml.config.value_kinds import describe
+from flowyml.errors import ConfigError
+
+HEAD = "stacks:\n  s:\n    orchestrator: { type: local }\n"
+
+
+def stack_error(tmp_path: Path, body: str) -> str:
+    (tmp_path / "flowyml.yaml").write_text(HEAD + body)
+    project = build_project(load_source(tmp_path / "flowyml.yaml"))
+    with pytest.raises(ConfigError) as info:
+        project.stack("s")
+    return str(info.value).replace(str(tmp_path / "flowyml.yaml"), "flowyml.yaml")
+
+
+def test_a_malformed_reference_inside_a_list_names_its_item(tmp_path: Path) -> None:
+    message = stack_error(tmp_path, "    artifact_store: { type: local, tags: ['ok', '${1BAD}'] }\n")
+    assert message == (
+        "flowyml.yaml:4 stacks.s.artifact_store.tags[1]: malformed reference '${1BAD}'\n"
+        "  hint: write ${NAME} or ${NAME:-default}; NAME is letters, digits and _ and does not start with a digit"
+    )
+
+
+def test_a_routing_flag_that_is_not_a_boolean_names_its_line(tmp_path: Path) -> None:
+    message = stack_error(tmp_path, "    artifact_store: { type: local }\n    artifact_routing:\n      Model: { register: 'yes' }\n")
+    assert message == "flowyml.yaml:6 stacks.s.artifact_routing.Model.register: expected true or false, got 'yes'"
+
+
+def test_thresholds_that_are_not_a_mapping_name_their_line(tmp_path: Path) -> None:
+    message = stack_error(tmp_path, "    artifact_store: { type: local }\n    artifact_routing:\n      Model: { deploy_min_metrics: 5 }\n")
+    assert message == "flowyml.yaml:6 stacks.s.artifact_routing.Model.deploy_min_metrics: expected a mapping of metric names to numbers, got 5"
+
+
+def test_a_duplicate_key_names_the_file_both_lines_and_the_fix() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_text("stacks: {}\nactive_stack: a\nactive_stack: b\n", file="flowyml.yaml")
+    error = info.value
+    assert str(error) == (
+        "flowyml.yaml:3 active_stack: 'active_stack' is written twice: lines 2 and 3\n"
+        "  hint: keep one of them (YAML would silently use the last one)"
+    )
+    assert (error.file, error.line, error.path) == ("flowyml.yaml", 3, "active_stack")
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [(True, "a boolean (true)"), (False, "a boolean (false)"), (None, "null"), (3, "a number (3)"), ("x", "'x'"), ([1], "a list"), ({}, "a mapping"), (b"x", "bytes")],
+)
+def test_describe_names_a_value_the_way_yaml_writes_it(value: object, words: str) -> None:
+    assert describe(value) == words

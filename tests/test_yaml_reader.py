@@ -1,0 +1,139 @@
+"""flowyml.yaml's YAML reader in process: aliases, merge keys, duplicate keys and the lines it records.
+
+The hostile-file tests in tests/reliability/test_config_reading.py show the CLI refusing an alias
+bomb; these pin the reader's own decisions (the alias limit to the value, every message with its
+line, the line recorded for each key), so a change in any of them fails here in milliseconds.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from flowyml.config import yaml_reader
+from flowyml.config.yaml_reader import Duplicate, read_yaml
+from flowyml.errors import ConfigError
+
+
+def refused(text: str) -> ConfigError:
+    with pytest.raises(ConfigError) as info:
+        read_yaml(text, file="flowyml.yaml")
+    return info.value
+
+
+# -- aliases ---------------------------------------------------------------------------------------
+
+#: 10 values written; the aliases add 51: *a is 4 values ([x, x, x]), *b 13 (its list and 3 x *a),
+#: c's list 3 x 13.
+NESTED = "a: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: [*b, *b, *b]\n"
+
+
+def test_aliases_may_add_exactly_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yaml_reader, "MAX_ALIAS_EXPANSION", 51)
+    data = read_yaml(NESTED, file="flowyml.yaml").data
+    assert data["c"] == [[["x"] * 3] * 3] * 3
+
+
+def test_one_value_beyond_the_limit_is_an_alias_bomb(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bugs caught: ``>=`` for ``>``; the count replaced or decreased by each alias instead of summed."""
+    monkeypatch.setattr(yaml_reader, "MAX_ALIAS_EXPANSION", 50)
+    error = refused(NESTED)
+    assert str(error) == (
+        "flowyml.yaml:3: aliases expand to more than 50 values (an alias bomb?)\n"
+        "  hint: use fewer nested aliases; write the values out"
+    )
+    assert error.line == 3
+
+
+def test_a_large_file_may_alias_twice_its_own_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    """5 values written (the mapping, a, v, b, the list): 10 aliases of one scalar pass, 11 do not."""
+    monkeypatch.setattr(yaml_reader, "MAX_ALIAS_EXPANSION", 1)
+    assert read_yaml("a: &x v\nb: [" + ", ".join(["*x"] * 10) + "]\n", file=None).data["b"] == ["v"] * 10
+    error = refused("a: &x v\nb: [" + ", ".join(["*x"] * 11) + "]\n")
+    assert str(error).startswith("flowyml.yaml:2: aliases expand to more than 10 values (an alias bomb?)")
+
+
+def test_a_recursive_alias_names_the_anchor_and_its_line() -> None:
+    error = refused("stacks:\n  a: &loop\n    orchestrator: *loop\n")
+    assert str(error) == (
+        "flowyml.yaml:3: recursive alias *loop: it refers to the value that contains it\n"
+        "  hint: aliases may only repeat a finished value"
+    )
+    assert error.line == 3
+
+
+def test_an_alias_before_its_anchor_is_refused_with_its_line() -> None:
+    error = refused("stacks:\n  a: *later\n  b: &later { orchestrator: { type: local } }\n")
+    assert str(error) == "flowyml.yaml:2: alias *later refers to no anchor &later defined before it"
+    assert error.line == 2
+
+
+def test_an_alias_cannot_be_a_key() -> None:
+    error = refused("name: &n local\nstacks:\n  *n : {}\n")
+    assert str(error) == "flowyml.yaml:3: alias *n cannot be used as a key"
+    assert error.line == 3
+
+
+def test_an_aliased_mapping_in_a_list_is_the_mapping_each_time() -> None:
+    parsed = read_yaml("- &a {k: 1}\n- *a\n- *a\n", file=None)
+    assert parsed.data == [{"k": 1}, {"k": 1}, {"k": 1}]
+    assert parsed.lines == {"[0]": 1, "[0].k": 1, "[1]": 2, "[2]": 3}
+
+
+# -- merge keys ------------------------------------------------------------------------------------
+
+
+def test_keys_written_beside_a_merge_win_and_merged_keys_get_the_merge_line() -> None:
+    parsed = read_yaml("base: &b {x: 1, y: 2}\nc:\n  <<: *b\n  y: 3\n", file=None)
+    assert parsed.data["c"] == {"x": 1, "y": 3}
+    assert parsed.lines == {"base": 1, "base.x": 1, "base.y": 1, "c": 2, "c.y": 4, "c.x": 3}
+
+
+def test_a_merged_list_of_mappings_lets_the_first_mapping_win() -> None:
+    parsed = read_yaml("c:\n  <<: [{x: 1, y: 1}, {y: 2, z: 2}]\n", file=None)
+    assert parsed.data == {"c": {"x": 1, "y": 1, "z": 2}}
+    assert {k: v for k, v in parsed.lines.items() if not k.startswith("c[")} == {"c": 1, "c.x": 2, "c.y": 2, "c.z": 2}
+
+
+def test_merges_at_the_top_level_record_plain_key_names() -> None:
+    parsed = read_yaml("x: &m {active_stack: s}\n<<: *m\n", file=None)
+    assert parsed.data == {"x": {"active_stack": "s"}, "active_stack": "s"}
+    assert parsed.lines == {"x": 1, "x.active_stack": 1, "active_stack": 2}
+
+
+def test_an_anchored_mapping_given_to_a_merge_keeps_the_merging_path() -> None:
+    parsed = read_yaml("c:\n  <<: &m {x: 1}\n  y: 2\n", file=None)
+    assert parsed.data == {"c": {"x": 1, "y": 2}}
+    assert parsed.lines == {"c": 1, "c.x": 2, "c.y": 3}
+
+
+@pytest.mark.parametrize("merged", ["5", "[{x: 1}, 5]", "[1, 2]"])
+def test_merging_something_that_is_not_a_mapping_is_refused_with_its_line(merged: str) -> None:
+    error = refused(f"stacks:\n  c:\n    <<: {merged}\n")
+    assert str(error) == "flowyml.yaml:3: `<<:` merges a mapping (or a list of mappings) into this one"
+    assert error.line == 3
+
+
+# -- paths and lines of keys -----------------------------------------------------------------------
+
+
+def test_anchored_mappings_record_the_full_path_of_their_keys() -> None:
+    parsed = read_yaml("base: &b\n  x: 1\nstacks:\n  s: &s\n    y: 2\n  t: [&l [1]]\n", file=None)
+    assert parsed.lines == {"base": 1, "base.x": 2, "stacks": 3, "stacks.s": 4, "stacks.s.y": 5, "stacks.t": 6, "stacks.t[0]": 6, "stacks.t[0][0]": 6}
+
+
+def test_a_key_written_three_times_names_each_pair_of_lines() -> None:
+    parsed = read_yaml("a: 1\nb: {}\na: 2\na: 3\n", file=None)
+    assert parsed.data == {"a": 3, "b": {}}
+    assert parsed.duplicates == [Duplicate("a", "a", 1, 3), Duplicate("a", "a", 3, 4)]
+    assert parsed.lines["a"] == 4  # the line of the value that is used
+
+
+def test_a_nested_duplicate_records_its_dotted_path_and_last_line() -> None:
+    parsed = read_yaml("stacks:\n  s:\n    orchestrator: {type: local}\n    orchestrator: {type: other}\n", file=None)
+    assert parsed.duplicates == [Duplicate("stacks.s.orchestrator", "orchestrator", 3, 4)]
+    assert parsed.lines["stacks.s.orchestrator"] == 4 and parsed.data["stacks"]["s"]["orchestrator"] == {"type": "other"}
+
+
+def test_a_control_character_after_a_leading_blank_line_is_on_line_two() -> None:
+    error = refused("\nstacks: \x07\n")
+    assert error.line == 2 and str(error).startswith("flowyml.yaml:2: invalid YAML: control characters are not allowed")
