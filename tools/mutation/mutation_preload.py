@@ -8,11 +8,10 @@ imported again in every fork; imported here, at collection in the server, every 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 
 for _name in filter(None, os.environ.get("FLOWYML_MUTATION_PRELOAD", "").split(",")):
-    try:
+    with contextlib.suppress(ImportError):  # not installed: the tests that need it skip (importorskip)
         importlib.import_module(_name)
-    except ImportError:  # not installed: the tests that need it skip (pytest.importorskip)
-        pass
