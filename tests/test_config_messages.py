@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from flowyml.config.loader import choose_stack_name
 from flowyml.config.schema import build_project
 from flowyml.config.source import load_source, parse_text
 from flowyml.config.value_kinds import describe
@@ -61,3 +62,58 @@ def test_a_duplicate_key_names_the_file_both_lines_and_the_fix() -> None:
 )
 def test_describe_names_a_value_the_way_yaml_writes_it(value: object, words: str) -> None:
     assert describe(value) == words
+
+
+ROUTING = "    artifact_store: { type: local }\n    artifact_routing:\n      "
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ("Model: 5", "stacks.s.artifact_routing.Model: a routing rule must be a mapping"),
+        (
+            "Model: { bogus: 1 }",
+            "stacks.s.artifact_routing.Model.bogus: unknown routing field 'bogus'\n"
+            "  hint: routing fields: deploy, deploy_condition, deploy_max_metrics, deploy_min_metrics, endpoint_name, log_to_tracker, path, register, store",
+        ),
+        ("Model: { store: 5 }", "stacks.s.artifact_routing.Model.store: expected a string, got 5"),
+        (
+            "Model: { deploy_condition: sometimes }",
+            "stacks.s.artifact_routing.Model.deploy_condition: unknown deploy_condition 'sometimes'\n  hint: use one of: manual, auto, on_approval",
+        ),
+    ],
+)
+def test_a_wrong_routing_rule_names_its_line_path_and_fix(tmp_path: Path, rule: str, message: str) -> None:
+    assert stack_error(tmp_path, ROUTING + rule + "\n") == "flowyml.yaml:6 " + message
+
+
+def test_all_components_lists_every_tracker_of_a_tracker_list_last(tmp_path: Path) -> None:
+    (tmp_path / "flowyml.yaml").write_text(
+        HEAD + "    artifact_store: { type: local }\n    experiment_tracker: [ { type: mlflow }, { type: wandb } ]\n    model_registry: { type: local }\n"
+    )
+    stack = build_project(load_source(tmp_path / "flowyml.yaml")).stack("s")
+    listed = [(c.kind.value, c.type) for c in stack.all_components()]
+    assert listed == [
+        ("orchestrator", "local"), ("artifact_store", "local"), ("model_registry", "local"),
+        ("experiment_tracker", "mlflow"), ("experiment_tracker", "wandb"),
+    ]
+
+
+LOCAL_AND = "stacks:\n  {first}: {{ orchestrator: {{ type: local }}, artifact_store: {{ type: local }} }}\n  {second}: {{ orchestrator: {{ type: {kind} }}, artifact_store: {{ type: local }} }}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "chosen"),
+    [
+        (None, "local"),  # no flowyml.yaml at all
+        ("stacks: {}\n", "local"),
+        (LOCAL_AND.format(first="a", second="local", kind="local"), "local"),  # `local` wins even when not first
+        (LOCAL_AND.format(first="b", second="local", kind="null"), "local"),  # ...and when it is invalid (its error is shown)
+        (LOCAL_AND.format(first="b", second="c", kind="local"), "b"),  # else the first stack written
+    ],
+)
+def test_without_active_stack_the_default_is_local_else_the_first_stack(tmp_path: Path, text: str | None, chosen: str) -> None:
+    if text is not None:
+        (tmp_path / "flowyml.yaml").write_text(text)
+    project = build_project(load_source(tmp_path / "flowyml.yaml" if text is not None else None))
+    assert (choose_stack_name(project).name, choose_stack_name(project).reason) == (chosen, "default")

@@ -153,3 +153,8 @@ def test_find_config_walks_up_and_honours_the_env_var(tmp_path, monkeypatch) -> 
 def test_malformed_reference_quotes_the_first_bad_reference(text: str, quoted: str | None) -> None:
     """What the "malformed reference" error quotes: the bad ``${...}`` itself, cut at 12 characters when long or unterminated."""
     assert malformed_reference(text) == quoted
+
+
+def test_list_items_are_resolved_from_the_given_environment(monkeypatch) -> None:
+    monkeypatch.delenv("ONLY_GIVEN", raising=False)
+    assert res({"hosts": ["${ONLY_GIVEN}", "b"]}, {"ONLY_GIVEN": "a"}) == {"hosts": ["a", "b"]}
