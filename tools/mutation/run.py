@@ -321,8 +321,18 @@ def report(groups: list[str]) -> int:
     print(json.dumps(counts, sort_keys=True))
     score = killed / scored if scored else 0.0
     print(f"mutation score: {killed}/{scored} = {score:.1%} of non-equivalent mutants killed ({counts.get('equivalent', 0)} equivalent)")
+    timings_path = WORK / "timings.json"
+    timings = json.loads(timings_path.read_text(encoding="utf-8")) if timings_path.is_file() else {}
+    full = {g: timings[g] for g in groups if g in timings}
+    if full:
+        for group, t in full.items():
+            print(f"{group:14} {t['wall_s']:7.0f} s wall  {t['cpu_s']:7.0f} s CPU  load {t['load_avg_5min'][0]}..{t['load_avg_5min'][1]}")
+        cpu = sum(t["cpu_s"] for t in full.values())
+        print(f"full run ({', '.join(full)}): {cpu:.0f} s CPU -> about {cpu / 2 / 60:.0f} min on an idle 2-core machine; {sum(t['wall_s'] for t in full.values()) / 60:.0f} min wall here")
     WORK.mkdir(parents=True, exist_ok=True)
-    (WORK / "score.json").write_text(json.dumps({"counts": counts, "per_group": per_group, "killed": killed, "scored": scored, "score": score, "survivors": survivors, "equivalent": by_rule}, indent=1))
+    (WORK / "score.json").write_text(
+        json.dumps({"counts": counts, "per_group": per_group, "killed": killed, "scored": scored, "score": score, "survivors": survivors, "equivalent": by_rule, "timings": full}, indent=1)
+    )
     return 0
 
 
