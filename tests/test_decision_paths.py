@@ -359,8 +359,10 @@ def test_a_broken_general_plugin_raises_plugin_load_error_in_process(tmp_path: P
     monkeypatch.syspath_prepend(str(site))
     loader.entry_points_in.cache_clear()
     try:
-        with pytest.raises(PluginLoadError, match=r"plugin flowyml-brokengeneral 2\.0 failed to import .*RuntimeError: broken at import") as info:
+        with pytest.raises(PluginLoadError) as info:
             list(loader.iter_general_plugins())
+        # the message names the entry point's target, so a user can find what is broken
+        assert info.value.message == "plugin flowyml-brokengeneral 2.0 failed to import (flowyml_brokengeneral_mod): RuntimeError: broken at import"
         assert "FLOWYML_DISABLE_PLUGINS=flowyml-brokengeneral" in (info.value.hint or "")
         monkeypatch.setenv("FLOWYML_DISABLE_PLUGINS", "flowyml-brokengeneral")
         assert "brokengeneral" not in [name for name, _, _ in loader.iter_general_plugins()]
