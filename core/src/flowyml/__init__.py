@@ -7,9 +7,13 @@ Importing this package loads no backend, no vendor SDK and no data library.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowyml.core import Dataset, Metrics, Model, Parameters, Pipeline, Step, pipeline, step
+
+if TYPE_CHECKING:  # what __getattr__ gives, for type checkers (imported lazily at run time)
+    from flowyml.client import Client
+    from flowyml.plugins.markers import hookimpl
 
 __version__ = "0.1.0"
 

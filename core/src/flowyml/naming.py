@@ -49,7 +49,7 @@ def name_problem(value: Any) -> str | None:
 def check_name(value: Any, what: str, *, error: type[FlowymlError] = InvalidNameError, hint: str | None = None) -> str:
     """Return ``value`` when it is a safe name; raise ``error`` naming ``what`` and the reason otherwise."""
     problem = name_problem(value)
-    if problem is None:
+    if problem is None and isinstance(value, str):
         return value
     raise error(
         f"{what} {value!r} cannot be used: {problem}",

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from flowyml.plugins.kinds import Kind
 from flowyml.plugins.types import Deployment, ModelVersion
 
+if TYPE_CHECKING:
+    from flowyml.stacks.stack import Stack
 
-def already_serving(stack: Any, model: ModelVersion, endpoint: str) -> Deployment | None:
+
+def already_serving(stack: Stack, model: ModelVersion, endpoint: str) -> Deployment | None:
     """The deployment of ``stack``'s deployer serving this exact version at ``endpoint``, or None.
 
     A deployer without ``flowyml_model_deployer_list`` cannot tell: None (deploy as before).

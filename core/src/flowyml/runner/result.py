@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
 
@@ -11,6 +11,14 @@ from flowyml.errors import ArtifactError, FlowymlError, StepFailedError
 
 if TYPE_CHECKING:
     from flowyml.plugins.types import Manifest
+
+
+class Lineage(Protocol):
+    """Where an artifact's lineage is read from (a :class:`flowyml.Client`)."""
+
+    def producer_of(self, artifact: StoredArtifact) -> StepRun: ...
+
+    def consumers_of(self, artifact: StoredArtifact) -> list[StepRun]: ...
 
 
 @attrs.define
@@ -29,7 +37,7 @@ class StoredArtifact:
     serializer: str | None
     info: dict[str, Any] = attrs.field(factory=dict)
     _loader: Callable[[StoredArtifact], Any] | None = attrs.field(default=None, repr=False, eq=False)
-    _lineage: Any = attrs.field(default=None, repr=False, eq=False)
+    _lineage: Lineage | None = attrs.field(default=None, repr=False, eq=False)
 
     def load(self) -> Any:
         """The stored value, read back (and verified against its recorded sha256)."""
@@ -50,7 +58,7 @@ class StoredArtifact:
         """The step runs, of any run, that read this artifact as an input."""
         return self._lineage_source().consumers_of(self)
 
-    def _lineage_source(self) -> Any:
+    def _lineage_source(self) -> Lineage:
         if self._lineage is None:
             from flowyml.client import Client
 

@@ -102,12 +102,14 @@ def read_manifest(directory: Path) -> dict[str, Any]:
             hint="the write was interrupted, or this is not a FlowyML artifact",
         )
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        # its shape (an object with the manifest's fields) is checked by verify() before anything uses it
+        manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise IntegrityError(
             f"the manifest of the artifact at {directory} is not valid JSON ({exc}); refusing to load it",
             hint="the artifact was edited or corrupted after it was written; re-run the step that produced it",
         ) from exc
+    return manifest
 
 
 def verify(directory: Path, manifest: dict[str, Any], expected: str | Expected | None) -> None:

@@ -181,7 +181,7 @@ def _format_exception(exc: BaseException, type_: Any) -> str:
     """Keep the backend's own words (validators, our strict hooks); cattrs' wording otherwise."""
     from cattrs.v import format_exception
 
-    if isinstance(exc, ValueError | TypeError) and str(exc) and type(exc) is not cattrs.ForbiddenExtraKeysError:
+    if isinstance(exc, ValueError | TypeError) and str(exc):  # (a ForbiddenExtraKeysError is neither: cattrs words it)
         text = str(exc)
         if not text.startswith(("int()", "float()", "could not convert")):
             return text

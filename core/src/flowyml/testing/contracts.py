@@ -161,7 +161,7 @@ class ModelRegistryContract(_Base):
     def artifact_uri(self, stack: Stack) -> str:
         """A stored model's URI that the registry accepts. Override for registries that need their own store."""
         manifest: dict[str, Any] = {}
-        uri = stack.hook.flowyml_artifact_store_save(key=_key(), write=lambda d: manifest.update(write_artifact(Model({"w": [1, 2]}), Path(d))))
+        uri: str = stack.hook.flowyml_artifact_store_save(key=_key(), write=lambda d: manifest.update(write_artifact(Model({"w": [1, 2]}), Path(d))))
         return uri
 
     def version(self, uri: str, name: str, version: str = "", content_hash: str = "h1", **kw: Any) -> ModelVersion:

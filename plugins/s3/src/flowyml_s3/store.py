@@ -23,6 +23,7 @@ class S3ArtifactStore(FsspecArtifactStore):
     """Artifact store on Amazon S3 (or any S3-compatible server), through s3fs."""
 
     Options = S3ArtifactStoreOptions
+    options: S3ArtifactStoreOptions
     protocol = "s3"
 
     def __init__(self, options: S3ArtifactStoreOptions, context: Any) -> None:

@@ -22,6 +22,7 @@ from flowyml_vertex.options import VertexOrchestratorOptions
 class VertexOrchestrator(Component):
     kind = "orchestrator"
     Options = VertexOrchestratorOptions
+    options: VertexOrchestratorOptions
 
     def describe(self) -> str:
         where = "/".join(filter(None, [self.options.project, self.options.location])) or "the environment's project"
