@@ -132,9 +132,11 @@ class RunHandle(Protocol):
     An **in-process** orchestrator calls ``execute_step(name)`` for each step in
     an order where ``upstream(name)`` have finished, and ``skip_step(name,
     reason)`` for steps it does not run (a failed upstream). A **remote**
-    orchestrator calls ``prepare_remote()`` once, launches
-    ``step_command(name)`` with ``step_env()`` for each step in its own
-    environment, and finally ``collect_remote_results()``; it may record what
+    orchestrator calls ``prepare_remote()`` once (which also answers what it
+    can from the cache), launches ``step_command(name)`` with ``step_env()``
+    for each step of ``steps_to_run`` in its own environment (depending only
+    on the upstream steps also in ``steps_to_run``), and finally
+    ``collect_remote_results()``; it may record what
     it saw fail itself with ``fail_step`` (a step's own record, when it wrote
     one, wins on collection).
     """
@@ -157,6 +159,12 @@ class RunHandle(Protocol):
     @property
     def steps(self) -> Sequence[str]:
         """Every step name, in a dependency order."""
+        ...
+
+    @property
+    def steps_to_run(self) -> Sequence[str]:
+        """The steps a remote orchestrator launches, in a dependency order: after ``prepare_remote()``, every step
+        not already answered from the cache (those are recorded ``cached``; launching one anyway is a no-op)."""
         ...
 
     def upstream(self, name: str) -> Sequence[str]:

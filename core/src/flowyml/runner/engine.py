@@ -246,10 +246,16 @@ def run_remote_step(stack_name: str, snapshot_uri: str, step: str) -> int:
     graph = load_target(snapshot["target"]).build(snapshot.get("params") or {})
     if step not in graph.nodes:
         raise PipelineError(f"pipeline {graph.name!r} has no step {step!r}; steps: {', '.join(graph.order)}")
+    answered = records.read_json(stack, records.record_key(run_id, step, True))
+    if answered is not None and answered.get("status") == "cached":
+        stack.close()  # the client answered this step from the cache before launching: nothing to run
+        print(f"flowyml: step {step!r} is answered from the cache (run {answered.get('cached_from')})", file=sys.stderr)
+        return 0
     metadata = MetadataStore.for_project(stack.project_dir)
     info = RunInfo(run_id, graph.name, stack.name, str(stack.project_dir), {})
     routes = RouteExecutor(stack, metadata, info, NoObservers(), deferred=True)
     run = OrchestratedRun(graph, stack, metadata, info, routes, bool(snapshot.get("cache", True)))
+    run.verify_hits = True  # a result found here is served only when its outputs verify
     for upstream in graph.nodes[step].upstream:
         record = records.read_step_record(stack, run_id, upstream)
         if record is None or record.get("status") not in ("completed", "cached"):
@@ -258,7 +264,8 @@ def run_remote_step(stack_name: str, snapshot_uri: str, step: str) -> int:
     result = run.execute_step(step)
     inputs = {row["input_name"]: row["artifact_id"] for row in metadata.inputs_of(run_id, step)}
     try:
-        records.write_step_record(stack, run_id, result, run.cache_keys.get(step), inputs)
+        records.write_step_record(stack, run_id, result, run.cache_keys.get(step), inputs, cached_from=run.cached_from.get(step))
+        _index(run, step)
     except FlowymlError as exc:
         print(f"flowyml: could not write the step record: {exc}", file=sys.stderr)
         return 1
@@ -268,3 +275,11 @@ def run_remote_step(stack_name: str, snapshot_uri: str, step: str) -> int:
         print(f"flowyml: step {step!r} failed: {result.error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _index(run: OrchestratedRun, step: str) -> None:
+    """Record a completed step in the artifact store's cache index, where the next client looks (a failure only costs a cache hit)."""
+    try:
+        run.index_result(step)
+    except FlowymlError as exc:
+        print(f"flowyml: warning: could not record step {step!r} in the cache index: {exc}", file=sys.stderr)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from flowyml.errors import ArtifactError
-from flowyml.serialization.artifact_io import Expected, read_artifact
+from flowyml.serialization.artifact_io import Expected, read_artifact, read_manifest, verify
 
 if TYPE_CHECKING:
     from flowyml.config.schema import ProjectConfig
@@ -42,6 +42,22 @@ def expected_of(artifact: StoredArtifact) -> Expected:
 def read_stored(stack: Stack, artifact: StoredArtifact) -> Any:
     """Read a recorded artifact through ``stack``, verified against its run record before anything is deserialized."""
     return fetch_and_read(stack, artifact.uri, expected_of(artifact))
+
+
+def check_stored(stack: Stack, artifact: StoredArtifact) -> None:
+    """Verify a recorded artifact as :func:`read_stored` does, without deserializing it.
+
+    Its manifest must match the run record (content hash, serializer, types)
+    and every file its sha256: an :class:`~flowyml.errors.ArtifactError` (gone),
+    :class:`~flowyml.errors.IntegrityError` (edited) or
+    :class:`~flowyml.errors.SerializationError` (unreadable here) says why not.
+    """
+    scratch = Path(tempfile.mkdtemp(prefix="flowyml-check-"))
+    try:
+        directory = stack.artifact_store.fetch(artifact.uri, scratch)
+        verify(directory, read_manifest(directory), expected_of(artifact))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def read_registered(stack: Stack, model: ModelVersion) -> Any:

@@ -21,7 +21,8 @@ from flowyml.plugins.events import StepFinished
 from flowyml.plugins.kinds import Kind
 from flowyml.plugins.types import RunInfo
 from flowyml.redaction import redact, redact_exception
-from flowyml.runner import interrupts, records
+from flowyml.runner import cache_index, interrupts, records
+from flowyml.runner.cache_hits import CacheHit, find_hit
 from flowyml.runner.loading import read_stored
 from flowyml.runner.result import StepRun, StoredArtifact
 from flowyml.runner.routes import RouteExecutor
@@ -100,10 +101,16 @@ class OrchestratedRun:
         self.results: dict[str, StepRun] = {}
         self.values: dict[str, Any] = {}
         self.cache_keys: dict[str, str] = {}
+        #: Step name -> the run whose outputs a cached step reused.
+        self.cached_from: dict[str, str] = {}
+        #: Verify a cached result's outputs (manifest and bytes) before serving it; remote steps and the
+        #: answers given before a remote launch do, a local run checks that they exist (reads verify them).
+        self.verify_hits = False
         #: Called as ``progress(step_name, status, step_run_or_None)`` when a step starts and ends.
         self.progress: Callable[[str, str, StepRun | None], None] | None = None
         self._remaining: dict[str, int] = {}
         self._collected: set[str] = set()
+        self._answered: set[str] = set()
         for node in graph.nodes.values():
             for binding in node.bindings.values():
                 if isinstance(binding, OutputRef):
@@ -129,6 +136,11 @@ class OrchestratedRun:
         """Step names in a dependency order."""
         return list(self.graph.order)
 
+    @property
+    def steps_to_run(self) -> list[str]:
+        """The steps a remote orchestrator launches, in a dependency order: those not answered from the cache by ``prepare_remote()``."""
+        return [name for name in self.graph.order if name not in self._answered]
+
     def upstream(self, name: str) -> list[str]:
         return self.graph.nodes[name].upstream
 
@@ -144,9 +156,53 @@ class OrchestratedRun:
     # -- remote orchestrators (the records are described in flowyml.runner.records) -----------
 
     def prepare_remote(self) -> str:
-        """Write the run snapshot to the artifact store (call once, before step_command)."""
+        """Write the run snapshot to the artifact store and answer what the cache can (once, before step_command).
+
+        Calling it again returns the same snapshot URI.
+        """
+        if self.snapshot_uri:
+            return self.snapshot_uri
         self.snapshot_uri = records.write_snapshot(self.stack, self.graph, self.run_id, self.target, self.cache)
+        if self.cache:
+            self.answer_from_cache()
         return self.snapshot_uri
+
+    def answer_from_cache(self) -> list[str]:
+        """Record as ``cached`` every step the cache answers before anything is launched; return their names.
+
+        In dependency order, a step whose inputs all come from steps answered
+        so far (or from constants) has a cache key known here: the content
+        hashes of those inputs are in their records. A step downstream of one
+        that must run cannot be decided before it ran, so it runs (its
+        container may still find its result in the cache, see
+        :func:`flowyml.runner.engine.run_remote_step`). Each answered step gets
+        a step record in the artifact store pointing at the reused outputs
+        (nothing is copied), so that the containers of its dependents find it.
+        """
+        answered: list[str] = []
+        verify, self.verify_hits = self.verify_hits, True
+        try:
+            for name in self.steps:
+                node = self.graph.nodes[name]
+                if not node.step.cache or name in self.results or any(u not in self._answered for u in node.upstream):
+                    continue
+                inputs = {p: self.results[b.step].outputs[b.output] for p, b in node.bindings.items() if isinstance(b, OutputRef)}
+                cache_key = self._cache_key(node, inputs)
+                result = self._from_cache(node, cache_key, inputs, time.time())
+                if result is None:
+                    continue
+                self.cache_keys[name] = cache_key
+                records.write_step_record(
+                    self.stack, self.run_id, result, cache_key, {p: a.artifact_id for p, a in inputs.items()}, cached_from=self.cached_from[name]
+                )
+                self.results[name] = result
+                self._answered.add(name)
+                self._collected.add(name)
+                self._notify(name, "cached", result)
+                answered.append(name)
+        finally:
+            self.verify_hits = verify
+        return answered
 
     def step_command(self, name: str) -> list[str]:
         """The command a container runs for step ``name`` (``flowyml step run ...``)."""
@@ -173,14 +229,20 @@ class OrchestratedRun:
                     self.skip_step(name, "the remote orchestrator did not run this step")
                 continue
             result = attrs.evolve(records.step_run_of(record), name=name, run_id=self.run_id)
+            cached_from = record.get("cached_from") if result.status == "cached" else None  # the container found it in the cache
             self.metadata.record_step(
                 self.run_id, name, result.status, started_at=result.started_at, ended_at=result.ended_at,
-                cache_key=record.get("cache_key"), error=result.error,
+                cache_key=record.get("cache_key"), cached_from=cached_from, error=result.error,
             )
+            if cached_from:
+                self.cached_from[name] = cached_from
             for param, artifact_id in record.get("inputs", {}).items():
                 self.metadata.record_consumption(self.run_id, name, param, artifact_id)
             for stored in result.outputs.values():
-                self.routes.record_stored(stored, "remote")
+                if cached_from:
+                    self.routes.record_stored(stored, "cached", step=name, cached_from=cached_from)
+                else:
+                    self.routes.record_stored(stored, "remote")
             self.results[name] = result
             self._collected.add(name)
             self._notify(name, result.status, result)
@@ -312,26 +374,32 @@ class OrchestratedRun:
             self.metadata.record_consumption(self.run_id, node.name, param, stored.artifact_id)
 
     def _from_cache(self, node: StepNode, cache_key: str, inputs: dict[str, StoredArtifact], started: float) -> StepRun | None:
-        hit = self.metadata.find_cached(cache_key)
+        hit = find_hit(self.stack, self.metadata, cache_key, node.step.output_names, verify=self.verify_hits)
         if hit is None:
             return None
-        rows = self.metadata.outputs_of(hit["run_id"], hit["step_name"])
-        if {r["out_name"] for r in rows} != set(node.step.output_names):
-            return None
-        outputs = {r["out_name"]: StoredArtifact.from_row(r) for r in rows}
-        for stored in outputs.values():
-            if not self.stack.artifact_store.exists(stored.uri):
-                return None
+        return self._serve_cached(node, cache_key, inputs, hit, started)
+
+    def _serve_cached(self, node: StepNode, cache_key: str, inputs: dict[str, StoredArtifact], hit: CacheHit, started: float) -> StepRun:
+        outputs = hit.outputs
         self._record_inputs(node, inputs)
         for stored in outputs.values():
-            if stored.artifact_type == "Model":  # verified against the record before the run routes it again
+            if stored.artifact_type == "Model" and not self.verify_hits:  # verified against the record before the run routes it again
                 self.values[stored.artifact_id] = read_stored(self.stack, stored)
-            read = self.routes.record_stored(stored, "cached", step=node.name, cached_from=hit["run_id"])
+            read = self.routes.record_stored(stored, "cached", step=node.name, cached_from=hit.run_id)
             if read is not None:
                 self.values[stored.artifact_id] = read
         ended = time.time()
-        self.metadata.record_step(self.run_id, node.name, "cached", ended_at=ended, cache_key=cache_key, cached_from=hit["run_id"])
+        self.cached_from[node.name] = hit.run_id
+        self.metadata.record_step(self.run_id, node.name, "cached", started_at=started, ended_at=ended, cache_key=cache_key, cached_from=hit.run_id)
         return StepRun(node.name, "cached", started, ended, outputs=outputs, inputs=dict(inputs), run_id=self.run_id)
+
+    def index_result(self, name: str) -> bool:
+        """Write step ``name``'s completed result to the artifact store's cache index (remote steps do, for the next client)."""
+        result = self.results.get(name)
+        cache_key = self.cache_keys.get(name)
+        if result is None or result.status != "completed" or not cache_key:
+            return False
+        return cache_index.write_entry(self.stack, cache_key, self.run_id, name, result.outputs)
 
     def _run(self, node: StepNode, kwargs: dict[str, Any], inputs: dict[str, StoredArtifact], cache_key: str, started: float) -> StepRun:
         self._record_inputs(node, inputs)

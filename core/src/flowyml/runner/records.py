@@ -4,7 +4,9 @@ The client writes the *snapshot* (pipeline target, parameters, run id, stack)
 under ``.flowyml-runs/RUN/snapshot``; each remote step's container
 (``flowyml step run``) writes a *step record* (status, times, error, outputs,
 inputs) under ``.flowyml-runs/RUN/steps/STEP`` (``STEP.failed`` when it
-failed). Both are small JSON artifacts stored through the stack's own store.
+failed); the client writes the record of a step it answered from the cache
+before launching anything (status ``cached``, ``cached_from`` the run whose
+outputs it reuses). All are small JSON artifacts stored through the stack's own store.
 """
 
 from __future__ import annotations
@@ -94,7 +96,10 @@ def step_run_of(record: dict[str, Any]) -> StepRun:
     return StepRun(record["name"], record["status"], record.get("started_at"), record.get("ended_at"), record.get("error"), outputs_of(record))
 
 
-def write_step_record(stack: Stack, run_id: str, result: StepRun, cache_key: str | None, inputs: dict[str, str]) -> str:
+def write_step_record(
+    stack: Stack, run_id: str, result: StepRun, cache_key: str | None, inputs: dict[str, str], *, cached_from: str | None = None
+) -> str:
+    """Write a step's record; a ``cached`` step's names the run whose outputs it reuses (``cached_from``)."""
     record = {
         "name": result.name,
         "status": result.status,
@@ -104,5 +109,6 @@ def write_step_record(stack: Stack, run_id: str, result: StepRun, cache_key: str
         "cache_key": cache_key,
         "outputs": {out: a.to_row() for out, a in result.outputs.items()},
         "inputs": inputs,
+        "cached_from": cached_from,
     }
     return save_json(stack, record_key(run_id, result.name, result.status in ("completed", "cached")), record)

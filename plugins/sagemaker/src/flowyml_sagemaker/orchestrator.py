@@ -56,7 +56,12 @@ class SageMakerOrchestrator(SageMakerComponent):
         from flowyml_sagemaker.definition import build_definition
 
         env = {**run.step_env(), **self.options.environment}
-        return build_definition(self.options, run.steps, run.upstream, run.step_command, env)
+        steps = list(run.steps_to_run)  # a step answered from the cache is recorded already: no processing job
+
+        def upstream(name: str) -> list[str]:
+            return [u for u in run.upstream(name) if u in steps]
+
+        return build_definition(self.options, steps, upstream, run.step_command, env)
 
     # -- submit / follow / collect --------------------------------------------------------------------
 
@@ -149,7 +154,7 @@ class SageMakerOrchestrator(SageMakerComponent):
         steps = execution.get("Steps") or {}
         status = execution.get("PipelineExecutionStatus")
         unfinished: set[str] = set()
-        for name in run.steps:  # in dependency order: upstream steps are decided first
+        for name in run.steps_to_run:  # in dependency order: upstream steps are decided first (cached ones are recorded)
             # Each of these is replaced by the step's own record when its container got as far as writing one.
             step = steps.get(step_name(name)) or {}
             waiting_on = [u for u in run.upstream(name) if u in unfinished]
@@ -169,6 +174,11 @@ class SageMakerOrchestrator(SageMakerComponent):
 
     @flowyml.hookimpl
     def flowyml_orchestrator_run(self, run: RunHandle) -> bool:
+        self._require()
+        run.prepare_remote()  # also answers what it can from the cache: those steps are not submitted
+        if not run.steps_to_run:
+            run.collect_remote_results()  # every step is cached: no pipeline execution at all
+            return True
         arn, _ = self.submit(run)
         self.collect(run, self.follow(run, arn))
         return True

@@ -89,12 +89,16 @@ def compile_spec(
 
 
 def spec_for_run(run: RunHandle, *, image: str, extra_env: Mapping[str, str], cpu_limit: str | None, memory_limit: str | None) -> dict[str, Any]:
-    """Compile a run (after ``run.prepare_remote()``), through the members of :class:`~flowyml.plugins.types.RunHandle` only."""
-    steps = list(run.steps)
+    """Compile a run (after ``run.prepare_remote()``), through the members of :class:`~flowyml.plugins.types.RunHandle` only.
+
+    Only the steps to run become tasks: a step answered from the cache is
+    already recorded, and a task does not wait on it.
+    """
+    steps = list(run.steps_to_run)
     return compile_spec(
         run.pipeline_name,
         steps,
-        {s: list(run.upstream(s)) for s in steps},
+        {s: [u for u in run.upstream(s) if u in steps] for s in steps},
         {s: run.step_command(s) for s in steps},
         image=image,
         env={**extra_env, **run.step_env()},

@@ -61,7 +61,10 @@ class VertexOrchestrator(Component):
 
         image = self._image()
         pipeline_root = self._pipeline_root(run)
-        run.prepare_remote()
+        run.prepare_remote()  # also answers what it can from the cache: those steps are not submitted
+        if not run.steps_to_run:
+            run.collect_remote_results()  # every step is cached: no pipeline job at all
+            return True
         spec = spec_for_run(
             run, image=image, extra_env=self.options.environment, cpu_limit=self.options.cpu_limit, memory_limit=self.options.memory_limit
         )
@@ -79,7 +82,7 @@ class VertexOrchestrator(Component):
                 service_account=self.options.service_account, network=self.options.network,
             )
         if not self.options.synchronous:
-            for name in run.steps:
+            for name in run.steps_to_run:
                 run.skip_step(name, f"submitted as Vertex pipeline job {job.resource_name}; not waited for (synchronous: false)")
             return True
         with reported(PipelineJobError, f"following Vertex pipeline job {job_id}", self.where):

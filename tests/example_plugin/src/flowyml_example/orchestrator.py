@@ -27,7 +27,7 @@ class SubprocessOrchestrator(Component):
         run.prepare_remote()
         env = {**os.environ, **run.step_env()}
         failed: set[str] = set()
-        for name in run.steps:
+        for name in run.steps_to_run:  # the steps the cache did not answer
             if any(up in failed for up in run.upstream(name)):
                 failed.add(name)
                 continue
