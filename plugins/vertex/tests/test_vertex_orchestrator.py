@@ -47,11 +47,12 @@ def stack_body(gcs_store: dict[str, Any], fake: Any, **orchestrator: Any) -> dic
 
 
 class VertexExecutor(threading.Thread):
-    """Runs the tasks of the first pipeline job the fake receives, as Vertex would."""
+    """Runs the tasks of the next pipeline job the fake receives (the first one it did not have yet), as Vertex would."""
 
     def __init__(self, fake: Any, project: Path, fail_step: str | None = None) -> None:
         super().__init__(daemon=True)
         self.fake, self.project, self.fail_step = fake, project, fail_step
+        self.before = set(fake.pipeline_jobs)
         self.executed: list[tuple[str, list[str], dict[str, str]]] = []
         self.error: BaseException | None = None
         fake.pipeline_progression = ["PIPELINE_STATE_RUNNING"]  # until the tasks have run
@@ -59,11 +60,11 @@ class VertexExecutor(threading.Thread):
     def run(self) -> None:
         try:
             deadline = time.monotonic() + 120
-            while not self.fake.pipeline_jobs:
+            while not set(self.fake.pipeline_jobs) - self.before:
                 if time.monotonic() > deadline:
                     raise TimeoutError("no pipeline job was submitted")
                 time.sleep(0.05)
-            (job,) = self.fake.pipeline_jobs.values()
+            (job,) = (j for name, j in self.fake.pipeline_jobs.items() if name not in self.before)
             failure = self.execute(job["pipelineSpec"])
             if failure:
                 self.fake.fail_pipeline(failure)
