@@ -52,21 +52,22 @@ RUNS = (
     "fresh = audited.run(stack='local')\n"
     "cached = audited.run(stack='local')\n"
     "remote = audited.run(stack='sub', cache=False)\n"
-    "for run in (fresh, cached, remote):\n"
+    "answered = audited.run(stack='sub')\n"
+    "for run in (fresh, cached, remote, answered):\n"
     "    print(run.run_id, run.status, run.error)\n"
 )
 
 
 @pytest.fixture(scope="module")
 def audited_runs(tmp_path_factory: pytest.TempPathFactory, example_plugin: Path) -> tuple[list[str], dict[str, list[dict[str, Any]]]]:
-    """Three runs of one pipeline (fresh, cached, remote) with the audit plugin on: (run ids, events per run id)."""
+    """Four runs of one pipeline (fresh, cached, remote, remote answered from the cache) with the audit plugin on: (run ids, events per run id)."""
     folder = tmp_path_factory.mktemp("audited")
     (folder / "flowyml.yaml").write_text(CONFIG)
     (folder / "audited.py").write_text(PIPELINE)
     done = python(RUNS, folder, example_plugin, env={"FLOWYML_AUDIT_LOG": str(folder / "audit.jsonl")})
     assert done.returncode == 0, done.stderr
-    runs = [line.split() for line in done.stdout.strip().splitlines()[-3:]]
-    assert [r[1] for r in runs] == ["completed"] * 3, done.stdout
+    runs = [line.split() for line in done.stdout.strip().splitlines()[-4:]]
+    assert [r[1] for r in runs] == ["completed"] * 4, done.stdout
     events: dict[str, list[dict[str, Any]]] = {}
     for line in (folder / "audit.jsonl").read_text().splitlines():
         record = json.loads(line)
@@ -90,7 +91,7 @@ IN_ORDER = [
 
 
 def test_flowyml_run_started_to_flowyml_run_finished_in_order_for_a_local_run(audited_runs) -> None:
-    (fresh, _, _), events = audited_runs
+    (fresh, *_), events = audited_runs
     got = events[fresh]
     assert sequence(got) == IN_ORDER
     started, finished = got[0], got[-1]
@@ -100,7 +101,7 @@ def test_flowyml_run_started_to_flowyml_run_finished_in_order_for_a_local_run(au
 
 
 def test_flowyml_artifact_stored_and_flowyml_step_finished_carry_the_records(audited_runs) -> None:
-    (fresh, _, _), events = audited_runs
+    (fresh, *_), events = audited_runs
     stored = [e for e in events[fresh] if e["event"] == "artifact_stored"]
     assert [(e["artifact_type"], e["source"]) for e in stored] == [("Model", "stored"), ("Metrics", "stored")]
     assert all(e["uri"] and len(e["content_hash"]) == 64 for e in stored)
@@ -109,8 +110,8 @@ def test_flowyml_artifact_stored_and_flowyml_step_finished_carry_the_records(aud
 
 
 def test_flowyml_model_decided_once_per_model(audited_runs) -> None:
-    (fresh, cached, remote), events = audited_runs
-    for run_id in (fresh, cached, remote):
+    (fresh, cached, remote, answered), events = audited_runs
+    for run_id in (fresh, cached, remote, answered):
         decided = [e for e in events[run_id] if e["event"] == "model_decided"]
         assert len(decided) == 1, run_id
         assert decided[0]["model_name"] == "audited" and decided[0]["registered"] is True
@@ -121,7 +122,7 @@ def test_flowyml_model_decided_once_per_model(audited_runs) -> None:
 
 
 def test_a_cached_run_sends_the_same_events(audited_runs) -> None:
-    (fresh, cached, _), events = audited_runs
+    (fresh, cached, *_), events = audited_runs
     assert sequence(events[cached]) == IN_ORDER
     stored = [e for e in events[cached] if e["event"] == "artifact_stored"]
     assert {e["source"] for e in stored} == {"cached"} and {e["cached_from"] for e in stored} == {fresh}
@@ -130,10 +131,20 @@ def test_a_cached_run_sends_the_same_events(audited_runs) -> None:
 
 def test_a_remote_run_sends_the_same_events_when_its_records_are_collected(audited_runs) -> None:
     """The containers (`flowyml step run`) send nothing: the client reports each step once."""
-    (_, _, remote), events = audited_runs
+    (_, _, remote, _), events = audited_runs
     assert sequence(events[remote]) == IN_ORDER
     assert {e["source"] for e in events[remote] if e["event"] == "artifact_stored"} == {"remote"}
     assert events[remote][0]["stack_name"] == "sub"
+
+
+def test_a_remote_run_answered_from_the_cache_sends_the_same_events(audited_runs) -> None:
+    """No container starts for a step the client answers from the cache: the hooks fire for it as for a local cached step."""
+    (_, _, remote, answered), events = audited_runs
+    assert sequence(events[answered]) == IN_ORDER
+    stored = [e for e in events[answered] if e["event"] == "artifact_stored"]
+    assert {e["source"] for e in stored} == {"cached"} and {e["cached_from"] for e in stored} == {remote}
+    assert [e["status"] for e in events[answered] if e["event"] == "step_finished"] == ["cached", "cached"]
+    assert events[answered][-1]["steps"] == {"train": "cached", "evaluate": "cached"}
 
 
 def test_a_failing_observer_is_logged_and_never_fails_the_run(project, example_plugin: Path) -> None:

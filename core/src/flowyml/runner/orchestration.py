@@ -186,7 +186,7 @@ class OrchestratedRun:
                 node = self.graph.nodes[name]
                 if not node.step.cache or name in self.results or any(u not in self._answered for u in node.upstream):
                     continue
-                inputs = {p: self.results[b.step].outputs[b.output] for p, b in node.bindings.items() if isinstance(b, OutputRef)}
+                inputs = self._upstream_inputs(node)  # their records hold the content hashes: nothing is read
                 cache_key = self._cache_key(node, inputs)
                 result = self._from_cache(node, cache_key, inputs, time.time())
                 if result is None:
