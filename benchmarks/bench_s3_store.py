@@ -1,8 +1,9 @@
 """Benchmark: the ``s3`` artifact store against a raw s3fs put + get of the same bytes.
 
 Starts its own moto server (S3 stand-in) on 127.0.0.1 in a subprocess, then for
-each case - a 1,000,000 x 10 float64 DataFrame (as a parquet Dataset) and a
-500 MB binary file - times:
+each case - a 1,000,000 x 10 float64 DataFrame (as a parquet Dataset) and
+binary files of each ``--binary-mb`` size (default 1, 10 and 200 MiB; add 1024
+for the 1 GiB case, which takes minutes on moto) - times:
 
 * store: ``flowyml_artifact_store_save`` (staging, upload of the data file,
   manifest last) + ``flowyml_artifact_store_fetch`` (manifest check, listing,
@@ -14,7 +15,7 @@ Store and raw rounds alternate (which goes first flips every round). It prints
 the median of ``--repeat`` rounds, the min-max spread and the ratio store/raw
 (the round loop is benchmarks/store_common.py's, shared with bench_gcs_store.py).
 
-    python benchmarks/bench_s3_store.py [--repeat 3] [--binary-mb 500] [--part-mb N] [--only dataframe|binary]
+    python benchmarks/bench_s3_store.py [--repeat 3] [--binary-mb 1,10,200,1024] [--part-mb N] [--only dataframe|binary]
 
 Needs flowyml, flowyml-s3, moto[server], pandas and pyarrow installed.
 """
@@ -41,7 +42,7 @@ def start_moto(port: int, log: Path) -> Any:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--binary-mb", type=int, default=500)
+    parser.add_argument("--binary-mb", default="1,10,200", help="comma-separated sizes in MiB of the binary cases")
     parser.add_argument("--part-mb", type=int, default=None, help="the store's multipart_chunk_mb (default: the store's default)")
     parser.add_argument("--only", choices=("dataframe", "binary"), default=None)
     args = parser.parse_args()
@@ -69,7 +70,10 @@ def main() -> int:
         stack = make_stack(project, {"artifact_store": store})
         raw_fs = s3fs.S3FileSystem(endpoint_url=endpoint, skip_instance_cache=True)
         print(f"moto {endpoint}; python {sys.version.split()[0]}; s3fs {s3fs.__version__}; {os.cpu_count()} CPUs; median of {args.repeat} (min-max)")
-        StoreBench(stack, raw_fs, BUCKET, work, args.repeat).run(args.binary_mb, args.only, "s3fs")
+        print(f"load average before: {os.getloadavg()[0]:.1f}")
+        sizes = [int(size) for size in args.binary_mb.split(",")]
+        StoreBench(stack, raw_fs, BUCKET, work, args.repeat).run(sizes, args.only, "s3fs")
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
     finally:
         moto.terminate()
         moto.wait(timeout=30)

@@ -150,8 +150,8 @@ class StoreBench:
             "ratio_spread": spread(ratios),
         }
 
-    def run(self, binary_mb: int, only: str | None, tool: str) -> None:
-        """Both cases (a 1e6 x 10 DataFrame as parquet, a ``binary_mb`` MiB file), one line each; ``tool`` names the raw client."""
+    def run(self, binary_mb: int | list[int], only: str | None, tool: str) -> None:
+        """The cases (a 1e6 x 10 DataFrame as parquet, a file of each ``binary_mb`` MiB), one line each; ``tool`` names the raw client."""
         from flowyml import Dataset
         from flowyml.serialization.artifact_io import (
             MANIFEST,
@@ -161,8 +161,8 @@ class StoreBench:
         )
 
         frame = make_frame()
+        sizes = [binary_mb] if isinstance(binary_mb, int) else list(binary_mb)
         binary = self.work / "blob.bin"
-        make_binary(binary, binary_mb if only != "dataframe" else 1)
         hashes: dict[str, str] = {}
 
         def write_frame(directory: Path) -> None:
@@ -182,14 +182,15 @@ class StoreBench:
                 raise AssertionError("the binary came back different")
 
         print(f"{'case':<34} {'MB':>7} {'serialize s':>11} {'read s':>7} {'store s':>17} {'raw s':>17} {'store/raw':>20}")
-        cases = (
-            ("dataframe 1e6x10 float64 (parquet)", write_frame, read_frame),
-            (f"binary {binary_mb} MiB", write_binary, read_binary),
-        )
-        for name, write, read in cases:
+        cases = [("dataframe 1e6x10 float64 (parquet)", "dataframe", 0, write_frame, read_frame)]
+        cases += [(f"binary {size} MiB", f"binary{size}", size, write_binary, read_binary) for size in sizes]
+        for name, tag, size, write, read in cases:
             if only and not name.startswith(only):
                 continue
-            r = self.case(name.split()[0], write, read)
+            if size:
+                binary.unlink(missing_ok=True)  # a new file: no earlier link shares its bytes
+                make_binary(binary, size)
+            r = self.case(tag, write, read)
             print(
                 f"{name:<34} {r['mb']:>7.1f} {r['serialize']:>11.2f} {r['read']:>7.2f} "
                 f"{r['store']:>6.2f} ({r['store_spread']:>9}) {r['raw']:>6.2f} ({r['raw_spread']:>9}) "

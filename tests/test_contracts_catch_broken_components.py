@@ -34,7 +34,8 @@ from flowyml_local.tracker import LocalExperimentTracker
 class OverwritingStore(LocalArtifactStore):
     @flowyml.hookimpl
     def flowyml_artifact_store_save(self, key, write):
-        shutil.rmtree(self.base / key, ignore_errors=True)  # bug: replaces what is there
+        target = self.base / key  # bug: replaces what is there (a packed file or a folder)
+        target.unlink() if target.is_file() else shutil.rmtree(target, ignore_errors=True)
         return super().flowyml_artifact_store_save(key, write)
 
 

@@ -22,6 +22,7 @@ from flowyml.errors import ConfigError, IntegrityError, PluginLoadError
 from flowyml.routing.decisions import decide
 from flowyml.routing.validate import validate_stack
 from flowyml.serialization.artifact_io import MANIFEST, read_artifact, write_artifact
+from flowyml.stores.packed import is_packed, unpack
 
 
 def gated(**kw) -> RoutingRule:
@@ -275,8 +276,12 @@ def test_a_safe_format_loads_without_a_recorded_hash(tmp_path: Path) -> None:
 # -- the local store's commit --------------------------------------------------------------------------
 
 
-def test_the_local_store_commits_with_one_rename_of_a_complete_folder(tmp_path: Path, monkeypatch) -> None:
-    """Bug caught: copy-then-delete (the destination exists half-written while it is copied)."""
+@pytest.mark.parametrize("rows", [3, 2000], ids=["packed", "folder"])
+def test_the_local_store_commits_with_one_rename_of_a_complete_folder(tmp_path: Path, monkeypatch, rows: int) -> None:
+    """Bug caught: copy-then-delete (the destination exists half-written while it is copied).
+
+    A tiny artifact is committed as one packed file, a larger one as a folder: each in one rename.
+    """
     from flowyml.testing.stacks import make_stack
 
     stack = make_stack(tmp_path, {"artifact_store": {"type": "local", "path": str(tmp_path / "store")}})
@@ -289,7 +294,8 @@ def test_the_local_store_commits_with_one_rename_of_a_complete_folder(tmp_path: 
         def primitive(src, dst, *args, **kwargs):
             # what the destination looks like just before the rename, and whether the source is complete
             renames.append((Path(src).resolve(), Path(dst).resolve(), dest.exists()))
-            assert (Path(src) / MANIFEST).is_file() or Path(dst).resolve() != dest, "renamed an incomplete folder into place"
+            complete = (Path(src) / MANIFEST).is_file() or is_packed(Path(src))  # a folder, or a tiny artifact's one file
+            assert complete or Path(dst).resolve() != dest, "renamed an incomplete artifact into place"
             return real(src, dst, *args, **kwargs)
 
         return primitive
@@ -306,7 +312,7 @@ def test_the_local_store_commits_with_one_rename_of_a_complete_folder(tmp_path: 
 
     def write(directory: Path) -> None:
         assert not dest.exists(), "the destination exists before the artifact is written"
-        write_artifact({"rows": [1, 2, 3]}, Path(directory))
+        write_artifact({"rows": list(range(rows))}, Path(directory))
 
     try:
         uri = stack.hook.flowyml_artifact_store_save(key=key, write=write)
@@ -316,8 +322,9 @@ def test_the_local_store_commits_with_one_rename_of_a_complete_folder(tmp_path: 
     assert len(commits) == 1, renames
     src, _, existed = commits[0]
     assert not existed and src != dest and not src.exists()
-    assert Path(uri).resolve() == dest and (dest / MANIFEST).is_file()
-    assert read_artifact(dest) == {"rows": [1, 2, 3]}
+    assert Path(uri).resolve() == dest and (is_packed(dest) if rows == 3 else (dest / MANIFEST).is_file())
+    folder = unpack(dest.read_bytes(), tmp_path / "unpacked", uri) if rows == 3 else dest
+    assert read_artifact(folder) == {"rows": list(range(rows))}
 
 
 # -- a broken general plugin -----------------------------------------------------------------------

@@ -43,7 +43,7 @@ def test_functional_pipeline_runs_and_returns_a_run(project) -> None:
     assert [s.name for s in run.steps.values()] == ["make_numbers", "total"]
     artifact = run.artifact("total")
     assert artifact.artifact_type == "Value" and artifact.python_type == "builtins.int"
-    assert artifact.size > 0 and len(artifact.content_hash) == 64 and Path(artifact.uri).is_dir()
+    assert artifact.size > 0 and len(artifact.content_hash) == 64 and Path(artifact.uri).exists()
     assert artifact.load() == 6  # read back from the store, hash verified
 
 

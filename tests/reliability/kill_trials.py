@@ -12,12 +12,14 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from flowyml.metadata.status import effective_status
 from flowyml.metadata.store import MetadataStore
 from flowyml.serialization.artifact_io import MANIFEST, read_artifact, read_manifest, verify
+from flowyml.stores.packed import is_packed, unpack
 
 HERE = Path(__file__).parent
 FLOWYML = Path(sys.executable).with_name("flowyml")
@@ -28,6 +30,13 @@ stacks:
     artifact_store: {type: local, path: ./artifacts}
 active_stack: local
 """
+
+
+def _as_folder(path: Path) -> Path:
+    """``path`` itself, or a packed artifact unpacked into a temporary folder (a tiny artifact is one file)."""
+    if not is_packed(path):
+        return path
+    return unpack(path.read_bytes(), Path(tempfile.mkdtemp(prefix="kill-trial-")) / "unpacked", str(path))
 
 
 def make_project(folder: Path) -> Path:
@@ -64,14 +73,15 @@ def check_after_kill(project: Path) -> list[str]:
     store = MetadataStore(db)
     for row in store.list_artifacts(limit=10_000):
         try:
-            read_artifact(Path(row["uri"]), row["content_hash"])
+            read_artifact(_as_folder(Path(row["uri"])), row["content_hash"])
         except Exception as exc:
             problems.append(f"recorded artifact {row['uri']} does not load: {exc}")
     root = project / "artifacts"
-    for manifest in root.rglob(MANIFEST) if root.is_dir() else []:
-        folder = manifest.parent
-        if ".staging" in folder.relative_to(root).parts:
+    found = [p.parent for p in root.rglob(MANIFEST)] + [p for p in root.rglob("*") if is_packed(p)] if root.is_dir() else []
+    for path in found:
+        if ".staging" in path.relative_to(root).parts:
             continue
+        folder = _as_folder(path)
         try:
             verify(folder, read_manifest(folder), None)
         except Exception as exc:

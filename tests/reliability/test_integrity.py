@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,7 @@ from flowyml import Model, pipeline, step
 from flowyml.errors import DeploymentError, IntegrityError, SerializationError
 from flowyml.serialization.artifact_io import MANIFEST, Expected, read_artifact, write_artifact
 from flowyml.serialization.integrity import FORMAT_VERSION, canonical_hash, legacy_hash
+from flowyml.stores.packed import pack_bytes, unpack
 
 LOCAL = """
 stacks:
@@ -67,7 +69,19 @@ def edit_manifest(folder: Path, rehash: bool = False, **changes) -> dict:
 
 
 def binary_to_pickle(folder: Path, rehash: bool = False) -> None:
-    """The manifest-only attack: the bytes stay, the file is renamed and the manifest says pickle."""
+    """The manifest-only attack: the bytes stay, the file is renamed and the manifest says pickle.
+
+    A packed artifact (one file, :mod:`flowyml.stores.packed`) is unpacked, edited the same way and packed again.
+    """
+    if folder.is_file():
+        unpacked = folder.with_name(folder.name + ".edit")
+        unpack(folder.read_bytes(), unpacked, str(folder))
+        binary_to_pickle(unpacked, rehash)
+        packed = pack_bytes(unpacked)
+        assert packed is not None
+        folder.write_bytes(packed)
+        shutil.rmtree(unpacked)
+        return
     manifest = json.loads((folder / MANIFEST).read_text())
     (folder / "data.bin").rename(folder / "data.pkl")
     files = {"data.pkl": manifest["files"]["data.bin"]}

@@ -29,6 +29,7 @@ from flowyml.redaction import (
     secrets_of,
 )
 from flowyml.runner.engine import run_pipeline
+from flowyml.stores.packed import is_packed
 
 SECRET = "Sup3r-s3cret-value-7f4e"
 URL_PASSWORD = "url-pass-91c2"
@@ -159,7 +160,7 @@ def test_secret_scan_over_store_cli_logs_exceptions_and_manifests(leaky_project,
     flowyml_dir = leaky_project.path / ".flowyml"
     assert (flowyml_dir / "metadata.db").exists()
     assert _scan_files(flowyml_dir, SECRET) == []
-    manifests = list(leaky_project.path.rglob("flowyml.json"))
+    manifests = [p for p in leaky_project.path.rglob("*") if p.name == "flowyml.json" or is_packed(p)]  # packed: manifest inside
     assert manifests, "no artifact was written: the manifest scan would prove nothing"
     assert [m for m in manifests if SECRET.encode() in m.read_bytes()] == []
 

@@ -117,6 +117,10 @@ class FsspecArtifactStore(Component):
         """Extra keyword arguments for ``fs.put_file`` (part size, concurrency...). Override per backend."""
         return {}
 
+    def download_options(self, size: int) -> dict[str, Any]:
+        """Extra keyword arguments for ``fs.get_file`` of an object of ``size`` bytes. Override per backend."""
+        return {}
+
     def _put(self, local: Path, remote: str) -> None:
         size = local.stat().st_size
         kwargs = self.transfer_options(size)
@@ -174,17 +178,18 @@ class FsspecArtifactStore(Component):
     @hookimpl
     def flowyml_artifact_store_fetch(self, uri: str, scratch: Path) -> Path:
         path = self.path_of_uri(uri)
-        if not self.attempt(f"checking {uri}", self.fs.exists, posixpath.join(path, MANIFEST)):
+        listed = self.attempt(f"listing {uri}", self.fs.find, path, detail=True)  # one request: files and sizes
+        names = {posixpath.relpath(remote.split("://", 1)[-1], path): (remote, info) for remote, info in listed.items()}
+        if MANIFEST not in names:
             raise ArtifactError(
                 f"no complete artifact at {uri} (its {MANIFEST} is missing)",
                 hint="the artifact was deleted or its upload was interrupted; re-run the step that produced it",
             )
-        remote_files = self.attempt(f"listing {uri}", self.fs.find, path)
-        for remote in remote_files:
-            rel = posixpath.relpath(remote.split("://", 1)[-1], path)
+        for rel, (remote, info) in sorted(names.items()):
             local = Path(scratch) / rel
             local.parent.mkdir(parents=True, exist_ok=True)
-            self.attempt(f"downloading {remote}", self.fs.get_file, remote, str(local))
+            kwargs = self.download_options(int(info.get("size") or 0))
+            self.attempt(f"downloading {remote}", self.fs.get_file, remote, str(local), **kwargs)
         return Path(scratch)
 
     @hookimpl

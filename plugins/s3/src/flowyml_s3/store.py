@@ -1,7 +1,8 @@
 """The ``s3`` artifact store: artifacts as objects under ``s3://bucket/prefix/KEY/``.
 
-Each artifact's data files are uploaded first (multipart above twice the part
-size, streamed from disk) and its ``flowyml.json`` manifest last, so a reader
+Each artifact's data files are uploaded first (in one request up to the memory
+budget, part size x concurrency; above it in parts streamed from disk: see
+:mod:`flowyml_s3.transfer`) and its ``flowyml.json`` manifest last, so a reader
 never takes an interrupted upload for a complete artifact. s3fs and botocore
 are imported only when the store is first used.
 """
@@ -15,6 +16,7 @@ from flowyml.errors import FlowymlError
 from flowyml.plugins.component import OptionProblem
 from flowyml.stores import FsspecArtifactStore
 from flowyml_s3.options import S3ArtifactStoreOptions, problems
+from flowyml_s3.transfer import TransferPlan, plan_transfer
 
 PROGRESS_THRESHOLD = 64 * 2**20
 
@@ -100,9 +102,17 @@ class S3ArtifactStore(FsspecArtifactStore):
                 return ended
             markers = {"KeyMarker": page.get("NextKeyMarker", ""), "UploadIdMarker": page.get("NextUploadIdMarker", "")}
 
+    def plan(self, size: int) -> TransferPlan:
+        """How an object of ``size`` bytes is transferred (:func:`flowyml_s3.transfer.plan_transfer`)."""
+        return plan_transfer(size, self.options.multipart_chunk_mb, self.options.max_concurrency)
+
     def transfer_options(self, size: int) -> dict[str, Any]:
-        """Stream uploads in parts of ``multipart_chunk_mb``, ``max_concurrency`` parts at a time."""
-        return {"chunksize": self.options.multipart_chunk_mb * 2**20, "max_concurrency": self.options.max_concurrency}
+        """One PUT up to the memory budget, else parts streamed from disk, a bounded number at once."""
+        return self.plan(size).upload_kwargs()
+
+    def download_options(self, size: int) -> dict[str, Any]:
+        """One streamed GET up to the memory budget, else ranged GETs, a bounded number at once."""
+        return self.plan(size).download_kwargs()
 
     def close(self) -> None:
         self._fs = None
