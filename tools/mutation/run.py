@@ -158,7 +158,7 @@ def _copy(rel: str, bases: list[Path]) -> None:
             shutil.copy2(source, base / rel)
 
 
-def write_config(work: Path, group: str) -> None:
+def write_config(work: Path, group: str, *, rerun: bool = False) -> None:
     mutate, _, tests = GROUPS[group]
     pytest_settings = (ROOT / "pyproject.toml").read_text(encoding="utf-8").split("[tool.pytest.ini_options]", 1)[1].split("\n[", 1)[0]
     text = (
@@ -172,6 +172,10 @@ def write_config(work: Path, group: str) -> None:
         f"do_not_mutate_patterns = {_toml_list(NOT_MUTATED)}\n"
         "use_git_change_detection = false\n"
         "timeout_multiplier = 10.0\n"
+        # mutmut stops a mutant after (its tests' time + this) x 10 s of wall time. 1 s suits an idle
+        # machine; on a loaded one that stops mutants that were only starved of CPU, so --rerun runs
+        # the timed-out ones again with 10 s (a mutant that loops forever still ends, and counts as killed).
+        f"timeout_constant = {10.0 if rerun else 1.0}\n"
     )
     for base in (work, work / "mutants"):
         if base.is_dir():
@@ -194,17 +198,17 @@ def prepare(group: str) -> Path:
 
 
 def refresh_tests(group: str) -> list[str]:
-    """Copy the current tests over the last run's; return the mutants to run again (survivors, no tests)."""
+    """Copy the current tests over the last run's; return the mutants to run again (survivors, no tests, timeouts)."""
     from mutmut.stats import status_by_exit_code
 
     work = WORK / group
     for rel in COPY[:-1]:  # not core/src: the mutants stay those of the last run
         _copy(rel, [work, work / "mutants"])
-    write_config(work, group)
+    write_config(work, group, rerun=True)
     (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)  # map the new tests to mutants too
     again = []
     for name, code, _ in _results(work, group):
-        if status_by_exit_code.get(code) in ("survived", "no tests", "suspicious"):
+        if status_by_exit_code.get(code) in ("survived", "no tests", "suspicious", "timeout"):
             again.append(name)
     return again
 
@@ -336,6 +340,30 @@ def report(groups: list[str]) -> int:
     return 0
 
 
+def _verdicts(work: Path) -> dict[Path, dict[str, int | None]]:
+    """Every mutant's exit code, per ``.meta`` file of the group's folder."""
+    return {meta: json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {}) for meta in (work / "mutants" / "src").rglob("*.meta")}
+
+
+def _restore_verdicts(work: Path, kept: dict[Path, dict[str, int | None]], rerun: set[str]) -> None:
+    """Put back the verdicts mutmut dropped but did not recompute.
+
+    A rerun changes the group's test selection (new test files), and mutmut then forgets every
+    mutant's verdict, although it runs only the named ones again. The others keep their last
+    verdict: against the last run's tests, a subset of the current ones.
+    """
+    for meta, old in kept.items():
+        if not meta.is_file():
+            continue
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        codes = data.get("exit_code_by_key", {})
+        for name, code in old.items():
+            if codes.get(name) is None and code is not None and name not in rerun:
+                codes[name] = code
+        data["exit_code_by_key"] = codes
+        meta.write_text(json.dumps(data), encoding="utf-8")
+
+
 def _record_timing(group: str, timing: dict[str, object]) -> None:
     """Keep each group's last full run's timing (and its last rerun's) in ``timings.json``."""
     path = WORK / "timings.json"
@@ -371,6 +399,7 @@ def main() -> int:
                 prepare(group)
                 names = GROUPS[group][1]
             work = WORK / group
+            kept = _verdicts(work) if args.rerun else {}
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             load_before = os.getloadavg()[1]
             done = subprocess.run([_mutmut(), "run", "--max-children", str(args.max_children), *names], cwd=work, env=environment(group))
@@ -384,6 +413,8 @@ def main() -> int:
                 "rerun": args.rerun,
             }
             _record_timing(group, timing)
+            if kept:
+                _restore_verdicts(work, kept, set(names))
             print(
                 f"group {group}: mutmut exited {done.returncode} after {timing['wall_s']:.0f} s wall, "
                 f"{timing['cpu_s']:.0f} s CPU (idle 2-core estimate {timing['cpu_s'] / 2:.0f} s), "
