@@ -138,3 +138,39 @@ def test_a_disabled_general_plugin_does_not_stop_the_ones_after_it(site, monkeyp
     site("flowyml-gens", "1.0", "[flowyml]\ngen_off = gen_off_mod\ngen_on = gen_on_mod\n", "gen_on_mod", "X = 1\n")
     monkeypatch.setenv("FLOWYML_DISABLE_PLUGINS", "gen_off")
     assert "gen_on" in {name for name, _, _ in loader.iter_general_plugins()}
+
+
+def test_a_plugin_for_another_plugin_api_is_refused_by_its_top_level_package(site, tmp_path: Path) -> None:
+    """Bugs caught: the API declaration read from the entry point's module instead of its top-level
+    package (a submodule declares nothing: the plugin loads unchecked), or not read at all."""
+    import sys
+
+    import flowyml
+    from flowyml.errors import PluginIncompatibleError
+
+    package = tmp_path / "site" / "apipkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("FLOWYML_PLUGIN_API = '9.9'\n")
+    (package / "backend.py").write_text("class Deployer:\n    pass\n")
+    site("flowyml-apipkg", "4.2", "[flowyml.model_deployers]\napipkg = apipkg.backend:Deployer\n")
+    try:
+        with pytest.raises(PluginIncompatibleError) as info:
+            loader.load_component_class(Kind.MODEL_DEPLOYER, "apipkg")
+        assert info.value.message == (
+            f"plugin flowyml-apipkg 4.2 targets plugin API '9.9', but this is flowyml {flowyml.__version__} (plugin API 0.1)"
+        )
+        assert "apipkg.backend" not in sys.modules  # refused before the backend's module is imported
+    finally:
+        sys.modules.pop("apipkg", None)
+        sys.modules.pop("apipkg.backend", None)
+
+
+def test_an_entry_point_naming_a_missing_object_names_the_plugin_and_the_entry_point(site) -> None:
+    site("flowyml-noattr", "1.5", "[flowyml.model_deployers]\nnoattr = noattr_mod:Missing\n", "noattr_mod", "class Other:\n    pass\n")
+    with pytest.raises(PluginLoadError) as info:
+        loader.load_component_class(Kind.MODEL_DEPLOYER, "noattr")
+    assert info.value.message == (
+        "plugin flowyml-noattr 1.5 failed to import its model deployer 'noattr' (noattr_mod:Missing): "
+        "AttributeError: module 'noattr_mod' has no attribute 'Missing'"
+    )
+    assert info.value.hint == "reinstall flowyml-noattr (pip install --force-reinstall flowyml-noattr) or disable it with FLOWYML_DISABLE_PLUGINS=flowyml-noattr"
