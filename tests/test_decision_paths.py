@@ -84,6 +84,17 @@ def test_decisions_without_a_name_use_placeholders_and_say_false() -> None:
     assert (met.deploy, met.status, met.reason) == (True, "approved", "thresholds met (a=0.75, b=1)")
 
 
+def test_named_puts_the_registered_name_and_version_into_the_suggested_command() -> None:
+    """Bug caught: the reason a user reads keeping ``NAME --version V`` after registration gave the real ones."""
+    pending = decide(gated(deploy_condition="on_approval"), {}).named("churn", "4")
+    assert (pending.deploy, pending.status) == (False, "pending_approval")
+    assert pending.reason == "deploy_condition is on_approval: waiting for `flowyml model approve churn --version 4`"
+    manual = decide(gated(), {}).named("churn", "4")
+    assert manual.reason == "deploy_condition is manual: deploy with `flowyml model deploy churn --version 4`"
+    met = decide(gated(deploy_condition="auto"), {})
+    assert met.named("churn", "4") == met  # a reason without the command is left as it is
+
+
 def test_deploy_disabled_never_deploys_even_with_met_thresholds() -> None:
     decision = decide(RoutingRule(register=True, deploy=False, deploy_condition="auto", deploy_min_metrics={"a": 0.0}), {"a": 1.0})
     assert not decision.deploy and decision.status == "registered" and "not enabled" in decision.reason

@@ -32,6 +32,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 WORK = ROOT / ".nox" / "mutation-work"
@@ -50,6 +51,7 @@ GROUPS: dict[str, tuple[list[str], list[str], list[str]]] = {
             "tests/test_routing_validation.py",
             *(D + t for t in (
                 "test_decisions_without_a_name_use_placeholders_and_say_false",
+                "test_named_puts_the_registered_name_and_version_into_the_suggested_command",
                 "test_a_metric_exactly_at_its_min_threshold_deploys", "test_a_metric_exactly_at_its_max_threshold_deploys",
                 "test_min_and_max_thresholds_are_both_applied", "test_manual_with_thresholds_never_deploys",
                 "test_on_approval_with_thresholds_met_still_waits", "test_deploy_disabled_never_deploys_even_with_met_thresholds",
@@ -364,11 +366,22 @@ def _restore_verdicts(work: Path, kept: dict[Path, dict[str, int | None]], rerun
         meta.write_text(json.dumps(data), encoding="utf-8")
 
 
-def _record_timing(group: str, timing: dict[str, object]) -> None:
-    """Keep each group's last full run's timing (and its last rerun's) in ``timings.json``."""
+def _record_timing(group: str, timing: dict[str, Any], *, resumed: bool = False) -> None:
+    """Keep each group's last full run's timing (and its last rerun's) in ``timings.json``.
+
+    A resumed run adds its times to the run it finishes.
+    """
     path = WORK / "timings.json"
     timings = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    timings[group + (" (rerun)" if timing["rerun"] else "")] = timing
+    key = group + (" (rerun)" if timing["rerun"] else "")
+    earlier = timings.get(key)
+    if resumed and earlier:
+        timing["wall_s"] = round(earlier["wall_s"] + timing["wall_s"], 1)
+        timing["cpu_s"] = round(earlier["cpu_s"] + timing["cpu_s"], 1)
+        loads = earlier["load_avg_5min"] + timing["load_avg_5min"]
+        timing["load_avg_5min"] = [min(loads), max(loads)]
+        timing["resumed"] = earlier.get("resumed", 0) + 1
+    timings[key] = timing
     path.write_text(json.dumps(timings, indent=1, sort_keys=True), encoding="utf-8")
 
 
@@ -386,6 +399,10 @@ def main() -> int:
         help="run the last run's survivors (and mutants no test reached) again, against the current tests; "
         "the source must not have changed since that run",
     )
+    parser.add_argument(
+        "--resume", action="store_true",
+        help="finish a stopped run: only the mutants it did not check (same sources and tests); times add up",
+    )
     args = parser.parse_args()
     groups = args.group or list(GROUPS)
     if not args.report:
@@ -393,6 +410,10 @@ def main() -> int:
             started = time.monotonic()
             if args.rerun:
                 names = refresh_tests(group)
+                if not names:
+                    continue
+            elif args.resume:
+                names = [name for name, code, _ in _results(WORK / group, group) if code is None]
                 if not names:
                     continue
             else:
@@ -412,7 +433,7 @@ def main() -> int:
                 "max_children": args.max_children,
                 "rerun": args.rerun,
             }
-            _record_timing(group, timing)
+            _record_timing(group, timing, resumed=args.resume)
             if kept:
                 _restore_verdicts(work, kept, set(names))
             print(
