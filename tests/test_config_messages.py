@@ -117,3 +117,40 @@ def test_without_active_stack_the_default_is_local_else_the_first_stack(tmp_path
         (tmp_path / "flowyml.yaml").write_text(text)
     project = build_project(load_source(tmp_path / "flowyml.yaml" if text is not None else None))
     assert (choose_stack_name(project).name, choose_stack_name(project).reason) == (chosen, "default")
+
+
+EXAMPLE = "  hint: e.g. orchestrator: { type: local }"
+TRACKER_EXAMPLE = "  hint: e.g. experiment_tracker: { type: local }, or a list: experiment_tracker: [{ type: mlflow }, { type: tensorboard }]"
+
+
+@pytest.mark.parametrize(
+    ("component", "message"),
+    [
+        ("{ type: null }", "stacks.s.orchestrator.type: `type:` must name a backend (a string), got null"),
+        ("{ type: [] }", "stacks.s.orchestrator.type: `type:` must name a backend (a string), got a list"),
+        ("{ type: 123 }", "stacks.s.orchestrator.type: `type:` must name a backend (a string), got a number (123)"),
+        ("{ type: '  ' }", "stacks.s.orchestrator.type: `type:` must name a backend (a string), got '  '"),
+        ("{ path: x }", "stacks.s.orchestrator: a component needs a `type:` (the backend that provides it)"),
+        ("local", "stacks.s.orchestrator: a component must be a mapping with a `type:`, got 'local'"),
+    ],
+)
+def test_a_component_without_a_usable_type_says_what_it_got(tmp_path: Path, component: str, message: str) -> None:
+    """In process, what `flowyml stack list` shows for these (tests/reliability/test_config_reading.py runs the CLI)."""
+    (tmp_path / "flowyml.yaml").write_text(f"stacks:\n  s:\n    orchestrator: {component}\n    artifact_store: {{ type: local }}\n")
+    with pytest.raises(ConfigError) as info:
+        build_project(load_source(tmp_path / "flowyml.yaml")).stack("s")
+    assert str(info.value).replace(str(tmp_path / "flowyml.yaml"), "flowyml.yaml") == f"flowyml.yaml:3 {message}\n{EXAMPLE}"
+
+
+def test_a_tracker_without_a_type_shows_the_list_form_too(tmp_path: Path) -> None:
+    (tmp_path / "flowyml.yaml").write_text("stacks:\n  s:\n    orchestrator: { type: local }\n    artifact_store: { type: local }\n    experiment_tracker: { type: 7 }\n")
+    with pytest.raises(ConfigError) as info:
+        build_project(load_source(tmp_path / "flowyml.yaml")).stack("s")
+    assert str(info.value).endswith("stacks.s.experiment_tracker.type: `type:` must name a backend (a string), got a number (7)\n" + TRACKER_EXAMPLE)
+
+
+def test_an_option_name_that_is_not_a_string_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "flowyml.yaml").write_text("stacks:\n  s:\n    orchestrator: { type: local, 1: x }\n    artifact_store: { type: local }\n")
+    with pytest.raises(ConfigError) as info:
+        build_project(load_source(tmp_path / "flowyml.yaml")).stack("s")
+    assert str(info.value).endswith("flowyml.yaml:3 stacks.s.orchestrator.1: option names are strings, got 1")
