@@ -14,7 +14,7 @@ from flowyml.config.loader import choose_stack_name
 from flowyml.config.schema import build_project
 from flowyml.config.source import load_source, parse_text
 from flowyml.config.value_kinds import describe
-from flowyml.errors import ConfigError
+from flowyml.errors import ConfigError, StackNotFoundError
 
 HEAD = "stacks:\n  s:\n    orchestrator: { type: local }\n"
 
@@ -112,7 +112,8 @@ LOCAL_AND = "stacks:\n  {first}: {{ orchestrator: {{ type: local }}, artifact_st
         (LOCAL_AND.format(first="b", second="c", kind="local"), "b"),  # else the first stack written
     ],
 )
-def test_without_active_stack_the_default_is_local_else_the_first_stack(tmp_path: Path, text: str | None, chosen: str) -> None:
+def test_without_active_stack_the_default_is_local_else_the_first_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str | None, chosen: str) -> None:
+    monkeypatch.delenv("FLOWYML_STACK", raising=False)
     if text is not None:
         (tmp_path / "flowyml.yaml").write_text(text)
     project = build_project(load_source(tmp_path / "flowyml.yaml" if text is not None else None))
@@ -154,3 +155,25 @@ def test_an_option_name_that_is_not_a_string_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         build_project(load_source(tmp_path / "flowyml.yaml")).stack("s")
     assert str(info.value).endswith("flowyml.yaml:3 stacks.s.orchestrator.1: option names are strings, got 1")
+
+
+def test_an_unknown_stack_lists_every_stack_written_invalid_ones_too(tmp_path: Path) -> None:
+    (tmp_path / "flowyml.yaml").write_text(LOCAL_AND.format(first="b", second="a", kind="null"))
+    project = build_project(load_source(tmp_path / "flowyml.yaml"))
+    with pytest.raises(StackNotFoundError) as info:
+        project.stack("prod")
+    assert info.value.message == f"unknown stack 'prod'; stacks defined in {tmp_path / 'flowyml.yaml'}: a, b"
+    assert info.value.hint == "pick one of those, or add the stack under `stacks:` in flowyml.yaml"
+
+
+def test_an_unknown_stack_without_flowyml_yaml_names_the_embedded_local_stack() -> None:
+    with pytest.raises(StackNotFoundError) as info:
+        build_project(load_source(None)).stack("prod")
+    assert info.value.message == "unknown stack 'prod'; stacks defined: local"
+
+
+def test_an_unknown_stack_in_a_file_without_stacks_says_none_are_defined(tmp_path: Path) -> None:
+    (tmp_path / "flowyml.yaml").write_text("stacks: {}\n")
+    with pytest.raises(StackNotFoundError) as info:
+        build_project(load_source(tmp_path / "flowyml.yaml")).stack("prod")
+    assert info.value.message == f"unknown stack 'prod'; stacks defined in {tmp_path / 'flowyml.yaml'}: (none)"
