@@ -177,3 +177,38 @@ def test_an_unknown_stack_in_a_file_without_stacks_says_none_are_defined(tmp_pat
     with pytest.raises(StackNotFoundError) as info:
         build_project(load_source(tmp_path / "flowyml.yaml")).stack("prod")
     assert info.value.message == f"unknown stack 'prod'; stacks defined in {tmp_path / 'flowyml.yaml'}: (none)"
+
+
+BODY = "    orchestrator: { type: local }\n    artifact_store: { type: local }\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("  s: 5\n", "flowyml.yaml:2 stacks.s: a stack must be a mapping of components, got a number (5)"),
+        (
+            "  s:\n" + BODY + "    bogus: 1\n",
+            "flowyml.yaml:5 stacks.s.bogus: unknown stack key 'bogus'\n  hint: a stack takes: artifact_routing, artifact_store, "
+            "description, experiment_tracker, model_deployer, model_registry, on_route_error, orchestrator",
+        ),
+        ("  s:\n" + BODY + "    description: 5\n", "flowyml.yaml:5 stacks.s.description: description must be text, got a number (5)"),
+        (
+            "  s:\n" + BODY + "    experiment_tracker: []\n",
+            "flowyml.yaml:5 stacks.s.experiment_tracker: the tracker list is empty\n  hint: name at least one tracker, or remove experiment_tracker:",
+        ),
+        ("  s:\n" + BODY + "    on_route_error: maybe\n", "flowyml.yaml:5 stacks.s.on_route_error: on_route_error must be one of fail, warn, got 'maybe'"),
+        ("  s:\n" + BODY + "    on_route_error: 3\n", "flowyml.yaml:5 stacks.s.on_route_error: on_route_error must be one of fail, warn, got a number (3)"),
+        ("  s:\n" + BODY + "    artifact_routing: [1]\n", "flowyml.yaml:5 stacks.s.artifact_routing: artifact_routing must map artifact types to rules, got a list"),
+    ],
+)
+def test_a_wrong_stack_says_which_key_and_what_it_takes(tmp_path: Path, body: str, message: str) -> None:
+    (tmp_path / "flowyml.yaml").write_text("stacks:\n" + body)
+    with pytest.raises(ConfigError) as info:
+        build_project(load_source(tmp_path / "flowyml.yaml")).stack("s")
+    assert str(info.value).replace(str(tmp_path) + "/", "") == message
+
+
+def test_a_stack_may_have_a_text_description(tmp_path: Path) -> None:
+    (tmp_path / "flowyml.yaml").write_text("stacks:\n  s:\n" + BODY + "    description: the team's GPU stack\n    on_route_error: warn\n")
+    stack = build_project(load_source(tmp_path / "flowyml.yaml")).stack("s")
+    assert stack.on_route_error == "warn" and stack.routing == {}
