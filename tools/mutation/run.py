@@ -200,7 +200,11 @@ def prepare(group: str) -> Path:
 
 
 def refresh_tests(group: str) -> list[str]:
-    """Copy the current tests over the last run's; return the mutants to run again (survivors, no tests, timeouts)."""
+    """Copy the current tests over the last run's; return the mutants to run again.
+
+    Those are the survivors, the mutants no test reached, the timeouts, and the mutants the last run
+    did not get to (stopped): a stopped run can be finished against the current tests this way.
+    """
     from mutmut.stats import status_by_exit_code
 
     work = WORK / group
@@ -210,7 +214,7 @@ def refresh_tests(group: str) -> list[str]:
     (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)  # map the new tests to mutants too
     again = []
     for name, code, _ in _results(work, group):
-        if status_by_exit_code.get(code) in ("survived", "no tests", "suspicious", "timeout"):
+        if code is None or status_by_exit_code.get(code) in ("survived", "no tests", "suspicious", "timeout"):
             again.append(name)
     return again
 
@@ -396,8 +400,8 @@ def main() -> int:
     parser.add_argument("--report", action="store_true", help="only recount the last run")
     parser.add_argument(
         "--rerun", action="store_true",
-        help="run the last run's survivors (and mutants no test reached) again, against the current tests; "
-        "the source must not have changed since that run",
+        help="run the last run's survivors, timeouts, mutants no test reached and mutants it did not get to again, "
+        "against the current tests; the source must not have changed since that run",
     )
     parser.add_argument(
         "--resume", action="store_true",
