@@ -45,6 +45,7 @@ def test_a_tiny_value_is_one_file_of_one_block_and_round_trips(project) -> None:
     folder = Path(run.artifact("big_text").uri)  # too large to pack: the folder layout, as before
     assert folder.is_dir() and (folder / MANIFEST).is_file()
     assert run.load("big_text") == "x" * (2 * PACK_LIMIT)
+    assert list((project.path / "artifacts" / ".staging").iterdir()) == []  # the reused staging folders go when the run ends
     again = tiny.run()  # a packed output is found by the cache like a folder
     assert [s.status for s in again.steps.values()] == ["cached", "cached", "cached"]
     assert again.load("add_one") == 43

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,12 @@ class LocalArtifactStore(FsspecArtifactStore):
 
     Options = LocalArtifactStoreOptions
     protocol = "file"
+
+    def __init__(self, options: LocalArtifactStoreOptions, context: Any) -> None:
+        super().__init__(options, context)
+        #: Emptied staging folders of packed saves, reused by the next saves (a folder costs a mkdir and a rmdir).
+        self._spare: list[Path] = []
+        self._spare_lock = threading.Lock()
 
     @functools.cached_property
     def base(self) -> Path:
@@ -85,11 +92,7 @@ class LocalArtifactStore(FsspecArtifactStore):
                 f"an artifact already exists at {dest}; refusing to overwrite it",
                 hint="make the routing path template unique per run (include {run_id})",
             )
-        try:
-            staging = new_staging(self.staging_root)
-        except FileNotFoundError:  # the store folder was removed while we ran
-            del self.staging_root
-            staging = new_staging(self.staging_root)
+        staging = self._take_staging()
         try:
             write(staging)
             packed = pack_bytes(staging, keep_as_folder=FOLDER_TYPES)
@@ -103,11 +106,42 @@ class LocalArtifactStore(FsspecArtifactStore):
                 tmp = staging / ".packed"
                 tmp.write_bytes(packed)
                 os.replace(tmp, dest)
-                shutil.rmtree(staging, ignore_errors=True)
+                self._give_back(staging)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         return dest.as_posix()
+
+    def _take_staging(self) -> Path:
+        """An empty staging folder owned by this process: a spare one, or a new one."""
+        with self._spare_lock:
+            while self._spare:
+                spare = self._spare.pop()
+                if spare.is_dir():  # not removed meanwhile (flowyml gc keeps a live process's folders)
+                    return spare
+        try:
+            return new_staging(self.staging_root)
+        except FileNotFoundError:  # the store folder was removed while we ran
+            del self.staging_root
+            return new_staging(self.staging_root)
+
+    def _give_back(self, staging: Path) -> None:
+        """Empty ``staging`` (a packed artifact's files, all flat) and keep it for the next save. Never raises."""
+        try:
+            for entry in os.scandir(staging):
+                os.unlink(entry.path)
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
+            return
+        with self._spare_lock:
+            self._spare.append(staging)
+
+    def close(self) -> None:
+        with self._spare_lock:
+            spares, self._spare = self._spare, []
+        for spare in spares:
+            shutil.rmtree(spare, ignore_errors=True)
+        super().close()
 
     @flowyml.hookimpl
     def flowyml_artifact_store_fetch(self, uri: str, scratch: Path) -> Path:
