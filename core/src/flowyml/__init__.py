@@ -24,6 +24,7 @@ __all__ = [
     "Model",
     "Parameters",
     "Pipeline",
+    "Resources",
     "Step",
     "__version__",
     "hookimpl",
@@ -43,6 +44,10 @@ def __getattr__(name: str) -> Any:
         from flowyml.client import Client
 
         return Client
+    if name == "Resources":
+        from flowyml.core.settings import Resources
+
+        return Resources
     if name == "models":
         import importlib
 

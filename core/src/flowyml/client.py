@@ -30,6 +30,7 @@ from flowyml.errors import ArtifactError, RunNotFoundError
 from flowyml.metadata import queries
 from flowyml.metadata.status import effective_status, effective_step_status
 from flowyml.plugins.types import ModelVersion
+from flowyml.runner.attempts import Attempt
 from flowyml.runner.result import PipelineRun, RouteEvent, StepRun, StoredArtifact
 
 if TYPE_CHECKING:
@@ -144,7 +145,7 @@ class Client:
             names = [r["step_name"] for r in queries.step_rows(self.metadata, run_id)]
             raise RunNotFoundError(f"run {run_id} has no step {step!r}; steps: {', '.join(names) or '(none)'}")
         outputs = self._artifacts_by_step(run_id, step)
-        return self._build_step(row, outputs.get(step, {}))
+        return self._build_step(row, outputs.get(step, {}), attempts=self._attempts_by_step(run_id, step).get(step, []))
 
     def _build_run(self, row: sqlite3.Row, *, steps: bool = True) -> PipelineRun:
         run_id = row["run_id"]
@@ -155,8 +156,9 @@ class Client:
                 error=row["error"], started_at=row["started_at"], ended_at=row["ended_at"], params=queries.run_params(row),
             )
         outputs = self._artifacts_by_step(run_id)
+        attempts = self._attempts_by_step(run_id)
         built = {
-            s["step_name"]: self._build_step(s, outputs.get(s["step_name"], {}), run_status=status)
+            s["step_name"]: self._build_step(s, outputs.get(s["step_name"], {}), run_status=status, attempts=attempts.get(s["step_name"], []))
             for s in queries.step_rows(self.metadata, run_id)
         }
         events = [
@@ -185,7 +187,15 @@ class Client:
             found.setdefault(r["out_step"], {})[r["out_name"]] = self._artifact(r)
         return found
 
-    def _build_step(self, row: sqlite3.Row, outputs: dict[str, StoredArtifact], run_status: str | None = None) -> StepRun:
+    def _attempts_by_step(self, run_id: str, step: str | None = None) -> dict[str, list[Attempt]]:
+        found: dict[str, list[Attempt]] = {}
+        for r in self.metadata.attempts_of(run_id, step):
+            found.setdefault(r["step_name"], []).append(Attempt(r["attempt"], r["status"], r["started_at"], r["ended_at"], r["error"]))
+        return found
+
+    def _build_step(
+        self, row: sqlite3.Row, outputs: dict[str, StoredArtifact], run_status: str | None = None, attempts: list[Attempt] | None = None
+    ) -> StepRun:
         message, trace = queries.split_traceback(row["error"])
         inputs = {r["input_name"]: self._artifact(r) for r in queries.inputs_of(self.metadata, row["run_id"], row["step_name"])}
         return StepRun(
@@ -198,6 +208,7 @@ class Client:
             inputs=inputs,
             traceback=trace,
             run_id=row["run_id"],
+            attempts=list(attempts or []),
         )
 
     # -- artifacts -----------------------------------------------------------------------------

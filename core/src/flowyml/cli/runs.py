@@ -87,6 +87,14 @@ def show_run(run_ref: str, pipeline: str | None, full_traceback: bool) -> None:
         ],
         ("STEP", "STATUS", "DURATION", "CACHED FROM", "ERROR"),
     )
+    attempts = [(s.name, a) for s in run.steps.values() for a in s.attempts]
+    if attempts:
+        click.echo("\nAttempts (steps with retries or a timeout)")
+        table(
+            [(name, a.attempt, a.status, when(a.started_at), duration(a.started_at, a.ended_at), (a.error or "").splitlines()[0] if a.error else "")
+             for name, a in attempts],
+            ("STEP", "ATTEMPT", "STATUS", "STARTED", "DURATION", "ERROR"),
+        )
     for failed in (s for s in run.steps.values() if s.status == "failed"):
         click.echo(f"\nStep {failed.name!r} failed: {failed.error}")
         if failed.traceback and full_traceback:

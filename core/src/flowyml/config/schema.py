@@ -18,6 +18,7 @@ import attrs
 from flowyml.config.defaults import EMBEDDED_DEFAULT
 from flowyml.config.interpolation import malformed_reference
 from flowyml.config.source import ConfigSource, duplicate_error
+from flowyml.config.step_settings import StepOverride, build_steps, section_names
 from flowyml.config.value_kinds import describe
 from flowyml.config.yaml_reader import Duplicate
 from flowyml.errors import ConfigError, StackNotFoundError
@@ -63,6 +64,8 @@ class StackConfig:
     path: str
     #: Every experiment tracker, in the order written (``components`` holds the first).
     trackers: tuple[ComponentConfig, ...] = ()
+    #: The stack's own ``steps:`` (per-step settings for this stack; see flowyml.config.step_settings).
+    steps: dict[str, StepOverride] = attrs.field(factory=dict)
 
     def component(self, kind: Kind) -> ComponentConfig | None:
         return self.components.get(kind)
@@ -93,6 +96,8 @@ class ProjectConfig:
     invalid: dict[str, ConfigError] = attrs.field(factory=dict)
     #: Every stack name (valid or not) in the order of the file.
     names: tuple[str, ...] = ()
+    #: The top-level ``steps:`` (per-step settings for every stack).
+    steps: dict[str, StepOverride] = attrs.field(factory=dict)
 
     @property
     def file(self) -> Path | None:
@@ -119,7 +124,9 @@ class ProjectConfig:
 
 
 _KINDS = tuple((k, k.value) for k in Kind)
-_STACK_KEYS = {k.value for k in Kind} | {"artifact_routing", "on_route_error", "description"}
+_STACK_KEYS = {k.value for k in Kind} | {"artifact_routing", "on_route_error", "description", "steps"}
+#: The top-level keys of flowyml.yaml.
+TOP_LEVEL_KEYS = ("stacks", "active_stack", "steps")
 _RULE_FIELDS = {f.name for f in attrs.fields(RoutingRule)}
 
 
@@ -135,10 +142,10 @@ def build_project(source: ConfigSource) -> ProjectConfig:
     def fail(message: str, path: str, hint: str | None = None) -> ConfigError:
         return ConfigError(message, path=path, line=source.line(path), file=source.file, hint=hint)
 
-    unknown = [key for key in data if key not in ("stacks", "active_stack")]
+    unknown = [key for key in data if key not in TOP_LEVEL_KEYS]
     if unknown:
         key = unknown[0]
-        _raise(fail(f"unknown top-level key {key!r}", str(key), "the top level takes `stacks:` and `active_stack:`"))
+        _raise(fail(f"unknown top-level key {key!r}", str(key), "the top level takes " + ", ".join(f"`{k}:`" for k in TOP_LEVEL_KEYS)))
     raw_stacks = data.get("stacks")
     if raw_stacks is None:
         raw_stacks = {}
@@ -147,6 +154,8 @@ def build_project(source: ConfigSource) -> ProjectConfig:
     for name in raw_stacks:
         if not isinstance(name, str) or not name:
             _raise(fail(f"a stack name must be a non-empty string, got {name!r}", f"stacks.{name}", "e.g. `stacks: {{ local: ... }}`"))
+    sections = section_names(raw_stacks)
+    steps = build_steps(data.get("steps"), "steps", fail, sections, source.line, source.file)
     by_stack = _duplicates_by_stack(source, raw_stacks)
     stacks: dict[str, StackConfig] = {}
     invalid: dict[str, ConfigError] = {}
@@ -156,7 +165,7 @@ def build_project(source: ConfigSource) -> ProjectConfig:
             invalid[name] = duplicate_error(duplicate, source.file)
             continue
         try:
-            stacks[name] = _build_stack(name, body, fail, source.malformed_references)
+            stacks[name] = _build_stack(name, body, fail, source.malformed_references, (sections, source))
         except ConfigError as exc:
             invalid[name] = exc
     active = data.get("active_stack")
@@ -171,7 +180,7 @@ def build_project(source: ConfigSource) -> ProjectConfig:
                     "set active_stack to one of the defined stacks (flowyml stack set NAME)",
                 )
             )
-    return ProjectConfig(source, stacks, active, invalid, tuple(raw_stacks))
+    return ProjectConfig(source, stacks, active, invalid, tuple(raw_stacks), steps)
 
 
 def _duplicates_by_stack(source: ConfigSource, raw_stacks: dict[str, Any]) -> dict[str, Duplicate]:
@@ -193,7 +202,7 @@ def _raise(error: ConfigError) -> Any:
     raise error
 
 
-def _build_stack(name: str, body: Any, fail: Any, check_references: bool = True) -> StackConfig:
+def _build_stack(name: str, body: Any, fail: Any, check_references: bool = True, steps_context: tuple[tuple[str, ...], ConfigSource] | None = None) -> StackConfig:
     base = f"stacks.{name}"
     if not isinstance(body, dict):
         _raise(fail(f"a stack must be a mapping of components, got {describe(body)}", base))
@@ -237,7 +246,11 @@ def _build_stack(name: str, body: Any, fail: Any, check_references: bool = True)
         str(type_name): _build_rule(rule, f"{base}.artifact_routing.{type_name}", fail)
         for type_name, rule in routing_raw.items()
     }
-    return StackConfig(name, components, routing, policy, base, tuple(trackers))
+    steps: dict[str, StepOverride] = {}
+    if body.get("steps") is not None:
+        sections, source = steps_context if steps_context is not None else (section_names({name: body}), ConfigSource(None, {}, {}))
+        steps = build_steps(body["steps"], f"{base}.steps", fail, sections, source.line, source.file)
+    return StackConfig(name, components, routing, policy, base, tuple(trackers), steps)
 
 
 def _build_component(kind: Kind, raw: Any, path: str, fail: Any) -> ComponentConfig:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from flowyml.core import building
 from flowyml.naming import check_name
+
+if TYPE_CHECKING:
+    from flowyml.core.settings import Resources, StepSettings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,6 +30,10 @@ class Step:
         cache: bool = True,
         inputs: Sequence[str] | None = None,
         outputs: Sequence[str] | None = None,
+        retries: int = 0,
+        retry_delay: float = 0.0,
+        timeout: float | None = None,
+        resources: Resources | None = None,
     ) -> None:
         if not callable(fn):
             raise TypeError(f"@step decorates a function, got {fn!r}")
@@ -35,6 +42,10 @@ class Step:
         self.cache = cache
         self.inputs = _names(inputs, "input name", self.name)
         self.outputs = _names(outputs, "output name", self.name)
+        from flowyml.core.settings import code_settings
+
+        #: Retries, timeout and resources as the code declares them (flowyml.yaml's ``steps:`` may override them).
+        self.settings: StepSettings = code_settings(self.name, retries, retry_delay, timeout, resources)
         self.__doc__ = fn.__doc__
         self.__name__ = getattr(fn, "__name__", self.name)
         self.__qualname__ = getattr(fn, "__qualname__", self.name)
@@ -113,6 +124,10 @@ def step(
     cache: bool = True,
     inputs: Sequence[str] | None = None,
     outputs: Sequence[str] | None = None,
+    retries: int = 0,
+    retry_delay: float = 0.0,
+    timeout: float | None = None,
+    resources: Resources | None = None,
 ) -> Callable[[F], Step]: ...
 
 
@@ -123,18 +138,30 @@ def step(
     cache: bool = True,
     inputs: Sequence[str] | None = None,
     outputs: Sequence[str] | None = None,
+    retries: int = 0,
+    retry_delay: float = 0.0,
+    timeout: float | None = None,
+    resources: Resources | None = None,
 ) -> Any:
-    """Declare a pipeline step: ``@step``, or ``@step(name=..., cache=False, inputs=[...], outputs=[...])``.
+    """Declare a pipeline step: ``@step``, or ``@step(name=..., cache=False, inputs=[...], outputs=[...], retries=..., timeout=...)``.
 
     ``inputs`` and ``outputs`` name artifacts for the explicit
     :class:`~flowyml.core.pipeline.Pipeline` API: a step's inputs are filled,
     in order, from earlier steps' outputs of the same names; a step with
     several ``outputs`` returns a tuple, one value per name.
+
+    ``retries`` (tries again after a failure, ``retry_delay`` seconds apart),
+    ``timeout`` (seconds one attempt may take) and ``resources``
+    (:class:`flowyml.Resources`) are the step's settings; flowyml.yaml's
+    ``steps:`` section overrides them without a code change.
     """
     if fn is not None:
         return Step(fn)
 
     def wrap(func: Callable[..., Any]) -> Step:
-        return Step(func, name=name, cache=cache, inputs=inputs, outputs=outputs)
+        return Step(
+            func, name=name, cache=cache, inputs=inputs, outputs=outputs,
+            retries=retries, retry_delay=retry_delay, timeout=timeout, resources=resources,
+        )
 
     return wrap

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["DeletionPlan", "KeptArtifact", "delete", "old_run_ids", "plan_deletion"]
 
 #: The tables holding one run's records, with the column naming the run.
-_RUN_TABLES = ("steps", "step_outputs", "consumptions", "route_events", "tracker_metrics", "tracker_params", "tracker_runs", "runs")
+_RUN_TABLES = ("steps", "step_attempts", "step_outputs", "consumptions", "route_events", "tracker_metrics", "tracker_params", "tracker_runs", "runs")
 
 
 @attrs.frozen

@@ -72,6 +72,10 @@ CREATE TABLE IF NOT EXISTS route_events (
     id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, step_name TEXT, artifact_id TEXT,
     action TEXT NOT NULL, target TEXT, status TEXT NOT NULL, detail TEXT, created_at REAL
 );
+CREATE TABLE IF NOT EXISTS step_attempts (
+    run_id TEXT NOT NULL, step_name TEXT NOT NULL, attempt INTEGER NOT NULL, status TEXT NOT NULL,
+    started_at REAL, ended_at REAL, error TEXT, PRIMARY KEY (run_id, step_name, attempt)
+);
 CREATE TABLE IF NOT EXISTS model_versions (
     name TEXT NOT NULL, version TEXT NOT NULL, seq INTEGER NOT NULL, record TEXT NOT NULL,
     status TEXT NOT NULL, created_at REAL, PRIMARY KEY (name, version)
@@ -278,6 +282,22 @@ class MetadataStore:
 
     def steps_of(self, run_id: str) -> list[sqlite3.Row]:
         return self.query("SELECT * FROM steps WHERE run_id=? ORDER BY started_at", (run_id,))
+
+    def record_attempt(
+        self, run_id: str, step: str, attempt: int, status: str, started_at: float | None, ended_at: float | None, error: str | None
+    ) -> None:
+        """One attempt of a step that has retries or a timeout (see flowyml.runner.attempts)."""
+        self.execute(
+            "INSERT OR REPLACE INTO step_attempts (run_id, step_name, attempt, status, started_at, ended_at, error)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (run_id, step, attempt, status, started_at, ended_at, error),
+        )
+
+    def attempts_of(self, run_id: str, step: str | None = None) -> list[sqlite3.Row]:
+        """The recorded attempts of a run's steps (of one step), in step then attempt order."""
+        if step is None:
+            return self.query("SELECT * FROM step_attempts WHERE run_id=? ORDER BY step_name, attempt", (run_id,))
+        return self.query("SELECT * FROM step_attempts WHERE run_id=? AND step_name=? ORDER BY attempt", (run_id, step))
 
     def find_cached(self, cache_key: str) -> sqlite3.Row | None:
         rows = self.query(

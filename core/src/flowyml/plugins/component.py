@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 
 if TYPE_CHECKING:
+    from flowyml.core.settings import StepSettings
     from flowyml.errors import ConfigError
     from flowyml.metadata.store import MetadataStore
 
@@ -30,6 +31,23 @@ class OptionProblem:
     option: str
     message: str
     hint: str | None = None
+
+
+@attrs.frozen
+class SettingProblem:
+    """A step setting an orchestrator cannot honour (an error), or honours by ignoring it (``ignored=True``: a note).
+
+    ``setting`` is the dotted key as written: ``timeout``, ``resources.gpu_type``,
+    ``vertex.machine_type``. An orchestrator returns these from
+    :meth:`Component.check_step_settings`; the core raises the first error
+    (naming the orchestrator, the step, the setting and where it is written)
+    before any step runs, and records each note in the run.
+    """
+
+    setting: str
+    message: str
+    hint: str | None = None
+    ignored: bool = False
 
 
 @attrs.define
@@ -93,6 +111,15 @@ class Component:
     @classmethod
     def check_options(cls, options: Any) -> Iterable[OptionProblem]:
         """Every problem with ``options`` beyond their types (none by default). Override per backend."""
+        return ()
+
+    def check_step_settings(self, step: str, settings: StepSettings) -> Iterable[SettingProblem]:
+        """An orchestrator's verdict on one step's settings: what it cannot honour, what it ignores.
+
+        Called for every step before a run starts. The default accepts
+        everything; an orchestrator that maps settings onto its platform
+        overrides it (and reads its own section, ``settings.section(...)``).
+        """
         return ()
 
     @property

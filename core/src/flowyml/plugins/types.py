@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 
 if TYPE_CHECKING:
+    from flowyml.core.settings import StepSettings
     from flowyml.runner.result import StepRun
 
 #: Approval states a registered model version can be in.
@@ -209,4 +210,8 @@ class RunHandle(Protocol):
 
     def collect_remote_results(self) -> None:
         """Read back the records remote steps wrote; record, log, register and deploy as for a local run."""
+        ...
+
+    def step_settings(self, name: str) -> StepSettings:
+        """Step ``name``'s settings (retries, retry_delay, timeout, resources, orchestrator sections), code and flowyml.yaml merged."""
         ...

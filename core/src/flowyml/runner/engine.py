@@ -12,6 +12,7 @@ orchestrator's container (``flowyml step run``).
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import sys
 import time
@@ -19,11 +20,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from flowyml.config.loader import load_project, resolve_stack_name
+from flowyml.core.settings import StepSettings
 from flowyml.errors import FlowymlError, PipelineError, RunInterrupted
 from flowyml.metadata.heartbeat import Heartbeat
 from flowyml.metadata.store import MetadataStore
 from flowyml.plugins.events import RunFinished, RunStarted
+from flowyml.plugins.kinds import Kind
 from flowyml.plugins.types import RunInfo
 from flowyml.redaction import redact, redact_exception
 from flowyml.routing.validate import validate_stack
@@ -33,9 +38,14 @@ from flowyml.runner.observers import NoObservers, Observers
 from flowyml.runner.orchestration import OrchestratedRun
 from flowyml.runner.result import PipelineRun, StepRun
 from flowyml.runner.routes import RouteExecutor
+from flowyml.runner.step_settings import check_settings, resolve_settings
 from flowyml.stacks.stack import Stack
 
 log = logging.getLogger("flowyml.run")
+
+#: Set to ``1`` in a remote step's environment when the orchestrator's platform retries the step itself
+#: (a new container per attempt): the step then runs one attempt and continues the attempt count.
+PLATFORM_RETRIES_ENV = "FLOWYML_PLATFORM_RETRIES"
 
 
 def new_run_id(pipeline_name: str) -> str:
@@ -82,6 +92,12 @@ class RunSession:
 
         self.graph = pipeline.build(dict(params or {}))
         self.stack = prepare_stack(stack, project_start(pipeline))
+        try:
+            self.settings = resolve_settings(self.graph, self.stack)
+            notes = check_settings(self.stack, self.settings)  # a setting the orchestrator cannot honour stops the run here
+        except BaseException:
+            self.stack.close()
+            raise
         self.metadata = MetadataStore.for_project(self.stack.project_dir)
         if target is None:
             from flowyml.runner.targets import target_of
@@ -100,8 +116,10 @@ class RunSession:
         self.heartbeat = Heartbeat(self.metadata, run_id).start()
         self.observers = Observers()
         self.routes = RouteExecutor(self.stack, self.metadata, self.info, self.observers)
-        self.run = OrchestratedRun(self.graph, self.stack, self.metadata, self.info, self.routes, cache, target)
+        self.run = OrchestratedRun(self.graph, self.stack, self.metadata, self.info, self.routes, cache, target, self.settings)
         self.run.progress = progress
+        for note in notes:  # settings the orchestrator ignores, recorded in the run
+            self.routes.event("settings", "skipped", f"{note.setting}: {note.message}", step=note.step, target=self.stack.type_of(Kind.ORCHESTRATOR))
         self.error: str | None = None
         self.observers.run_started(
             RunStarted(run_id, self.graph.name, self.stack.name, str(self.stack.project_dir), tuple(self.graph.order), dict(self.graph.params), self.started)
@@ -254,8 +272,19 @@ def run_remote_step(stack_name: str, snapshot_uri: str, step: str) -> int:
     metadata = MetadataStore.for_project(stack.project_dir)
     info = RunInfo(run_id, graph.name, stack.name, str(stack.project_dir), {})
     routes = RouteExecutor(stack, metadata, info, NoObservers(), deferred=True)
-    run = OrchestratedRun(graph, stack, metadata, info, routes, bool(snapshot.get("cache", True)))
+    settings = {name: StepSettings.from_dict(value) for name, value in (snapshot.get("settings") or {}).items() if name in graph.nodes}
+    previous = None
+    if step in settings:
+        # An earlier container of this step (its platform retried it) left its attempts: continue the count.
+        previous = records.read_step_record(stack, run_id, step)
+        if os.environ.get(PLATFORM_RETRIES_ENV) == "1":
+            settings[step] = attrs.evolve(settings[step], retries=0)  # the platform retries: one attempt per container
+    run = OrchestratedRun(graph, stack, metadata, info, routes, bool(snapshot.get("cache", True)), settings=settings)
     run.verify_hits = True  # a result found here is served only when its outputs verify
+    if previous is not None:
+        earlier = records.step_run_of(previous).attempts
+        run.attempts[step] = list(earlier)
+        run.first_attempt[step] = len(earlier) + 1
     for upstream in graph.nodes[step].upstream:
         record = records.read_step_record(stack, run_id, upstream)
         if record is None or record.get("status") not in ("completed", "cached"):

@@ -15,6 +15,7 @@ import attrs
 from flowyml.core.artifacts import ARTIFACT_TYPES, Artifact, Metrics, Parameters
 from flowyml.core.graph import Constant, OutputRef, PipelineGraph, StepNode
 from flowyml.core.returns import check_return
+from flowyml.core.settings import StepSettings
 from flowyml.errors import PipelineError
 from flowyml.metadata.store import MetadataStore
 from flowyml.plugins.events import StepFinished
@@ -22,6 +23,7 @@ from flowyml.plugins.kinds import Kind
 from flowyml.plugins.types import RunInfo
 from flowyml.redaction import redact, redact_exception
 from flowyml.runner import cache_index, interrupts, records
+from flowyml.runner.attempts import Attempt, call_with_timeout, run_attempts
 from flowyml.runner.cache_hits import CacheHit, find_hit
 from flowyml.runner.loading import read_stored
 from flowyml.runner.result import StepRun, StoredArtifact
@@ -88,7 +90,13 @@ class OrchestratedRun:
         routes: RouteExecutor,
         cache: bool,
         target: str | None = None,
+        settings: dict[str, StepSettings] | None = None,
     ) -> None:
+        #: Each step's settings (code and flowyml.yaml merged; a step missing here runs with its code's).
+        self.settings = dict(settings or {})
+        #: Where a remote step's attempts continue from (set by ``flowyml step run`` when the platform retries).
+        self.first_attempt: dict[str, int] = {}
+        self.attempts: dict[str, list[Attempt]] = {}
         #: How remote steps import the pipeline again (``file.py:name`` / ``module:name``).
         self.target = target
         self.snapshot_uri: str | None = None
@@ -153,6 +161,10 @@ class OrchestratedRun:
     def artifact_uri(self, key: str) -> str:
         return self.stack.artifact_store.uri(key)
 
+    def step_settings(self, name: str) -> StepSettings:
+        """The settings step ``name`` runs with (retries, retry_delay, timeout, resources, orchestrator sections)."""
+        return self.settings.get(name) or self.graph.nodes[name].step.settings
+
     # -- remote orchestrators (the records are described in flowyml.runner.records) -----------
 
     def prepare_remote(self) -> str:
@@ -162,7 +174,8 @@ class OrchestratedRun:
         """
         if self.snapshot_uri:
             return self.snapshot_uri
-        self.snapshot_uri = records.write_snapshot(self.stack, self.graph, self.run_id, self.target, self.cache)
+        settings = {name: self.step_settings(name) for name in self.steps}
+        self.snapshot_uri = records.write_snapshot(self.stack, self.graph, self.run_id, self.target, self.cache, settings)
         if self.cache:
             self.answer_from_cache()
         return self.snapshot_uri
@@ -238,6 +251,8 @@ class OrchestratedRun:
                 self.cached_from[name] = cached_from
             for param, artifact_id in record.get("inputs", {}).items():
                 self.metadata.record_consumption(self.run_id, name, param, artifact_id)
+            for attempt in result.attempts:
+                self.metadata.record_attempt(self.run_id, name, attempt.attempt, attempt.status, attempt.started_at, attempt.ended_at, attempt.error)
             for stored in result.outputs.values():
                 if cached_from:
                     self.routes.record_stored(stored, "cached", step=name, cached_from=cached_from)
@@ -277,7 +292,7 @@ class OrchestratedRun:
             self.cache_keys[name] = cache_key
             result = self._from_cache(node, cache_key, inputs, started) if self.cache and node.step.cache else None
             if result is None:  # only a step that runs loads (and verifies) its inputs
-                result = self._run(node, self._load_inputs(node, inputs), inputs, cache_key, started)
+                result = self._run_attempts(node, self._load_inputs(node, inputs), inputs, cache_key, started)
         except KeyboardInterrupt as exc:
             if interrupts.received():  # Ctrl-C: the whole run stops
                 self.metadata.record_step(self.run_id, name, "interrupted", ended_at=time.time(), error="interrupted (Ctrl-C)")
@@ -298,7 +313,9 @@ class OrchestratedRun:
         error = redact(error)
         trace = redact(traceback.format_exc())
         self.metadata.record_step(self.run_id, name, "failed", ended_at=ended, error=error + "\n" + trace)
-        return StepRun(name, "failed", started, ended, error, exception=exc, traceback=trace, run_id=self.run_id)
+        return StepRun(
+            name, "failed", started, ended, error, exception=exc, traceback=trace, run_id=self.run_id, attempts=list(self.attempts.get(name, []))
+        )
 
     def _notify(self, name: str, status: str, result: StepRun | None) -> None:
         if self.progress is not None:
@@ -401,9 +418,43 @@ class OrchestratedRun:
             return False
         return cache_index.write_entry(self.stack, cache_key, self.run_id, name, result.outputs)
 
-    def _run(self, node: StepNode, kwargs: dict[str, Any], inputs: dict[str, StoredArtifact], cache_key: str, started: float) -> StepRun:
+    def _run_attempts(self, node: StepNode, kwargs: dict[str, Any], inputs: dict[str, StoredArtifact], cache_key: str, started: float) -> StepRun:
+        """:meth:`_run`, tried again after a failure and bounded in time as the step's settings say."""
+        settings = self.step_settings(node.name)
+        if settings.retries == 0 and settings.timeout is None and node.name not in self.first_attempt:
+            return self._run(node, kwargs, inputs, cache_key, started)  # the common case: no attempt bookkeeping
         self._record_inputs(node, inputs)
-        value = node.step.fn(**kwargs)
+        attempts = self.attempts.setdefault(node.name, [])
+
+        def record(attempt: Attempt) -> None:
+            attempts.append(attempt)
+            self.metadata.record_attempt(self.run_id, node.name, attempt.attempt, attempt.status, attempt.started_at, attempt.ended_at, attempt.error)
+
+        result: StepRun = run_attempts(
+            node.name,
+            lambda: self._run(node, kwargs, inputs, cache_key, started, record_inputs=False, timeout=settings.timeout),
+            retries=settings.retries,
+            retry_delay=settings.retry_delay,
+            record=record,
+            first=self.first_attempt.get(node.name, 1),
+            is_interrupt=interrupts.received,
+        )
+        return attrs.evolve(result, attempts=list(attempts))
+
+    def _run(
+        self,
+        node: StepNode,
+        kwargs: dict[str, Any],
+        inputs: dict[str, StoredArtifact],
+        cache_key: str,
+        started: float,
+        *,
+        record_inputs: bool = True,
+        timeout: float | None = None,
+    ) -> StepRun:
+        if record_inputs:
+            self._record_inputs(node, inputs)
+        value = node.step.fn(**kwargs) if timeout is None else call_with_timeout(node.name, node.step.fn, kwargs, timeout)
         names = node.step.output_names
         if len(names) == 1:
             values = {names[0]: value}

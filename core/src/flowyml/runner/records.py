@@ -16,8 +16,10 @@ import time
 from typing import Any
 
 from flowyml.core.graph import PipelineGraph
+from flowyml.core.settings import StepSettings
 from flowyml.errors import ArtifactError, PipelineError
 from flowyml.naming import check_name
+from flowyml.runner.attempts import Attempt
 from flowyml.runner.loading import fetch_and_read
 from flowyml.runner.result import StepRun, StoredArtifact
 from flowyml.serialization.artifact_io import Expected, write_artifact
@@ -46,8 +48,15 @@ def read_json(stack: Stack, key: str) -> Any | None:
     return fetch_and_read(stack, uri, Expected(serializer="json", label=key))  # a record is JSON: nothing else is read
 
 
-def write_snapshot(stack: Stack, graph: PipelineGraph, run_id: str, target: str | None, cache: bool) -> str:
-    """Write the run snapshot a remote step rebuilds the run from; return its URI."""
+def write_snapshot(
+    stack: Stack, graph: PipelineGraph, run_id: str, target: str | None, cache: bool, settings: dict[str, StepSettings] | None = None
+) -> str:
+    """Write the run snapshot a remote step rebuilds the run from; return its URI.
+
+    ``settings`` are the steps' settings as the client resolved them (code and
+    flowyml.yaml): a remote step runs with those, not with whatever flowyml.yaml
+    its image holds.
+    """
     if not target:
         raise PipelineError(
             f"pipeline {graph.name!r} cannot run on a remote orchestrator: its definition cannot be imported again",
@@ -61,6 +70,7 @@ def write_snapshot(stack: Stack, graph: PipelineGraph, run_id: str, target: str 
         "stack": stack.name,
         "cache": cache,
         "created_at": time.time(),
+        "settings": {name: value.to_dict() for name, value in (settings or {}).items() if not value.is_default()},
     }
     try:
         json.dumps(snapshot)
@@ -93,7 +103,10 @@ def outputs_of(record: dict[str, Any]) -> dict[str, StoredArtifact]:
 
 
 def step_run_of(record: dict[str, Any]) -> StepRun:
-    return StepRun(record["name"], record["status"], record.get("started_at"), record.get("ended_at"), record.get("error"), outputs_of(record))
+    return StepRun(
+        record["name"], record["status"], record.get("started_at"), record.get("ended_at"), record.get("error"), outputs_of(record),
+        attempts=[Attempt.from_dict(a) for a in record.get("attempts") or []],
+    )
 
 
 def write_step_record(
@@ -110,5 +123,6 @@ def write_step_record(
         "outputs": {out: a.to_row() for out, a in result.outputs.items()},
         "inputs": inputs,
         "cached_from": cached_from,
+        "attempts": [a.to_dict() for a in result.attempts],
     }
     return save_json(stack, record_key(run_id, result.name, result.status in ("completed", "cached")), record)

@@ -153,6 +153,8 @@ class StepRun:
     #: The full traceback text of a failed step.
     traceback: str | None = attrs.field(default=None, repr=False)
     run_id: str | None = None
+    #: Each attempt of a step that has retries or a timeout (:class:`flowyml.runner.attempts.Attempt`); empty otherwise.
+    attempts: list[Any] = attrs.field(factory=list)
 
     @property
     def duration(self) -> float | None:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import graphlib
 import os
 from collections import deque
+from collections.abc import Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 import attrs
 
 import flowyml
-from flowyml.plugins.component import Component
+from flowyml.core.settings import StepSettings
+from flowyml.plugins.component import Component, SettingProblem
 from flowyml.plugins.types import RunHandle
 from flowyml.stacks.options import at_least
 
@@ -25,6 +27,17 @@ class LocalOrchestratorOptions:
 class LocalOrchestrator(Component):
     kind = "orchestrator"
     Options = LocalOrchestratorOptions
+
+    def check_step_settings(self, step: str, settings: StepSettings) -> Iterable[SettingProblem]:
+        """Retries and timeout are enforced here (by the core's step runner); resources are ignored with a note."""
+        given = settings.resources.given()
+        if given:
+            written = ", ".join(f"{k}={v}" for k, v in given.items())
+            yield SettingProblem("resources", f"not applied by the local orchestrator ({written}): steps run in this process", ignored=True)
+        for option in settings.section("local"):
+            yield SettingProblem(
+                f"local.{option}", f"the local orchestrator takes no per-step option {option!r}", hint="remove the local: section of this step"
+            )
 
     @property
     def workers(self) -> int:

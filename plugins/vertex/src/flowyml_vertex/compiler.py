@@ -13,7 +13,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from flowyml.core.settings import StepSettings
 from flowyml.plugins.types import RunHandle
+from flowyml_vertex import step_settings
 
 SCHEMA_VERSION = "2.1.0"
 SDK_VERSION = "flowyml-vertex-0.1.0"
@@ -40,8 +42,12 @@ def compile_spec(
     env: Mapping[str, str],
     cpu_limit: str | None = None,
     memory_limit: str | None = None,
+    settings: Mapping[str, StepSettings] | None = None,
+    service_account: str | None = None,
+    network: str | None = None,
+    default_timeout: float = 24 * 3600.0,
 ) -> dict[str, Any]:
-    """The pipeline spec as a JSON-able dict."""
+    """The pipeline spec as a JSON-able dict (each step's settings mapped as :mod:`flowyml_vertex.step_settings` says)."""
     tasks: dict[str, str] = {}
     for step in steps:
         candidate = task_name(step)
@@ -54,26 +60,33 @@ def compile_spec(
     for step in steps:
         task = tasks[step]
         command = list(commands[step])
-        container: dict[str, Any] = {
-            "image": image,
-            "command": command[:1],
-            "args": command[1:],
-            "env": [{"name": k, "value": v} for k, v in sorted(env.items())],
-        }
-        resources: dict[str, Any] = {}
-        if cpu_limit:
-            resources["resourceCpuLimit"] = str(cpu_limit)
-        if memory_limit:
-            resources["resourceMemoryLimit"] = str(memory_limit)
-        if resources:
-            container["resources"] = resources
-        components[f"comp-{task}"] = {"executorLabel": f"exec-{task}"}
+        chosen = (settings or {}).get(step) or StepSettings()
+        task_env = dict(env)
+        policy = step_settings.retry_policy(chosen, default_timeout)
+        if policy is not None:
+            task_env["FLOWYML_PLATFORM_RETRIES"] = "1"  # KFP runs each attempt in a new container: one attempt each
+        env_list = [{"name": k, "value": v} for k, v in sorted(task_env.items())]
+        component: dict[str, Any] = {"executorLabel": f"exec-{task}"}
+        if step_settings.uses_custom_job(chosen):
+            container = step_settings.custom_job_container(
+                chosen, display_name=f"{pipeline_name(name)[:60]}-{task}"[:128], image=image, command=command, env=env_list,
+                service_account=service_account, network=network,
+            )
+            component["outputDefinitions"] = {"parameters": {"gcp_resources": {"parameterType": "STRING"}}}
+        else:
+            container = {"image": image, "command": command[:1], "args": command[1:], "env": env_list}
+            resources = step_settings.container_resources(chosen, cpu_limit, memory_limit)
+            if resources:
+                container["resources"] = resources
+        components[f"comp-{task}"] = component
         executors[f"exec-{task}"] = {"container": container}
         entry: dict[str, Any] = {
             "componentRef": {"name": f"comp-{task}"},
             "taskInfo": {"name": step},
             "cachingOptions": {"enableCache": False},
         }
+        if policy is not None:
+            entry["retryPolicy"] = policy
         deps = sorted(tasks[u] for u in upstream.get(step, ()))
         if deps:
             entry["dependentTasks"] = deps
@@ -88,7 +101,17 @@ def compile_spec(
     }
 
 
-def spec_for_run(run: RunHandle, *, image: str, extra_env: Mapping[str, str], cpu_limit: str | None, memory_limit: str | None) -> dict[str, Any]:
+def spec_for_run(
+    run: RunHandle,
+    *,
+    image: str,
+    extra_env: Mapping[str, str],
+    cpu_limit: str | None,
+    memory_limit: str | None,
+    service_account: str | None = None,
+    network: str | None = None,
+    default_timeout: float = 24 * 3600.0,
+) -> dict[str, Any]:
     """Compile a run (after ``run.prepare_remote()``), through the members of :class:`~flowyml.plugins.types.RunHandle` only.
 
     Only the steps to run become tasks: a step answered from the cache is
@@ -104,4 +127,8 @@ def spec_for_run(run: RunHandle, *, image: str, extra_env: Mapping[str, str], cp
         env={**extra_env, **run.step_env()},
         cpu_limit=cpu_limit,
         memory_limit=memory_limit,
+        settings={s: run.step_settings(s) for s in steps},
+        service_account=service_account,
+        network=network,
+        default_timeout=default_timeout,
     )

@@ -10,9 +10,11 @@ metrics and models are recorded, registered and deployed as for a local run.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import flowyml
-from flowyml.plugins.component import Component
+from flowyml.core.settings import StepSettings
+from flowyml.plugins.component import Component, SettingProblem
 from flowyml.plugins.types import RunHandle
 from flowyml_vertex.errors import reported
 from flowyml_vertex.naming import MANAGED, label_value
@@ -27,6 +29,12 @@ class VertexOrchestrator(Component):
     def describe(self) -> str:
         where = "/".join(filter(None, [self.options.project, self.options.location])) or "the environment's project"
         return f"Vertex AI Pipelines ({where}), image {self.options.image or '(not set)'}"
+
+    def check_step_settings(self, step: str, settings: StepSettings) -> Iterable[SettingProblem]:
+        """Machine, accelerator, disk, retries and timeout go into the compiled spec; what Vertex cannot take is refused."""
+        from flowyml_vertex.step_settings import check
+
+        return list(check(step, settings))
 
     @property
     def where(self) -> str:
@@ -66,7 +74,8 @@ class VertexOrchestrator(Component):
             run.collect_remote_results()  # every step is cached: no pipeline job at all
             return True
         spec = spec_for_run(
-            run, image=image, extra_env=self.options.environment, cpu_limit=self.options.cpu_limit, memory_limit=self.options.memory_limit
+            run, image=image, extra_env=self.options.environment, cpu_limit=self.options.cpu_limit, memory_limit=self.options.memory_limit,
+            service_account=self.options.service_account, network=self.options.network, default_timeout=self.options.timeout,
         )
         job_id = re.sub(r"[^a-z0-9-]+", "-", f"{spec['pipelineInfo']['name'][:80]}-{run.run_id}".lower()).strip("-")
         labels = {
