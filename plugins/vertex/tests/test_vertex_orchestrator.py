@@ -9,6 +9,7 @@ then it lets the fake report the job SUCCEEDED (or FAILED, as Vertex would).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -54,6 +55,7 @@ class VertexExecutor(threading.Thread):
         self.fake, self.project, self.fail_step = fake, project, fail_step
         self.before = set(fake.pipeline_jobs)
         self.executed: list[tuple[str, list[str], dict[str, str]]] = []
+        self.custom_jobs: list[dict[str, Any]] = []
         self.error: BaseException | None = None
         fake.pipeline_progression = ["PIPELINE_STATE_RUNNING"]  # until the tasks have run
 
@@ -89,16 +91,27 @@ class VertexExecutor(threading.Thread):
                     continue
                 exec_label = spec["components"][tasks[task]["componentRef"]["name"]]["executorLabel"]
                 container = executors[exec_label]["container"]
+                limit = 300.0
+                if container["command"][-1].endswith("custom_job.launcher"):
+                    # A CustomJob task: Vertex starts the job's worker pool container, within the job's timeout.
+                    payload = json.loads(container["args"][container["args"].index("--payload") + 1])
+                    self.custom_jobs.append(payload)
+                    container = payload["jobSpec"]["workerPoolSpecs"][0]["containerSpec"]
+                    limit = float(payload["jobSpec"].get("scheduling", {}).get("timeout", "300s").rstrip("s"))
                 command = [*container["command"], *container["args"]]
                 env = {e["name"]: e["value"] for e in container.get("env", [])}
-                self.executed.append((task, list(command), dict(env)))
+                shown = list(command)
                 if command[0] == "flowyml":
                     command[0] = FLOWYML  # the image's `flowyml` is this environment's
                 if tasks[task]["taskInfo"]["name"] == self.fail_step:
                     env["FLOWYML_TEST_FAIL"] = "1"
-                done_proc = subprocess.run(
-                    command, cwd=self.project, env={**os.environ, **env}, capture_output=True, text=True, timeout=300
-                )
+                for _ in range(1 + int(tasks[task].get("retryPolicy", {}).get("maxRetryCount", 0))):  # KFP's retry policy
+                    self.executed.append((task, shown, dict(env)))
+                    done_proc = subprocess.run(
+                        command, cwd=self.project, env={**os.environ, **env}, capture_output=True, text=True, timeout=limit
+                    )
+                    if done_proc.returncode == 0:
+                        break
                 done.add(task)
                 if done_proc.returncode != 0:
                     failed.append(task)
@@ -228,6 +241,38 @@ def test_failed_job_reports_vertex_error(project: Path, gcp: dict[str, Any], mon
     assert run.steps["evaluate"].status == "skipped"
     assert "ended FAILED" in run.steps["evaluate"].error and "train-model" in run.steps["evaluate"].error
     assert fake.models == {}  # nothing registered from a failed run
+
+
+@pytest.mark.slow
+def test_step_settings_run_on_vertex_retried_by_kfp_with_every_attempt_recorded(project: Path, gcp: dict[str, Any], gcs_store: dict[str, Any]) -> None:
+    """A step failing once, with retries: 1 and a timeout: KFP runs a second container, and the client records both attempts."""
+    fake = gcp["fake"]
+    (project / PIPELINE_FILE).write_text(
+        (project / PIPELINE_FILE).read_text().replace(
+            "    clf = DecisionTreeClassifier",
+            "    import pathlib\n    marker = pathlib.Path('first-attempt-done')\n    if not marker.exists():\n"
+            "        marker.write_text('x')\n        raise RuntimeError('first attempt fails')\n    clf = DecisionTreeClassifier",
+        )
+    )
+    config = project / "flowyml.yaml"
+    config.write_text(config.read_text() + "steps:\n  train_model:\n    retries: 1\n    timeout: 120\n    resources: { cpu: 2, memory: 4Gi }\n")
+    executor = VertexExecutor(fake, project)
+    executor.start()
+    run = load_pipeline(project).run(stack=STACK)
+    executor.join(timeout=60)
+    assert executor.error is None
+    assert run.success, run.error
+    assert [t for t, _, _ in executor.executed] == ["load", "preprocess", "train-model", "train-model", "evaluate"]
+    (job,) = executor.custom_jobs  # timeout: train_model ran as a CustomJob on the machine its resources fit
+    assert job["jobSpec"]["workerPoolSpecs"][0]["machineSpec"] == {"machineType": "n1-standard-2"}
+    assert job["jobSpec"]["scheduling"] == {"timeout": "120s"}
+    attempts = run.steps["train_model"].attempts
+    assert [(a.attempt, a.status) for a in attempts] == [(1, "failed"), (2, "completed")]
+    assert "first attempt fails" in attempts[0].error
+    from flowyml.client import Client
+
+    stored = Client(project).get_run(run.run_id).steps["train_model"].attempts
+    assert [(a.attempt, a.status) for a in stored] == [(1, "failed"), (2, "completed")]
 
 
 def test_missing_image_is_a_config_error(project: Path, gcp: dict[str, Any], gcs_store: dict[str, Any]) -> None:

@@ -12,10 +12,13 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 import flowyml
+from flowyml.core.settings import StepSettings
 from flowyml.errors import FlowymlError, PipelineError
+from flowyml.plugins.component import SettingProblem
 from flowyml.plugins.types import RunHandle
 from flowyml_sagemaker.component import SageMakerComponent
 from flowyml_sagemaker.options import OrchestratorOptions
@@ -36,6 +39,12 @@ class SageMakerOrchestrator(SageMakerComponent):
 
     def describe(self) -> str:
         return f"SageMaker Pipelines ({self.options.instance_type}, image {self.options.image_uri or 'not set'})"
+
+    def check_step_settings(self, step: str, settings: StepSettings) -> Iterable[SettingProblem]:
+        """Instance type and count, volume, max runtime and retry policies go into the definition; botocore's model decides what is valid."""
+        from flowyml_sagemaker.step_settings import check
+
+        return list(check(step, settings, self.options.instance_type, self.options.max_step_seconds))
 
     def _require(self) -> None:
         for option, what in (("role_arn", "the IAM role the pipeline and its step jobs run as"), ("image_uri", "the step container image")):
@@ -61,7 +70,7 @@ class SageMakerOrchestrator(SageMakerComponent):
         def upstream(name: str) -> list[str]:
             return [u for u in run.upstream(name) if u in steps]
 
-        return build_definition(self.options, steps, upstream, run.step_command, env)
+        return build_definition(self.options, steps, upstream, run.step_command, env, run.step_settings)
 
     # -- submit / follow / collect --------------------------------------------------------------------
 
