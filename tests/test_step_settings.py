@@ -216,3 +216,14 @@ def test_runs_show_lists_the_attempts(project) -> None:
     lines = [line for line in shown.splitlines() if line.startswith("flaky ")]
     assert len([line for line in lines if "failed" in line]) == 2 and any("completed" in line for line in lines), shown
     assert "flaky failure 1" in shown
+
+
+def test_route_plan_checks_the_step_names_under_steps(project) -> None:
+    project.write(
+        "pipe.py",
+        "from flowyml import pipeline, step\n\n@step\ndef only() -> int:\n    return 1\n\n@pipeline\ndef p() -> None:\n    only()\n",
+    )
+    project.write_config(LOCAL + "steps:\n  onyl: { retries: 1 }\n")
+    done = project.cli("route", "plan", "pipe.py:p", check=False)
+    assert "pipeline 'p' has no step 'onyl'; its steps: only" in done.stderr + done.stdout
+    assert f"flowyml.yaml:{OFFSET + 2}" in done.stderr + done.stdout

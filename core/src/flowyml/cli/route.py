@@ -32,6 +32,9 @@ def plan(target: str, stack_name: str | None, params: tuple[str, ...]) -> None:
     validate_stack(project, config)
     check_stack_options(project, config)
     graph, _light = plan_pipeline(target, parse_params(params))  # without the pipeline's heavy imports when it can
+    from flowyml.config.step_settings import resolve
+
+    resolve(graph.name, graph.nodes, [project.steps, config.steps], file=project.source.file)  # steps: names a step the pipeline lacks
     rows = plan_routes(graph, config)
     click.echo(f"Routing plan for pipeline {graph.name!r} on stack {config.name!r} (nothing is run)")
     table([(r["step"], r["output"], r["type"], r["store"], r["register"], r["deploy"], r["tracker"]) for r in rows], ("STEP", "OUTPUT", "TYPE", "STORE", "REGISTER", "DEPLOY", "TRACKER"))
