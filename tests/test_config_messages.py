@@ -189,7 +189,7 @@ BODY = "    orchestrator: { type: local }\n    artifact_store: { type: local }\n
         (
             "  s:\n" + BODY + "    bogus: 1\n",
             "flowyml.yaml:5 stacks.s.bogus: unknown stack key 'bogus'\n  hint: a stack takes: artifact_routing, artifact_store, "
-            "description, experiment_tracker, model_deployer, model_registry, on_route_error, orchestrator",
+            "description, experiment_tracker, model_deployer, model_registry, on_route_error, orchestrator, steps",
         ),
         ("  s:\n" + BODY + "    description: 5\n", "flowyml.yaml:5 stacks.s.description: description must be text, got a number (5)"),
         (

@@ -33,7 +33,7 @@ SECTION = ("vertex", "vertex_ai")
 SECTION_KEYS = ("machine_type", "boot_disk_type")
 BOOT_DISK_TYPES = ("pd-ssd", "pd-standard", "hyperdisk-balanced")
 #: The image and module of Google Cloud Pipeline Components' custom-job launcher (what Vertex runs to start a CustomJob task).
-LAUNCHER_IMAGE = "gcr.io/ml-pipeline/google-cloud-pipeline-components:2.20.0"
+LAUNCHER_IMAGE = "gcr.io/ml-pipeline/google-cloud-pipeline-components:2.22.0"
 LAUNCHER = ["python3", "-u", "-m", "google_cloud_pipeline_components.container.v1.custom_job.launcher"]
 _SIZES = (1, 2, 4, 8, 16, 32, 64, 96)
 _FAMILIES = (("n1-standard", 3.75), ("n1-highmem", 6.5))
