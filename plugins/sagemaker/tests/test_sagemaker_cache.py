@@ -12,6 +12,7 @@ finds them.
 from __future__ import annotations
 
 import linecache
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import pytest
 from sm_helpers import ROLE, STEP_IMAGE, s3_store, sm_client
 from support import SUPPORT
 from support.cache_pipelines import STEPS, change_double
+from test_sagemaker_orchestrator import flowyml_command
 from test_sagemaker_orchestrator_contract import run_steps_like_sagemaker
 
 from flowyml.metadata.store import MetadataStore
@@ -100,6 +102,12 @@ def test_an_identical_run_and_a_second_checkout_start_no_execution(project: Path
     assert steps is None and executions(aws_env.endpoint_url) == 1  # no processing job, no execution
     assert recorded(project, again.run_id) == dict.fromkeys(STEPS, ("cached", first.run_id))
     assert again.load("total").data == {"total": 90.0}
+    # an orchestrator that launches a container for an answered step anyway: the container does nothing and succeeds
+    snapshot = f"s3://{s3_bucket}/ml/.flowyml-runs/{again.run_id}/snapshot"
+    proc = subprocess.run(flowyml_command(["flowyml", "step", "run", "--stack", STACK, "--snapshot", snapshot, "--step", "total"]),
+                          cwd=project, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0 and "answered from the cache" in proc.stderr, proc.stderr
+    assert recorded(project, again.run_id)["total"] == ("cached", first.run_id)
 
     second = checkout(tmp_path / "checkout-2", s3_bucket, monkeypatch)
     other, steps = run_on_sagemaker(second, submitted)

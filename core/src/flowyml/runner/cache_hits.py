@@ -49,10 +49,8 @@ def candidates(stack: Stack, metadata: MetadataStore, cache_key: str) -> Iterato
         yield CacheHit(entry.run_id, entry.step_name, dict(entry.outputs), "index")
 
 
-def unusable(stack: Stack, hit: CacheHit, output_names: Sequence[str], *, verify: bool) -> str | None:
-    """Why ``hit`` cannot answer a step with ``output_names`` (None: it can)."""
-    if set(hit.outputs) != set(output_names):
-        return f"it has outputs {sorted(hit.outputs)}, the step declares {sorted(output_names)}"
+def broken(stack: Stack, hit: CacheHit, *, verify: bool) -> str | None:
+    """Why the outputs ``hit`` names cannot be served any more (None: they can)."""
     for out, stored in hit.outputs.items():
         if not stack.artifact_store.exists(stored.uri):
             return f"output {out!r} is no longer in the artifact store ({stored.uri})"
@@ -67,10 +65,12 @@ def unusable(stack: Stack, hit: CacheHit, output_names: Sequence[str], *, verify
 def find_hit(stack: Stack, metadata: MetadataStore, cache_key: str, output_names: Sequence[str], *, verify: bool) -> CacheHit | None:
     """The first candidate for ``cache_key`` that can answer the step, or None (the step runs)."""
     for hit in candidates(stack, metadata, cache_key):
-        problem = unusable(stack, hit, output_names, verify=verify)
+        if set(hit.outputs) != set(output_names):
+            continue  # not this step's result (the key covers the output names)
+        problem = broken(stack, hit, verify=verify)
         if problem is None:
             return hit
         log.warning("cached result of step %r in run %s not used (%s): the step runs again", hit.step_name, hit.run_id, problem)
         if hit.source == "index":
-            cache_index.drop_entry(stack, cache_key)
+            cache_index.drop_entry(stack, cache_key)  # stale: the step's next result takes its place
     return None
