@@ -23,6 +23,8 @@ from flowyml.testing import make_stack
 
 KEY = "a" * 64
 OTHER = "b" * 64
+#: Big enough to be stored as a folder (the local store packs an artifact of at most 4 KiB into one file).
+VALUE = list(range(3000))
 
 
 @pytest.fixture
@@ -42,12 +44,19 @@ def folder(stack: Any, uri: str) -> Path:
 
 
 def data_file(directory: Path) -> Path:
+    """The data file of an artifact folder (or the packed file of a tiny artifact)."""
+    if directory.is_file():
+        return directory
     (path,) = [p for p in directory.iterdir() if p.name != "flowyml.json"]
     return path
 
 
+def remove(path: Path) -> None:
+    shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
 def test_an_entry_is_written_once_and_read_back(stack: Any) -> None:
-    output = stored(stack, [1, 2, 3])
+    output = stored(stack, VALUE)
     assert cache_index.write_entry(stack, KEY, "run-1", "train", {"output": output}) is True
     assert cache_index.write_entry(stack, KEY, "run-2", "train", {"output": output}) is False  # the first stands
     entry = cache_index.read_entry(stack, KEY)
@@ -57,11 +66,12 @@ def test_an_entry_is_written_once_and_read_back(stack: Any) -> None:
 
 
 def test_an_edited_or_misplaced_entry_is_ignored(stack: Any, caplog: pytest.LogCaptureFixture) -> None:
-    output = stored(stack, [1, 2, 3])
+    output = stored(stack, VALUE)
     cache_index.write_entry(stack, KEY, "run-1", "train", {"output": output})
     entry_dir = folder(stack, stack.artifact_store.uri(cache_index.entry_key(KEY)))
     # copied under another key: it names KEY, so it does not answer OTHER
-    shutil.copytree(entry_dir, folder(stack, stack.artifact_store.uri(cache_index.entry_key(OTHER))))
+    other = folder(stack, stack.artifact_store.uri(cache_index.entry_key(OTHER)))
+    shutil.copytree(entry_dir, other) if entry_dir.is_dir() else shutil.copy2(entry_dir, other)
     with caplog.at_level(logging.WARNING, logger="flowyml.cache"):
         assert cache_index.read_entry(stack, OTHER) is None
     assert "malformed" in caplog.text and "names the key" in caplog.text
@@ -76,7 +86,7 @@ def test_an_edited_or_misplaced_entry_is_ignored(stack: Any, caplog: pytest.LogC
 
 def test_a_hit_is_served_only_while_its_outputs_exist_and_verify(stack: Any, tmp_path: Path) -> None:
     metadata = MetadataStore.for_project(tmp_path)
-    output = stored(stack, [1, 2, 3])
+    output = stored(stack, VALUE)
     cache_index.write_entry(stack, KEY, "run-1", "train", {"output": output})
     hit = find_hit(stack, metadata, KEY, ["output"], verify=True)
     assert hit is not None and (hit.source, hit.run_id) == ("index", "run-1")
@@ -84,31 +94,31 @@ def test_a_hit_is_served_only_while_its_outputs_exist_and_verify(stack: Any, tmp
 
     # one byte edited, same size: an existence check passes, verification does not
     data = data_file(folder(stack, output.uri))
-    data.write_bytes(data.read_bytes().replace(b"3", b"4"))
+    data.write_bytes(data.read_bytes().replace(b"2999", b"2998"))
     assert find_hit(stack, metadata, KEY, ["output"], verify=False) is not None
     assert find_hit(stack, metadata, KEY, ["output"], verify=True) is None
     # the stale entry was dropped, so the step's next result can be indexed under the same key
     assert cache_index.read_entry(stack, KEY) is None
-    fresh = stored(stack, [1, 2, 3], key="run-2/train/output")
+    fresh = stored(stack, VALUE, key="run-2/train/output")
     assert cache_index.write_entry(stack, KEY, "run-2", "train", {"output": fresh}) is True
 
     # deleted: not even an existence check passes
-    shutil.rmtree(folder(stack, fresh.uri))
+    remove(folder(stack, fresh.uri))
     assert find_hit(stack, metadata, KEY, ["output"], verify=False) is None
     assert cache_index.read_entry(stack, KEY) is None
 
 
 def test_the_metadata_store_is_asked_before_the_index(stack: Any, tmp_path: Path) -> None:
     metadata = MetadataStore.for_project(tmp_path)
-    indexed = stored(stack, [1, 2, 3])
+    indexed = stored(stack, VALUE)
     cache_index.write_entry(stack, KEY, "run-1", "train", {"output": indexed})
-    recorded = stored(stack, [1, 2, 3], key="run-7/train/output")
+    recorded = stored(stack, VALUE, key="run-7/train/output")
     recorded.run_id = "run-7"
     metadata.start_run("run-7", "p", "contract", "test", {}, None)
     metadata.record_step("run-7", "train", "completed", ended_at=1.0, cache_key=KEY)
     metadata.add_artifact(recorded.to_row(), "run-7", "train", "output")
     hit = find_hit(stack, metadata, KEY, ["output"], verify=True)
     assert hit is not None and (hit.source, hit.run_id) == ("metadata", "run-7")
-    shutil.rmtree(folder(stack, recorded.uri))  # the recorded one is gone: the index still answers
+    remove(folder(stack, recorded.uri))  # the recorded one is gone: the index still answers
     hit = find_hit(stack, metadata, KEY, ["output"], verify=True)
     assert hit is not None and (hit.source, hit.run_id) == ("index", "run-1")
