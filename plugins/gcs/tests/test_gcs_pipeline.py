@@ -8,9 +8,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import gcs_pipelines
 import pandas as pd
 import pytest
+from support import spec_pipelines
 
 from flowyml.testing import write_config
 
@@ -39,7 +39,7 @@ def test_spec_pipeline_stores_at_rendered_keys(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     write_config(tmp_path, {STACK: stack_body(gcs_store_config)})
-    run = gcs_pipelines.spec_like.run(stack=STACK)
+    run = spec_pipelines.spec_pipeline.run(stack=STACK)
     assert run.success, run.error
 
     bucket, root = gcs_store_config["bucket"], f"{gcs_store_config['bucket']}/flowyml"
@@ -66,7 +66,7 @@ def test_spec_pipeline_stores_at_rendered_keys(
 
     # Loading back goes through the store (a fresh process would do the same).
     loaded = dataset.load()
-    pd.testing.assert_frame_equal(loaded.data, gcs_pipelines.frame().astype("float64"))
+    pd.testing.assert_frame_equal(loaded.data, spec_pipelines.frame().astype("float64"))
     clf = model.load().data
     assert list(clf.predict(loaded.data[["x1", "x2"]].head(3))) == list(run.load("train_model").data.predict(loaded.data[["x1", "x2"]].head(3)))
     assert run.load("evaluate")["accuracy"] > 0.5
@@ -78,7 +78,7 @@ def test_missing_bucket_fails_the_run_with_the_fix(
     monkeypatch.chdir(tmp_path)
     store = {"type": "gcs", "bucket": "no-such-bucket-flowyml", "endpoint_url": gcs_env.endpoint_url}
     write_config(tmp_path, {STACK: stack_body(store)})
-    run = gcs_pipelines.spec_like.run(stack=STACK)
+    run = spec_pipelines.spec_pipeline.run(stack=STACK)
     assert run.status == "failed"
     assert run.steps["load"].status == "failed"
     assert {run.steps[s].status for s in ("preprocess", "train_model", "evaluate")} == {"skipped"}
@@ -120,7 +120,7 @@ def test_server_stopped_mid_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         return GcsEmulator(server, "127.0.0.1", port, "durable")
 
     first = start()
-    monkeypatch.setattr(gcs_pipelines, "SABOTEUR", first)
+    monkeypatch.setattr(spec_pipelines, "SABOTEUR", first)
     project = tmp_path / "project"
     project.mkdir()
     monkeypatch.chdir(project)
@@ -128,7 +128,7 @@ def test_server_stopped_mid_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     store = {"type": "gcs", "bucket": "durable", "endpoint_url": first.endpoint_url, "max_attempts": 1}
     write_config(project, {STACK: stack_body(store)})
     try:
-        run = gcs_pipelines.interrupted.run(stack=STACK)
+        run = spec_pipelines.interrupted.run(stack=STACK)
     finally:
         first.stop()
     assert run.status == "failed"
@@ -148,6 +148,6 @@ def test_server_stopped_mid_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         from flowyml.testing import make_stack
 
         stack = make_stack(project, {"artifact_store": store})
-        pd.testing.assert_frame_equal(load_stored(earlier, stack).data, gcs_pipelines.frame().astype("float64"))
+        pd.testing.assert_frame_equal(load_stored(earlier, stack).data, spec_pipelines.frame().astype("float64"))
     finally:
         second.stop()

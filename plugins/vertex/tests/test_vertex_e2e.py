@@ -10,8 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
-import vertex_pipelines
+from support import spec_pipelines
 
 from flowyml.testing import write_config
 
@@ -34,7 +35,7 @@ def gcp_prod(gcs_store: dict[str, Any], **model_rule: Any) -> dict[str, Any]:
 def run_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gcs_store: dict[str, Any], **rule: Any) -> Any:
     monkeypatch.chdir(tmp_path)
     write_config(tmp_path, {STACK: gcp_prod(gcs_store, **rule)})
-    return vertex_pipelines.spec_pipeline.run(stack=STACK)
+    return spec_pipelines.spec_pipeline.run(stack=STACK)
 
 
 def only_model(fake: Any) -> tuple[str, dict[str, Any]]:
@@ -93,8 +94,8 @@ def test_auto_with_thresholds_met_deploys(tmp_path: Path, monkeypatch: pytest.Mo
     assert [e.status for e in run.events if e.action == "deploy"] == ["ok"]
 
     # A second run trains on other data but declares the same version 1.0.0:
-    monkeypatch.setattr(vertex_pipelines, "frame", _shifted)
-    second = vertex_pipelines.spec_pipeline.run(stack=STACK, cache=False)
+    monkeypatch.setattr(spec_pipelines, "frame", _shifted)
+    second = spec_pipelines.spec_pipeline.run(stack=STACK, cache=False)
     # different content under an existing version is refused, and nothing is redeployed.
     assert second.status == "failed"
     register = [e for e in second.events if e.action == "register"]
@@ -104,7 +105,7 @@ def test_auto_with_thresholds_met_deploys(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def _shifted() -> Any:
-    return vertex_pipelines.pd.DataFrame({"x1": [1.0, 2.0, 3.0, 4.0] * 10, "x2": [0.0, 1.0, 0.0, 1.0] * 10, "label": [0, 1, 0, 1] * 10})
+    return pd.DataFrame({"x1": [1.0, 2.0, 3.0, 4.0] * 10, "x2": [0.0, 1.0, 0.0, 1.0] * 10, "label": [0, 1, 0, 1] * 10})
 
 
 def test_auto_with_thresholds_not_met_does_not_deploy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gcp: dict[str, Any], gcs_store: dict[str, Any]) -> None:

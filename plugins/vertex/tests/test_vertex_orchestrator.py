@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -19,8 +18,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
-import vertex_pipelines
+from support import SUPPORT, spec_pipelines
 
 from flowyml.testing import write_config
 
@@ -104,7 +104,7 @@ class VertexExecutor(threading.Thread):
                 if command[0] == "flowyml":
                     command[0] = FLOWYML  # the image's `flowyml` is this environment's
                 if tasks[task]["taskInfo"]["name"] == self.fail_step:
-                    env["FLOWYML_TEST_FAIL"] = "1"
+                    env[spec_pipelines.FAIL_ENV] = "1"
                 for _ in range(1 + int(tasks[task].get("retryPolicy", {}).get("maxRetryCount", 0))):  # KFP's retry policy
                     self.executed.append((task, shown, dict(env)))
                     done_proc = subprocess.run(
@@ -122,10 +122,12 @@ class VertexExecutor(threading.Thread):
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gcp: dict[str, Any], gcs_store: dict[str, Any]) -> Path:
     """A project folder as the step image would hold it: flowyml.yaml and the pipeline file."""
-    shutil.copy(Path(vertex_pipelines.__file__), tmp_path / PIPELINE_FILE)
+    (tmp_path / PIPELINE_FILE).write_text("from support.spec_pipelines import spec_pipeline  # noqa: F401 - the run's target\n")
     write_config(tmp_path, {STACK: stack_body(gcs_store, gcp["fake"]), "local": {"orchestrator": {"type": "local"}, "artifact_store": {"type": "local"}}})
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
+    # the task processes import the shared pipeline (tests/support) as the in-process run does
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(SUPPORT.parent), os.environ.get("PYTHONPATH", "")])))
     # PipelineJob.submit() checks the pipeline-root bucket with google-cloud-storage: let it find it in the emulator.
     monkeypatch.setenv("STORAGE_EMULATOR_HOST", gcp["gcs"].endpoint_url)
     return tmp_path
@@ -206,8 +208,8 @@ def test_run_on_vertex_matches_a_local_run(project: Path, gcp: dict[str, Any]) -
         assert remote.artifact(step).artifact_type == local.artifact(step).artifact_type
     assert remote.artifact("preprocess").uri == f"gs://{gcp['bucket']}/{remote.run_id}/datasets/preprocess"
     assert remote.load("evaluate") == local.load("evaluate")
-    vertex_pipelines.pd.testing.assert_frame_equal(remote.load("preprocess").data, local.load("preprocess").data)
-    rows = vertex_pipelines.frame()[["x1", "x2"]]
+    pd.testing.assert_frame_equal(remote.load("preprocess").data, local.load("preprocess").data)
+    rows = spec_pipelines.frame()[["x1", "x2"]]
     assert list(remote.load("train_model").data.predict(rows)) == list(local.load("train_model").data.predict(rows))
     from flowyml.metadata.store import MetadataStore
 
@@ -224,12 +226,6 @@ def test_run_on_vertex_matches_a_local_run(project: Path, gcp: dict[str, Any]) -
 def test_failed_job_reports_vertex_error(project: Path, gcp: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     fake = gcp["fake"]
     pipeline = load_pipeline(project)
-    (project / PIPELINE_FILE).write_text(
-        (project / PIPELINE_FILE).read_text().replace(
-            "    clf = DecisionTreeClassifier",
-            "    import os\n    if os.environ.get('FLOWYML_TEST_FAIL'):\n        raise RuntimeError('training diverged')\n    clf = DecisionTreeClassifier",
-        )
-    )
     executor = VertexExecutor(fake, project, fail_step="train_model")
     executor.start()
     run = pipeline.run(stack=STACK)
@@ -244,16 +240,12 @@ def test_failed_job_reports_vertex_error(project: Path, gcp: dict[str, Any], mon
 
 
 @pytest.mark.slow
-def test_step_settings_run_on_vertex_retried_by_kfp_with_every_attempt_recorded(project: Path, gcp: dict[str, Any], gcs_store: dict[str, Any]) -> None:
+def test_step_settings_run_on_vertex_retried_by_kfp_with_every_attempt_recorded(
+    project: Path, gcp: dict[str, Any], gcs_store: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A step failing once, with retries: 1 and a timeout: KFP runs a second container, and the client records both attempts."""
     fake = gcp["fake"]
-    (project / PIPELINE_FILE).write_text(
-        (project / PIPELINE_FILE).read_text().replace(
-            "    clf = DecisionTreeClassifier",
-            "    import pathlib\n    marker = pathlib.Path('first-attempt-done')\n    if not marker.exists():\n"
-            "        marker.write_text('x')\n        raise RuntimeError('first attempt fails')\n    clf = DecisionTreeClassifier",
-        )
-    )
+    monkeypatch.setenv(spec_pipelines.FAIL_ONCE_ENV, str(project / "first-attempt-done"))  # read by the task processes
     config = project / "flowyml.yaml"
     config.write_text(config.read_text() + "steps:\n  train_model:\n    retries: 1\n    timeout: 120\n    resources: { cpu: 2, memory: 4Gi }\n")
     executor = VertexExecutor(fake, project)
