@@ -26,7 +26,6 @@ from hatchling.metadata.plugin.interface import MetadataHookInterface
 
 BASE_DEPENDENCIES = [
     "pluggy>=1.3",
-    "importlib-metadata>=6",
     "pyyaml>=6",
     "attrs>=23.1",
     "cattrs>=23.2",

@@ -375,7 +375,7 @@ def test_a_broken_general_plugin_raises_plugin_load_error_in_process(tmp_path: P
     (dist / "entry_points.txt").write_text("[flowyml]\nbrokengeneral = flowyml_brokengeneral_mod\n")
     (site / "flowyml_brokengeneral_mod.py").write_text("raise RuntimeError('broken at import')\n")
     monkeypatch.syspath_prepend(str(site))
-    loader.entry_points_in.cache_clear()
+    loader.forget_installed()
     try:
         with pytest.raises(PluginLoadError) as info:
             list(loader.iter_general_plugins())
@@ -386,7 +386,7 @@ def test_a_broken_general_plugin_raises_plugin_load_error_in_process(tmp_path: P
         assert "brokengeneral" not in [name for name, _, _ in loader.iter_general_plugins()]
     finally:
         monkeypatch.undo()
-        loader.entry_points_in.cache_clear()
+        loader.forget_installed()
         sys.modules.pop("flowyml_brokengeneral_mod", None)
 
 

@@ -47,14 +47,14 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def example_plugin(example_site: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """The example plugin importable here and in the step processes; `flowyml` on PATH as in a container."""
-    from flowyml.plugins.loader import entry_points_in
+    from flowyml.plugins.loader import forget_installed
 
     monkeypatch.syspath_prepend(str(example_site))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(example_site), os.environ.get("PYTHONPATH", "")])))
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    entry_points_in.cache_clear()
+    forget_installed()
     yield example_site
-    entry_points_in.cache_clear()
+    forget_installed()
     for name in [m for m in sys.modules if m == "flowyml_example" or m.startswith("flowyml_example.")]:
         del sys.modules[name]  # other tests check the example plugin is imported only when a stack names it
 

@@ -17,7 +17,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     folder = tmp_path / "site"
     folder.mkdir()
     monkeypatch.syspath_prepend(str(folder))
-    loader.entry_points_in.cache_clear()
+    loader.forget_installed()
     made: list[str] = []
 
     def install(dist: str, version: str, entry_points: str, module: str = "", source: str = "") -> None:
@@ -28,7 +28,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         if module:
             (folder / f"{module}.py").write_text(source)
             made.append(module)
-        loader.entry_points_in.cache_clear()
+        loader.forget_installed()
 
     yield install
     import sys
@@ -36,7 +36,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     for module in made:
         sys.modules.pop(module, None)
     monkeypatch.undo()
-    loader.entry_points_in.cache_clear()
+    loader.forget_installed()
 
 
 def test_iter_backends_lists_every_installed_backend_with_its_distribution(site, monkeypatch) -> None:
@@ -116,15 +116,15 @@ def test_nothing_is_disabled_by_default(monkeypatch) -> None:
 
 
 def test_a_distribution_without_name_or_version_is_listed_as_unknown(site, tmp_path) -> None:
-    import importlib_metadata
+    import importlib.metadata
 
     site("flowyml-anon", "1.0", "[flowyml.artifact_stores]\nanonstore = anon_mod:S\n")
     info = next((tmp_path / "site").glob("flowyml_anon-*.dist-info"))
     (info / "METADATA").write_text("Metadata-Version: 2.1\n")
-    loader.entry_points_in.cache_clear()
+    loader.forget_installed()
     found = {b.type: b for b in loader.iter_backends()}
     assert (found["anonstore"].distribution, found["anonstore"].version) == ("<unknown>", "?")
-    assert loader._dist_of(importlib_metadata.EntryPoint("x", "m:X", "g")) == ("<unknown>", "?")
+    assert loader._dist_of(importlib.metadata.EntryPoint("x", "m:X", "g")) == ("<unknown>", "?")
 
 
 def test_a_duplicate_type_does_not_hide_the_types_after_it(site) -> None:
@@ -174,3 +174,20 @@ def test_an_entry_point_naming_a_missing_object_names_the_plugin_and_the_entry_p
         "AttributeError: module 'noattr_mod' has no attribute 'Missing'"
     )
     assert info.value.hint == "reinstall flowyml-noattr (pip install --force-reinstall flowyml-noattr) or disable it with FLOWYML_DISABLE_PLUGINS=flowyml-noattr"
+
+
+def test_forget_installed_sees_a_distribution_written_in_the_same_clock_tick(site, tmp_path) -> None:
+    """Bug caught: on Python 3.11, importlib.invalidate_caches() (what pytest's syspath_prepend calls) leaves
+    importlib.metadata's per-folder listing cached, keyed by the folder's mtime alone: a distribution written
+    within the clock tick of an earlier read (a coarse file-system clock, another thread reading) stayed unseen."""
+    import importlib
+    import os
+
+    folder = tmp_path / "site"
+    assert "late" not in {name for name, _, _ in loader.iter_general_plugins()}  # the folder is read, empty
+    read_at = os.stat(folder).st_mtime_ns
+    site("flowyml-late", "1.0", "[flowyml]\nlate = late_mod\n", "late_mod", "X = 1\n")
+    os.utime(folder, ns=(read_at, read_at))  # a coarse clock: the folder's mtime is the one it was read at
+    importlib.invalidate_caches()
+    loader.forget_installed()
+    assert "late" in {name for name, _, _ in loader.iter_general_plugins()}

@@ -2,7 +2,9 @@
 
     python tools/ui_screenshots.py        # writes docs/ui-screenshots/*.png
 
-Needs flowyml-ui installed, selenium, and Debian's chromium + chromium-driver.
+Needs flowyml-ui and flowyml-tensorboard installed (the run page shown is a
+quickstart run on a stack with a TensorBoard tracker, so it links to it),
+selenium, and Debian's chromium + chromium-driver.
 The PNGs are reduced to a 64-colour palette to keep them small.
 """
 
@@ -16,9 +18,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins" / "ui" / "tests"))
 
-from ui_support import CHROMEDRIVER, CHROMIUM, UiProject, UiServer, free_port  # noqa: E402
+from ui_support import CHROMEDRIVER, CHROMIUM, UiProject, UiServer, flowyml, free_port, run_id_of  # noqa: E402
 
 OUT = ROOT / "docs" / "ui-screenshots"
+TRACKED_STACK = """
+  tracked:
+    orchestrator: { type: local }
+    artifact_store: { type: local, path: "./artifacts" }
+    experiment_tracker: { type: tensorboard, log_dir: ./tb-logs }
+"""
 
 
 def main() -> None:
@@ -28,6 +36,9 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="flowyml-ui-shots-"))
     project = UiProject(work / "project")
+    config = project.path / "flowyml.yaml"
+    config.write_text(config.read_text().replace("\nactive_stack:", TRACKED_STACK + "\nactive_stack:"))
+    tracked = run_id_of(flowyml(project.path, "run", "pipeline.py", "--stack", "tracked").stdout)
     server = UiServer(project.path, "--port", str(free_port()))
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
@@ -43,7 +54,7 @@ def main() -> None:
     raw = client.get_run(q).steps["load_data"].outputs["output"].artifact_id
     pages = {
         "runs": "",
-        "run": f"runs/{q}",
+        "run": f"runs/{tracked}",
         "step": f"runs/{q}/steps/train_model",
         "artifact": f"artifacts/{raw}",
         "metrics": f"runs/{x}/metrics",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
 
-import importlib_metadata
 import pytest
 
 import flowyml
@@ -60,7 +60,7 @@ def test_plugin_api_is_the_core_minor_series() -> None:
 
 
 def test_every_installed_first_party_plugin_declares_this_plugin_api() -> None:
-    packages = {ep.value.split(":")[0].split(".")[0] for ep in importlib_metadata.entry_points() if ep.group.startswith("flowyml.") and ep.value.startswith("flowyml_")}
+    packages = {ep.value.split(":")[0].split(".")[0] for dist in importlib.metadata.distributions() for ep in dist.entry_points if ep.group.startswith("flowyml.") and ep.value.startswith("flowyml_")}
     assert "flowyml_local" in packages
     for name in sorted(packages):
         module = __import__(name)

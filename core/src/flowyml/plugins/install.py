@@ -11,13 +11,12 @@ holds an unrelated project called ``flowyml``.
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote, urlparse
-
-import importlib_metadata
 
 import flowyml
 from flowyml.plugins.kinds import FIRST_PARTY, Kind
@@ -30,8 +29,8 @@ def _is_checkout(root: Path) -> bool:
 def _installed_from() -> Path | None:
     """The folder pip installed ``flowyml`` from (PEP 610 ``direct_url.json``), if it was a local folder."""
     try:
-        text = importlib_metadata.distribution("flowyml").read_text("direct_url.json")
-    except importlib_metadata.PackageNotFoundError:
+        text = importlib.metadata.distribution("flowyml").read_text("direct_url.json")
+    except importlib.metadata.PackageNotFoundError:
         return None
     url = (json.loads(text) if text else {}).get("url", "")
     return Path(unquote(urlparse(url).path)) if url.startswith("file:") else None

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.metadata
 import os
 from collections.abc import Iterator
 from typing import Any
 
 import attrs
-import importlib_metadata
 
 from flowyml.errors import PluginError, PluginLoadError, PluginNotInstalledError
 from flowyml.plugins.kinds import FIRST_PARTY, GENERAL_GROUP, Kind
@@ -37,8 +37,25 @@ class BackendInfo:
 
 @functools.cache
 def entry_points_in(group: str) -> tuple[Any, ...]:
-    """Entry points of ``group`` (metadata only), read once per process."""
-    return tuple(importlib_metadata.entry_points(group=group))
+    """Entry points of ``group`` (metadata only), read once per process (see :func:`forget_installed`)."""
+    return tuple(importlib.metadata.entry_points(group=group))
+
+
+def forget_installed() -> None:
+    """Read the installed distributions again on next use (after one was installed or removed in this process).
+
+    Clears :func:`entry_points_in` and the standard library's own cache of
+    each ``sys.path`` folder's listing. That cache is keyed only by the
+    folder's modification time, and on Python 3.11
+    ``importlib.invalidate_caches()`` does not reset it (3.11's
+    ``MetadataPathFinder.invalidate_caches`` lacks ``@classmethod`` and the
+    path finder never calls it; 3.12 does): a distribution written into a
+    folder within the same clock tick as an earlier read of that folder (by
+    any code, in any thread) stays invisible without this.
+    """
+    entry_points_in.cache_clear()
+    importlib.metadata.MetadataPathFinder().invalidate_caches()  # an instance: 3.11 declares no classmethod
+    importlib.invalidate_caches()
 
 
 def disabled_plugins() -> set[str]:
