@@ -188,3 +188,61 @@ def test_a_failed_execution_fails_the_failed_step_and_skips_its_dependents(proje
     assert evaluate is not None and evaluate.status == "skipped"
     assert "upstream step 'train_model' did not complete" in (evaluate.error or "")
     session.finish()
+
+
+def test_step_settings_retry_in_the_container_and_every_attempt_is_collected(project: Path, aws_env: Any) -> None:
+    """retries: 1 on SageMaker: the container runs the step again after it raised; the client records both attempts."""
+    pipelines = project / "pipelines.py"
+    pipelines.write_text(
+        pipelines.read_text().replace(
+            "    frame = data.data\n    clf = LogisticRegression",
+            "    import pathlib\n    marker = pathlib.Path('first-attempt-done')\n    if not marker.exists():\n"
+            "        marker.write_text('x')\n        raise RuntimeError('first attempt fails')\n    frame = data.data\n    clf = LogisticRegression",
+        )
+    )
+    config = yaml.safe_load((project / "flowyml.yaml").read_text())
+    config["stacks"]["sm"]["steps"] = {"train_model": {"retries": 1, "retry_delay": 0.1, "timeout": 120, "resources": {"disk": "50Gi"}}}
+    (project / "flowyml.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    session = start_run(project, "sm")
+    run = session.run
+    orchestrator = run.stack.component(Kind.ORCHESTRATOR)
+    arn, definition = orchestrator.submit(run)
+    step = next(s for s in definition["Steps"] if s["Name"] == "train_model")
+    assert step["RetryPolicies"][0]["MaxAttempts"] == 1
+    assert step["Arguments"]["StoppingCondition"] == {"MaxRuntimeInSeconds": 2 * 120 + 1 + 600}
+    assert step["Arguments"]["ProcessingResources"]["ClusterConfig"]["VolumeSizeInGB"] == 50
+    run_like_sagemaker(definition, project)  # the train_model container fails once and succeeds on its second attempt
+    orchestrator.collect(run, orchestrator.follow(run, arn))
+    finished = session.finish()
+    assert finished.success, finished.error
+    attempts = finished.steps["train_model"].attempts
+    assert [(a.attempt, a.status) for a in attempts] == [(1, "failed"), (2, "completed")]
+    assert "first attempt fails" in attempts[0].error
+    stored = session.metadata.attempts_of(run.run_id, "train_model")
+    assert [(r["attempt"], r["status"]) for r in stored] == [(1, "failed"), (2, "completed")]
+
+
+def test_a_step_past_its_timeout_in_the_container_fails_and_the_container_exits(project: Path, aws_env: Any) -> None:
+    """The step runner's timeout inside a container: the attempt fails at the deadline and `flowyml step run` exits at once."""
+    import time
+
+    pipelines = project / "pipelines.py"
+    pipelines.write_text(pipelines.read_text().replace("    frame = data.data\n    clf = LogisticRegression", "    import time\n    time.sleep(240)\n    frame = data.data\n    clf = LogisticRegression"))
+    config = yaml.safe_load((project / "flowyml.yaml").read_text())
+    config["stacks"]["sm"]["steps"] = {"train_model": {"timeout": 2}}
+    (project / "flowyml.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    session = start_run(project, "sm")
+    run = session.run
+    _, definition = run.stack.component(Kind.ORCHESTRATOR).submit(run)
+    steps = {s["Name"]: s for s in definition["Steps"]}
+    for name in ("load_data", "preprocess", "params"):
+        args = steps[name]["Arguments"]
+        proc = subprocess.run(flowyml_command(args["AppSpecification"]["ContainerEntrypoint"]), cwd=project, env={**os.environ, **args["Environment"]},
+                              capture_output=True, text=True, timeout=300, check=False)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    args = steps["train_model"]["Arguments"]
+    began = time.monotonic()
+    proc = subprocess.run(flowyml_command(args["AppSpecification"]["ContainerEntrypoint"]), cwd=project, env={**os.environ, **args["Environment"]},
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 1 and "timed out after 2 s" in proc.stderr
+    assert time.monotonic() - began < 200, "the container waited for the late step (it sleeps 240 s)"
