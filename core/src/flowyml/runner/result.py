@@ -11,6 +11,7 @@ from flowyml.errors import ArtifactError, FlowymlError, StepFailedError
 
 if TYPE_CHECKING:
     from flowyml.plugins.types import Manifest
+    from flowyml.runner.attempts import Attempt
 
 
 class Lineage(Protocol):
@@ -154,7 +155,7 @@ class StepRun:
     traceback: str | None = attrs.field(default=None, repr=False)
     run_id: str | None = None
     #: Each attempt of a step that has retries or a timeout (:class:`flowyml.runner.attempts.Attempt`); empty otherwise.
-    attempts: list[Any] = attrs.field(factory=list)
+    attempts: list[Attempt] = attrs.field(factory=list)
 
     @property
     def duration(self) -> float | None:
