@@ -46,10 +46,11 @@ class TokenMiddleware(BaseHTTPMiddleware):
 
 def same_origin(request: Request) -> bool:
     """A browser's POST from another site carries its Origin (or Referer): refuse those."""
-    origin = request.headers.get("origin") or request.headers.get("referer")
+    origin: str | None = request.headers.get("origin") or request.headers.get("referer")
     if not origin or origin == "null":
         return origin is None
-    return urlsplit(origin).netloc == request.headers.get("host", "")
+    host: str = request.headers.get("host", "")
+    return urlsplit(origin).netloc == host
 
 
 def csrf_ok(request: Request, form_token: str | None) -> bool:
