@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from sm_helpers import ROLE, STEP_IMAGE, s3_store, sm_client
 from support import SUPPORT
 from support.cache_pipelines import STEPS, change_double
@@ -140,3 +141,28 @@ def test_changed_code_and_broken_artifacts_submit_only_what_must_run(project: Pa
     deleted, steps = run_on_sagemaker(project, submitted)
     assert steps == ["side"]
     assert statuses(deleted) == {"source": "cached", "double": "cached", "total": "cached", "side": "completed"}
+
+
+def test_a_checkout_sharing_the_metadata_database_hits_another_checkouts_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                              s3_bucket: str, aws_env: Any, submitted: list[list[str]],
+                                                                              postgres_url: str) -> None:
+    """Checkout 1 runs the pipeline in-process (local orchestrator, same S3 store): no container, so no cache index entry;
+    checkout 2 finds every step in the shared PostgreSQL metadata database and starts no SageMaker execution."""
+    pytest.importorskip("flowyml.config.metadata_setting", reason="the project-level metadata: setting (shared metadata, #14) is not in this checkout")
+    store = s3_store(s3_bucket)
+    shared = {"metadata": {"url": postgres_url}}
+    one = make_project(tmp_path / "checkout-1", {"laptop": {"orchestrator": {"type": "local"}, "artifact_store": store}}, SUPPORT / "cache_pipelines.py")
+    two = make_project(tmp_path / "checkout-2", {STACK: {"orchestrator": ORCHESTRATOR, "artifact_store": store}}, SUPPORT / "cache_pipelines.py")
+    for folder in (one, two):
+        config = folder / "flowyml.yaml"
+        config.write_text(config.read_text() + yaml.safe_dump(shared), encoding="utf-8")
+    monkeypatch.chdir(one)
+    first = load_pipeline(one, "cache_pipeline").run(stack="laptop")
+    assert first.success, first.error
+    s3 = boto3_client("s3", aws_env.endpoint_url)
+    assert "Contents" not in s3.list_objects_v2(Bucket=s3_bucket, Prefix="ml/.flowyml-cache/")  # the index does not know it
+
+    monkeypatch.chdir(two)
+    other, steps = run_on_sagemaker(two, submitted)
+    assert steps is None and executions(aws_env.endpoint_url) == 0
+    assert recorded(two, other.run_id) == dict.fromkeys(STEPS, ("cached", first.run_id))
