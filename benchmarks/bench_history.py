@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import sys
 import tempfile
@@ -26,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from flowyml.metadata import queries
-from flowyml.metadata.store import _INDEXES, MetadataStore
+from flowyml.metadata.schema import tables_for
+from flowyml.metadata.store import MetadataStore
 
 TARGET_MS = 20.0
 PIPELINES = ("train", "evaluate", "ingest")
@@ -54,17 +54,17 @@ def fill(db: MetadataStore, runs: int) -> list[str]:
         event_rows += [(rid, "score", previous, "route", "local", "done", "", start + 5)] * 2
         metric_rows += [(rid, "score", "accuracy", 0.5, 0, None, start + 5), (rid, "score", "loss", 0.1, 0, None, start + 5)]
     with db.transaction() as cur:
-        cur.executemany("INSERT INTO runs (run_id, pipeline_name, stack_name, stack_reason, status, started_at, ended_at, params, error, target)"
+        cur.exec_driver_sql("INSERT INTO runs (run_id, pipeline_name, stack_name, stack_reason, status, started_at, ended_at, params, error, target)"
                         " VALUES (?,?,?,?,?,?,?,?,?,?)", run_rows)
-        cur.executemany("INSERT INTO steps (run_id, step_name, status, started_at, ended_at, cache_key, cached_from, error)"
+        cur.exec_driver_sql("INSERT INTO steps (run_id, step_name, status, started_at, ended_at, cache_key, cached_from, error)"
                         " VALUES (?,?,?,?,?,?,?,?)", step_rows)
-        cur.executemany("INSERT INTO artifacts (artifact_id, run_id, step_name, output_name, artifact_type, python_type, uri,"
+        cur.exec_driver_sql("INSERT INTO artifacts (artifact_id, run_id, step_name, output_name, artifact_type, python_type, uri,"
                         " content_hash, size, serializer, created_at, info) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", art_rows)
-        cur.executemany("INSERT INTO step_outputs VALUES (?,?,?,?)", out_rows)
-        cur.executemany("INSERT INTO consumptions VALUES (?,?,?,?)", use_rows)
-        cur.executemany("INSERT INTO route_events (run_id, step_name, artifact_id, action, target, status, detail, created_at)"
+        cur.exec_driver_sql("INSERT INTO step_outputs VALUES (?,?,?,?)", out_rows)
+        cur.exec_driver_sql("INSERT INTO consumptions VALUES (?,?,?,?)", use_rows)
+        cur.exec_driver_sql("INSERT INTO route_events (run_id, step_name, artifact_id, action, target, status, detail, created_at)"
                         " VALUES (?,?,?,?,?,?,?,?)", event_rows)
-        cur.executemany("INSERT INTO tracker_metrics VALUES (?,?,?,?,?,?,?)", metric_rows)
+        cur.exec_driver_sql("INSERT INTO tracker_metrics VALUES (?,?,?,?,?,?,?)", metric_rows)
     return ids
 
 
@@ -123,7 +123,7 @@ def main() -> int:
         print(f"{runs:,} runs ({rows:,} rows) inserted in {filled:.1f} s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         calls = lookups(db, ids)
         indexed = {name: median_ms(call, args.repeats) for name, call in calls.items()}
-        for name in re.findall(r"CREATE INDEX IF NOT EXISTS (\w+)", _INDEXES):
+        for name in [index.name for index in tables_for("sqlite").indexes]:
             db.execute(f"DROP INDEX {name}")
         bare = {name: median_ms(call, max(3, args.repeats // 2)) for name, call in calls.items()}
     width = max(map(len, calls))

@@ -42,19 +42,19 @@ def add_big_run(db: MetadataStore, steps: int) -> str:
             if k >= back:
                 use_rows.append((run_id, name, f"in{back}", f"{k - back:08x}" + "cd" * 12))
     with db.transaction() as cur:
-        cur.execute(
+        cur.exec_driver_sql(
             "INSERT INTO runs (run_id, pipeline_name, stack_name, stack_reason, status, started_at, ended_at, params, error, target)"
             " VALUES (?,?,?,?,?,?,?,?,?,?)",
             (run_id, "big", "local", "default", "completed", t0, t0 + steps, '{"n": 1}', None, None),
         )
-        cur.executemany("INSERT INTO steps (run_id, step_name, status, started_at, ended_at, cache_key, cached_from, error) VALUES (?,?,?,?,?,?,?,?)", step_rows)
-        cur.executemany(
+        cur.exec_driver_sql("INSERT INTO steps (run_id, step_name, status, started_at, ended_at, cache_key, cached_from, error) VALUES (?,?,?,?,?,?,?,?)", step_rows)
+        cur.exec_driver_sql(
             "INSERT INTO artifacts (artifact_id, run_id, step_name, output_name, artifact_type, python_type, uri, content_hash, size, serializer,"
             " created_at, info) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             art_rows,
         )
-        cur.executemany("INSERT INTO step_outputs VALUES (?,?,?,?)", out_rows)
-        cur.executemany("INSERT INTO consumptions VALUES (?,?,?,?)", use_rows)
+        cur.exec_driver_sql("INSERT INTO step_outputs VALUES (?,?,?,?)", out_rows)
+        cur.exec_driver_sql("INSERT INTO consumptions VALUES (?,?,?,?)", use_rows)
     return run_id
 
 

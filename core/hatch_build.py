@@ -31,6 +31,7 @@ BASE_DEPENDENCIES = [
     "cattrs>=23.2",
     "fsspec>=2023.6",
     "click>=8.1",
+    "sqlalchemy>=2.0",  # the metadata store (SQLite and PostgreSQL through one code path)
 ]
 
 

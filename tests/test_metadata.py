@@ -198,12 +198,13 @@ def test_route_events_keep_their_order(store: MetadataStore) -> None:
 
 
 def test_transactions_roll_back_on_error(store: MetadataStore) -> None:
-    with pytest.raises(RuntimeError), store.transaction() as cur:
-        cur.execute("INSERT INTO runs (run_id, pipeline_name, stack_name, status) VALUES ('t', 'p', 's', 'running')")
+    row = {"run_id": "t", "pipeline_name": "p", "stack_name": "s", "status": "running"}
+    with pytest.raises(RuntimeError), store.transaction() as conn:
+        conn.execute(store.t.runs.insert().values(**row))
         raise RuntimeError("abort")
     assert store.get_run("t") is None
-    with store.transaction() as cur:
-        cur.execute("INSERT INTO runs (run_id, pipeline_name, stack_name, status) VALUES ('t', 'p', 's', 'running')")
+    with store.transaction() as conn:
+        conn.execute(store.t.runs.insert().values(**row))
     assert store.get_run("t")["status"] == "running"
 
 

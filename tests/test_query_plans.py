@@ -21,7 +21,8 @@ from click.testing import CliRunner
 from flowyml import Client, Metrics, pipeline, step
 from flowyml.cli.main import cli
 from flowyml.metadata import queries
-from flowyml.metadata.store import _INDEXES, MetadataStore
+from flowyml.metadata.schema import tables_for
+from flowyml.metadata.store import MetadataStore
 
 #: Tables with rows per run, step, artifact or event: these must never be read whole.
 GROWING = {
@@ -134,8 +135,8 @@ def test_every_history_query_reads_through_an_index(project) -> None:
 
 def test_an_older_database_gains_the_indexes_on_open(tmp_path) -> None:
     path = tmp_path / "metadata.db"
-    MetadataStore(path)._conn.close()
-    names = re.findall(r"CREATE INDEX IF NOT EXISTS (\w+)", _INDEXES)
+    MetadataStore(path).close()
+    names = [index.name for index in tables_for("sqlite").indexes]
     conn = sqlite3.connect(path)
     for name in names:
         conn.execute(f"DROP INDEX {name}")

@@ -79,7 +79,7 @@ def test_a_version_1_database_opens_and_is_migrated(tmp_path: Path) -> None:
     store = MetadataStore(db)
     columns = {r["name"] for r in store.query("PRAGMA table_info(runs)")}
     assert {"owner_host", "owner_pid", "owner_started", "owner_scope", "heartbeat_at"} <= columns
-    assert store.query("SELECT value FROM meta WHERE key='schema_version'")[0][0] == str(SCHEMA_VERSION)
+    assert store.query("SELECT value FROM meta WHERE key='schema_version'")[0]["value"] == str(SCHEMA_VERSION)
     assert effective_status(store.get_run("old-done")) == "completed"
     # written before owners were recorded, no heartbeat for an hour: its process is gone
     assert effective_status(store.get_run("old-stuck")) == "crashed"

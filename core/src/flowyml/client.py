@@ -10,7 +10,8 @@
     mv = client.get_model("fraud_detector")             # through the stack's model registry
     mv.load()                                           # the model object the version points to
 
-Everything is read from the project's metadata store (``.flowyml/metadata.db``);
+Everything is read from the project's metadata store (``.flowyml/metadata.db``, or the
+database ``metadata.url`` in flowyml.yaml names);
 artifact values are fetched through the artifact store of the stack the run
 used, with the integrity checks every load has. Backends are imported only
 when a value is loaded or a registry is asked.
@@ -19,7 +20,6 @@ when a value is loaded or a registry is asked.
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -35,7 +35,7 @@ from flowyml.runner.result import PipelineRun, RouteEvent, StepRun, StoredArtifa
 
 if TYPE_CHECKING:
     from flowyml.config.schema import ProjectConfig
-    from flowyml.metadata.store import MetadataStore
+    from flowyml.metadata.store import MetadataStore, Row
     from flowyml.stacks.stack import Stack
 
 __all__ = ["Client", "LoadableModelVersion"]
@@ -102,7 +102,7 @@ class Client:
         if self._db is None:
             from flowyml.metadata.store import MetadataStore
 
-            self._db = MetadataStore.for_project(self.project_dir)
+            self._db = MetadataStore.for_project(self.project_dir, self._project.metadata.resolve(self.project_dir))
         return self._db
 
     # -- runs ----------------------------------------------------------------------------------
@@ -147,13 +147,14 @@ class Client:
         outputs = self._artifacts_by_step(run_id, step)
         return self._build_step(row, outputs.get(step, {}), attempts=self._attempts_by_step(run_id, step).get(step, []))
 
-    def _build_run(self, row: sqlite3.Row, *, steps: bool = True) -> PipelineRun:
+    def _build_run(self, row: Row, *, steps: bool = True) -> PipelineRun:
         run_id = row["run_id"]
         status = effective_status(row)  # a run whose process died is "crashed"
         if not steps:
             return PipelineRun(
                 run_id=run_id, pipeline_name=row["pipeline_name"], stack_name=row["stack_name"], status=status,
                 error=row["error"], started_at=row["started_at"], ended_at=row["ended_at"], params=queries.run_params(row),
+                user=row["user"], host=row["host"],
             )
         outputs = self._artifacts_by_step(run_id)
         attempts = self._attempts_by_step(run_id)
@@ -179,6 +180,8 @@ class Client:
             started_at=row["started_at"],
             ended_at=row["ended_at"],
             params=queries.run_params(row),
+            user=row["user"],
+            host=row["host"],
         )
 
     def _artifacts_by_step(self, run_id: str, step: str | None = None) -> dict[str, dict[str, StoredArtifact]]:
@@ -194,7 +197,7 @@ class Client:
         return found
 
     def _build_step(
-        self, row: sqlite3.Row, outputs: dict[str, StoredArtifact], run_status: str | None = None, attempts: list[Attempt] | None = None
+        self, row: Row, outputs: dict[str, StoredArtifact], run_status: str | None = None, attempts: list[Attempt] | None = None
     ) -> StepRun:
         message, trace = queries.split_traceback(row["error"])
         inputs = {r["input_name"]: self._artifact(r) for r in queries.inputs_of(self.metadata, row["run_id"], row["step_name"])}
@@ -223,13 +226,13 @@ class Client:
         if run is not None:
             run_id = queries.resolve_run_id(self.metadata, run)
             return [self._artifact(r) for r in queries.outputs_of(self.metadata, run_id)]
-        rows = self.metadata.query(
-            "SELECT * FROM artifacts ORDER BY created_at DESC" + (" LIMIT ?" if limit is not None else ""),
-            (limit,) if limit is not None else (),
-        )
+        from sqlalchemy import select
+
+        arts = self.metadata.t.artifacts
+        rows = self.metadata.fetch(select(arts).order_by(arts.c.created_at.desc()).limit(limit))
         return [self._artifact(r) for r in rows]
 
-    def _artifact(self, row: sqlite3.Row) -> StoredArtifact:
+    def _artifact(self, row: Row) -> StoredArtifact:
         stored = StoredArtifact.from_row(row)
         stored._loader = self.load_artifact
         stored._lineage = self
@@ -240,7 +243,7 @@ class Client:
 
         Raises :class:`~flowyml.errors.RunNotFoundError` when that run was deleted.
         """
-        if not self.metadata.query("SELECT 1 FROM runs WHERE run_id=?", (artifact.run_id,)):
+        if not self.metadata.run_exists(artifact.run_id):
             raise RunNotFoundError(
                 f"run {artifact.run_id}, which produced artifact {artifact.artifact_id[:12]}, was deleted",
                 hint="its artifact is kept because another run still uses it",
@@ -261,7 +264,7 @@ class Client:
         """The stack whose store holds ``artifact``: its producing run's, else (that run deleted) a run's that reused it."""
         candidates = [artifact.run_id, *queries.runs_using_artifact(self.metadata, artifact.artifact_id)]
         for run_id in candidates:
-            if self.metadata.query("SELECT 1 FROM runs WHERE run_id=?", (run_id,)):
+            if self.metadata.run_exists(run_id):
                 return self.stack_for_run(run_id, uri=artifact.uri)
         raise ArtifactError(
             f"no run of artifact {artifact.artifact_id} is left in the metadata store, so its stack is unknown; it is stored at {artifact.uri}",
@@ -320,7 +323,7 @@ class Client:
         from flowyml.core.artifacts import Model
         from flowyml.runner.loading import read_registered
 
-        known = bool(version.run_id) and bool(self.metadata.query("SELECT 1 FROM runs WHERE run_id=?", (version.run_id,)))
+        known = bool(version.run_id) and self.metadata.run_exists(str(version.run_id))
         if known:
             stack = self.stack_for_run(str(version.run_id), uri=version.uri)
         else:

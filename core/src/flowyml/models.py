@@ -43,7 +43,7 @@ def model_stack(
                 hint=f"add `{kind.value}: {{ type: ... }}` to it, or pick another stack with --stack",
             )
     built = Stack(project, config, choice.reason)
-    built.attach_metadata(MetadataStore.for_project(project.project_dir))
+    built.attach_metadata(MetadataStore.of(project))
     return built
 
 

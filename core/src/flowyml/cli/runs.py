@@ -38,8 +38,14 @@ def list_runs(limit: int, pipeline: str | None, status: str | None) -> None:
         click.echo(f"No {status} runs." if status else "No runs yet. Start one with: flowyml run PIPELINE.py")
         return
     table(
-        [(r["run_id"], r["pipeline_name"], r["stack_name"], effective_status(r), when(r["started_at"]), duration(r["started_at"], r["ended_at"])) for r in rows],
-        ("RUN", "PIPELINE", "STACK", "STATUS", "STARTED", "DURATION"),
+        [
+            (
+                r["run_id"], r["pipeline_name"], r["stack_name"], effective_status(r), when(r["started_at"]),
+                duration(r["started_at"], r["ended_at"]), r["user"] or "", r["host"] or "",
+            )
+            for r in rows
+        ],
+        ("RUN", "PIPELINE", "STACK", "STATUS", "STARTED", "DURATION", "USER", "HOST"),
     )
 
 
@@ -68,17 +74,20 @@ def show_run(run_ref: str, pipeline: str | None, full_traceback: bool) -> None:
     run = client.get_run(run_ref, pipeline=pipeline)
     db = client.metadata
     rid = run.run_id
-    row = db.query("SELECT stack_reason FROM runs WHERE run_id=?", (rid,))[0]
+    row = db.get_run(rid)
+    assert row is not None  # get_run above found it
     click.echo(f"Run {rid}")
     click.echo(f"  pipeline: {run.pipeline_name}")
     click.echo(f"  stack:    {run.stack_name} (chosen by {row['stack_reason']})")
     click.echo(f"  status:   {run.status}" + ("  (its process is gone: killed or crashed before the run ended)" if run.status == "crashed" else ""))
     click.echo(f"  started:  {when(run.started_at)}  duration: {duration(run.started_at, run.ended_at)}")
+    if run.user or run.host:
+        click.echo(f"  by:       {run.user or '?'} on {run.host or '?'}")
     if run.params:
         click.echo(f"  params:   {json.dumps(run.params, sort_keys=True, default=str)}")
     if run.error:
         click.echo(f"  error:    {run.error.splitlines()[0]}")
-    cached_from = {s["step_name"]: s["cached_from"] for s in db.query("SELECT step_name, cached_from FROM steps WHERE run_id=?", (rid,))}
+    cached_from = {s["step_name"]: s["cached_from"] for s in db.step_rows(rid)}
     click.echo("\nSteps")
     table(
         [
@@ -116,8 +125,8 @@ def show_run(run_ref: str, pipeline: str | None, full_traceback: bool) -> None:
     if events:
         click.echo("\nRouting")
         table([(e.step_name or "", e.action, e.status, e.target or "", e.detail) for e in events], ("STEP", "ACTION", "STATUS", "TARGET", "DETAIL"))
-    metrics = db.query("SELECT * FROM tracker_metrics WHERE run_id=? ORDER BY rowid", (rid,))
-    params = db.query("SELECT * FROM tracker_params WHERE run_id=? ORDER BY rowid", (rid,))
+    metrics = db.tracked_metrics(rid)
+    params = db.tracked_params(rid)
     if metrics or params:
         click.echo("\nTracked (local experiment tracker)")
         rows = [(m["step_name"], "metric", m["key"], f"{m['value']:g}", "" if m["step"] is None else m["step"]) for m in metrics]

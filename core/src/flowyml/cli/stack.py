@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from flowyml.cli.output import table
+
+if TYPE_CHECKING:
+    from flowyml.config.schema import ProjectConfig
 
 REASONS = {
     "flag": "--stack",
@@ -72,6 +77,7 @@ def show_stack(name: str | None) -> None:
     installed = {(b.kind, b.type): b for b in iter_backends()}
     why = "" if name else f" (active: {REASONS[choice.reason]})"
     click.echo(f"Stack {config.name}{why}")
+    click.echo(f"metadata: {_metadata_location(project)}")
     rows = []
     for comp in config.all_components():
         kind = comp.kind
@@ -179,3 +185,14 @@ def _check_one(name: str | None, *, raise_errors: bool = False) -> bool:
     finally:
         active.close()
     return failures == 0
+
+
+def _metadata_location(project: ProjectConfig) -> str:
+    """Where the project's run history is (password masked); an unresolvable setting is shown as written."""
+    from flowyml.errors import FlowymlError
+    from flowyml.redaction import redact
+
+    try:
+        return project.metadata.resolve(project.project_dir).display
+    except FlowymlError as exc:
+        return redact(f"{project.metadata.url} ({exc.message})")

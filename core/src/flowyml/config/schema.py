@@ -17,6 +17,7 @@ import attrs
 
 from flowyml.config.defaults import EMBEDDED_DEFAULT
 from flowyml.config.interpolation import malformed_reference
+from flowyml.config.metadata_setting import MetadataSetting, build_metadata_setting
 from flowyml.config.source import ConfigSource, duplicate_error
 from flowyml.config.step_settings import StepOverride, build_steps, section_names
 from flowyml.config.value_kinds import describe
@@ -98,6 +99,8 @@ class ProjectConfig:
     names: tuple[str, ...] = ()
     #: The top-level ``steps:`` (per-step settings for every stack).
     steps: dict[str, StepOverride] = attrs.field(factory=dict)
+    #: Where the run history is kept (``metadata:``; the embedded database when absent).
+    metadata: MetadataSetting = attrs.field(factory=MetadataSetting)
 
     @property
     def file(self) -> Path | None:
@@ -126,7 +129,7 @@ class ProjectConfig:
 _KINDS = tuple((k, k.value) for k in Kind)
 _STACK_KEYS = {k.value for k in Kind} | {"artifact_routing", "on_route_error", "description", "steps"}
 #: The top-level keys of flowyml.yaml.
-TOP_LEVEL_KEYS = ("stacks", "active_stack", "steps")
+TOP_LEVEL_KEYS = ("stacks", "active_stack", "steps", "metadata")
 _RULE_FIELDS = {f.name for f in attrs.fields(RoutingRule)}
 
 
@@ -146,6 +149,7 @@ def build_project(source: ConfigSource) -> ProjectConfig:
     if unknown:
         key = unknown[0]
         _raise(fail(f"unknown top-level key {key!r}", str(key), "the top level takes " + ", ".join(f"`{k}:`" for k in TOP_LEVEL_KEYS)))
+    metadata = build_metadata_setting(data.get("metadata"), source.line, source.file)
     raw_stacks = data.get("stacks")
     if raw_stacks is None:
         raw_stacks = {}
@@ -180,7 +184,7 @@ def build_project(source: ConfigSource) -> ProjectConfig:
                     "set active_stack to one of the defined stacks (flowyml stack set NAME)",
                 )
             )
-    return ProjectConfig(source, stacks, active, invalid, tuple(raw_stacks), steps)
+    return ProjectConfig(source, stacks, active, invalid, tuple(raw_stacks), steps, metadata)
 
 
 def _duplicates_by_stack(source: ConfigSource, raw_stacks: dict[str, Any]) -> dict[str, Duplicate]:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import attrs
+from sqlalchemy import select
 
 from flowyml.errors import StoreError
 from flowyml.metadata import queries
@@ -68,8 +69,8 @@ def plan_deletion(client: Client, run_ids: Iterable[str], *, artifacts: bool) ->
     runs = list(dict.fromkeys(run_ids))
     doomed = set(runs)
     plan = DeletionPlan(runs=runs)
-    marks = ",".join("?" * len(runs)) or "NULL"
-    produced = db.query(f"SELECT * FROM artifacts WHERE run_id IN ({marks}) ORDER BY created_at", tuple(runs))
+    arts = db.t.artifacts
+    produced = db.fetch(select(arts).where(arts.c.run_id.in_(runs)).order_by(arts.c.created_at)) if runs else []
     models = _model_pointers(client, runs) if artifacts and produced else {}
     for row in produced:
         stored = client._artifact(row)
@@ -92,8 +93,8 @@ def plan_deletion(client: Client, run_ids: Iterable[str], *, artifacts: bool) ->
 def _model_pointers(client: Client, runs: list[str]) -> dict[str, str]:
     """URI -> "name version V" for every version in the registries of the stacks these runs used."""
     db = client.metadata
-    marks = ",".join("?" * len(runs))
-    stacks = sorted({r["stack_name"] for r in db.query(f"SELECT DISTINCT stack_name FROM runs WHERE run_id IN ({marks})", tuple(runs))})
+    t = db.t.runs
+    stacks = sorted({r["stack_name"] for r in db.fetch(select(t.c.stack_name).distinct().where(t.c.run_id.in_(runs)))})
     pointers: dict[str, str] = {}
     for name in stacks:
         if name not in client._project.stacks:
@@ -130,9 +131,11 @@ def delete(client: Client, plan: DeletionPlan) -> None:
     for artifact in plan.artifacts:
         stacks[artifact.artifact_id].artifact_store.delete(artifact.uri)
     db = client.metadata
-    with db.transaction() as cur:
+    tables = [db.t.metadata.tables[name] for name in _RUN_TABLES]
+    arts = db.t.artifacts
+    with db.transaction() as conn:
         for run_id in plan.runs:
-            for table in _RUN_TABLES:
-                cur.execute(f"DELETE FROM {table} WHERE run_id=?", (run_id,))
+            for table in tables:
+                conn.execute(table.delete().where(table.c.run_id == run_id))
         for artifact_id in plan.artifact_records:
-            cur.execute("DELETE FROM artifacts WHERE artifact_id=?", (artifact_id,))
+            conn.execute(arts.delete().where(arts.c.artifact_id == artifact_id))

@@ -1,119 +1,62 @@
-"""The embedded SQLite metadata store.
+"""The metadata store: runs, steps, artifacts, lineage and route events, in SQLite or PostgreSQL.
 
-One database per project, in ``.flowyml/metadata.db`` beside flowyml.yaml
-(found by walking up from the working directory like git does). WAL mode and
-a busy timeout make two runs writing at once safe.
+One database per project. By default an embedded SQLite file,
+``.flowyml/metadata.db`` beside flowyml.yaml (found by walking up from the
+working directory like git does); ``metadata: { url: ... }`` in flowyml.yaml
+names another file or a PostgreSQL database shared by a team
+(:mod:`flowyml.metadata.database_url`). Both go through one code path,
+SQLAlchemy Core over the tables of :mod:`flowyml.metadata.schema`.
 
+SQLite: WAL mode and a busy timeout make two runs writing at once safe.
 Opening is serialized across processes by a lock file beside the database:
 switching a new database to WAL needs an exclusive lock that SQLite's busy
-handler does not wait for, so two processes creating a project's database at
-once would otherwise fail with "database is locked". An older database is
-migrated on open (columns are only ever added); a newer one is refused.
+handler does not wait for. PostgreSQL: opening takes an advisory lock, so the
+first processes to use a new database create its tables once.
+
+An older database is migrated on open; a newer one is refused
+(:mod:`flowyml.metadata.migrations`). Rows come back as mappings by column
+name (``row["run_id"]``).
 """
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
-import sqlite3
+import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flowyml.errors import MetadataError
+from sqlalchemy import Connection, RowMapping, and_, func, select, text
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.exc import DBAPIError
+
+from flowyml import redaction
+from flowyml.metadata.backend_records import BackendRecords
+from flowyml.metadata.database_url import DatabaseURL, parse_database_url
+from flowyml.metadata.engine import database_error, make_engine
+from flowyml.metadata.migrations import migrate
 from flowyml.metadata.owner import current_owner
-from flowyml.metadata.prefix import prefix_condition
+from flowyml.metadata.prefix import prefix_range
+from flowyml.metadata.schema import SCHEMA_VERSION, Tables, tables_for
+from flowyml.metadata.statements import Prepared, PreparedWrites, statements_for
 
-SCHEMA_VERSION = 2
+if TYPE_CHECKING:
+    from flowyml.config.schema import ProjectConfig
 
-#: Columns added after version 1, per table: ``ALTER TABLE ... ADD COLUMN`` on open when missing.
-_ADDED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
-    # v2: who runs the run (see flowyml.metadata.owner) and its last sign of life.
-    "runs": (
-        ("owner_host", "TEXT"),
-        ("owner_pid", "INTEGER"),
-        ("owner_started", "TEXT"),
-        ("owner_scope", "TEXT"),
-        ("heartbeat_at", "REAL"),
-    ),
-}
+__all__ = ["SCHEMA_VERSION", "STATE_DIR", "MetadataStore", "Row", "find_project_dir"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT PRIMARY KEY, pipeline_name TEXT NOT NULL, stack_name TEXT NOT NULL,
-    stack_reason TEXT, status TEXT NOT NULL, started_at REAL, ended_at REAL,
-    params TEXT, error TEXT, target TEXT
-);
-CREATE TABLE IF NOT EXISTS steps (
-    run_id TEXT NOT NULL, step_name TEXT NOT NULL, status TEXT NOT NULL,
-    started_at REAL, ended_at REAL, cache_key TEXT, cached_from TEXT, error TEXT,
-    PRIMARY KEY (run_id, step_name)
-);
-CREATE INDEX IF NOT EXISTS steps_cache ON steps (cache_key, status);
-CREATE TABLE IF NOT EXISTS artifacts (
-    artifact_id TEXT PRIMARY KEY, run_id TEXT NOT NULL, step_name TEXT NOT NULL,
-    output_name TEXT NOT NULL, artifact_type TEXT NOT NULL, python_type TEXT,
-    uri TEXT NOT NULL, content_hash TEXT NOT NULL, size INTEGER, serializer TEXT,
-    created_at REAL, info TEXT
-);
-CREATE INDEX IF NOT EXISTS artifacts_run ON artifacts (run_id, step_name);
-CREATE TABLE IF NOT EXISTS step_outputs (
-    run_id TEXT NOT NULL, step_name TEXT NOT NULL, output_name TEXT NOT NULL, artifact_id TEXT NOT NULL,
-    PRIMARY KEY (run_id, step_name, output_name)
-);
-CREATE TABLE IF NOT EXISTS consumptions (
-    run_id TEXT NOT NULL, step_name TEXT NOT NULL, input_name TEXT NOT NULL, artifact_id TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS route_events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, step_name TEXT, artifact_id TEXT,
-    action TEXT NOT NULL, target TEXT, status TEXT NOT NULL, detail TEXT, created_at REAL
-);
-CREATE TABLE IF NOT EXISTS step_attempts (
-    run_id TEXT NOT NULL, step_name TEXT NOT NULL, attempt INTEGER NOT NULL, status TEXT NOT NULL,
-    started_at REAL, ended_at REAL, error TEXT, PRIMARY KEY (run_id, step_name, attempt)
-);
-CREATE TABLE IF NOT EXISTS model_versions (
-    name TEXT NOT NULL, version TEXT NOT NULL, seq INTEGER NOT NULL, record TEXT NOT NULL,
-    status TEXT NOT NULL, created_at REAL, PRIMARY KEY (name, version)
-);
-CREATE TABLE IF NOT EXISTS deployments (
-    endpoint_name TEXT PRIMARY KEY, model_name TEXT NOT NULL, model_version TEXT NOT NULL,
-    status TEXT NOT NULL, url TEXT, pid INTEGER, record TEXT, created_at REAL
-);
-CREATE TABLE IF NOT EXISTS tracker_runs (
-    run_id TEXT PRIMARY KEY, pipeline_name TEXT, stack_name TEXT, status TEXT, started_at REAL, ended_at REAL
-);
-CREATE TABLE IF NOT EXISTS tracker_metrics (
-    run_id TEXT NOT NULL, step_name TEXT, key TEXT NOT NULL, value REAL, step INTEGER, metadata TEXT, logged_at REAL
-);
-CREATE TABLE IF NOT EXISTS tracker_params (
-    run_id TEXT NOT NULL, step_name TEXT, key TEXT NOT NULL, value TEXT
-);
-"""
-
-#: The indexes every listing and lookup of past runs reads through (tests/test_query_plans.py
-#: checks that none of them scans a whole table). Created on open when missing, so an older
-#: database gains them the first time a newer FlowyML opens it; an index changes no row.
-_INDEXES = """
-CREATE INDEX IF NOT EXISTS runs_started ON runs (started_at);
-CREATE INDEX IF NOT EXISTS runs_pipeline ON runs (pipeline_name, started_at);
-CREATE INDEX IF NOT EXISTS runs_status ON runs (status, started_at);
-CREATE INDEX IF NOT EXISTS runs_pipeline_status ON runs (pipeline_name, status, started_at);
-CREATE INDEX IF NOT EXISTS artifacts_created ON artifacts (created_at);
-CREATE INDEX IF NOT EXISTS step_outputs_artifact ON step_outputs (artifact_id);
-CREATE INDEX IF NOT EXISTS consumptions_run ON consumptions (run_id, step_name);
-CREATE INDEX IF NOT EXISTS consumptions_artifact ON consumptions (artifact_id);
-CREATE INDEX IF NOT EXISTS route_events_run ON route_events (run_id);
-CREATE INDEX IF NOT EXISTS tracker_metrics_run ON tracker_metrics (run_id);
-CREATE INDEX IF NOT EXISTS tracker_params_run ON tracker_params (run_id);
-CREATE INDEX IF NOT EXISTS model_versions_seq ON model_versions (name, seq);
-"""
+#: A row read from the store: a read-only mapping by column name.
+Row = RowMapping
 
 STATE_DIR = ".flowyml"
+#: The advisory lock key PostgreSQL openers serialize on (any constant: "flowyml" in ASCII).
+_OPEN_LOCK_KEY = 0x666C6F77796D6C
 
 
 def find_project_dir(start: Path | None = None) -> Path:
@@ -141,120 +84,271 @@ def _file_lock(path: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def _migrate(conn: sqlite3.Connection, path: Path) -> None:
-    """Create missing tables and columns; refuse a database written by a newer FlowyML."""
-    conn.executescript(_SCHEMA)
-    row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-    found = int(row[0]) if row else SCHEMA_VERSION
-    if found > SCHEMA_VERSION:
-        raise MetadataError(
-            f"the metadata database {path} has schema version {found}; this FlowyML reads up to version {SCHEMA_VERSION}",
-            hint="upgrade flowyml to open this project",
-        )
-    for table, columns in _ADDED_COLUMNS.items():
-        have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
-        for name, sql_type in columns:
-            if name not in have:
-                conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}")
-    conn.executescript(_INDEXES)
-    conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-
-
 def _dumps(value: Any) -> str:
     return json.dumps(value, default=str, sort_keys=True)
 
 
-class MetadataStore:
-    """Thread-safe access to one project's metadata database."""
+def _who() -> tuple[str | None, str]:
+    """(user, host) of this process, as recorded on the runs it starts."""
+    try:
+        user: str | None = getpass.getuser()
+    except (OSError, KeyError, ImportError):  # no login name, no passwd entry (some containers)
+        user = None
+    return user, socket.gethostname()
 
-    _open: dict[Path, MetadataStore] = {}
+
+class MetadataStore(BackendRecords):
+    """Thread-safe access to one project's metadata database.
+
+    ``MetadataStore(path)`` opens (or creates) a SQLite file;
+    ``MetadataStore(url)`` a ``sqlite:///`` or ``postgresql://`` URL.
+    """
+
+    _open: dict[tuple[str, str], MetadataStore] = {}
     _open_lock = threading.Lock()
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, target: Path | str | DatabaseURL, *, project_dir: Path | None = None) -> None:
+        if isinstance(target, DatabaseURL):
+            url = target
+        elif isinstance(target, str) and "://" in target:
+            url = parse_database_url(target, project_dir or Path.cwd())
+        else:
+            url = DatabaseURL("sqlite", path=Path(target).resolve())
+        self.url = url
+        #: The SQLite file, or None on PostgreSQL.
+        self.path: Path | None = url.path
+        self.t: Tables = tables_for(url.dialect)
+        self._sql = statements_for(url.dialect)
         self._lock = threading.RLock()
-        self._conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None, check_same_thread=False)
-        self._conn.row_factory = sqlite3.Row
-        self._conn.execute("PRAGMA busy_timeout=30000")
-        with _file_lock(path.with_name(path.name + ".lock")):
-            if str(self._conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
-                self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            _migrate(self._conn, path)
+        self._sqlite = url.dialect == "sqlite"
+        if url.password:
+            redaction.register([url.password])  # for as long as the process may print an error about it
+        self._engine = make_engine(url)
+        self._writes = PreparedWrites(self._sql, self.t, self._engine.dialect)
+        self._dbapi = self._engine.dialect.loaded_dbapi
+        try:
+            if self._sqlite:
+                self._open_sqlite()
+            else:
+                self._open_postgres()
+        except DBAPIError as exc:
+            raise database_error(exc, url, "open") from None
+
+    def _open_sqlite(self) -> None:
+        assert self.path is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn_sa = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        #: The sqlite3 connection underneath (tests trace the SQL it runs).
+        self._conn = self._conn_sa.connection.driver_connection
+        self._conn_sa.exec_driver_sql("PRAGMA busy_timeout=30000")
+        with _file_lock(self.path.with_name(self.path.name + ".lock")):
+            mode = self._conn_sa.exec_driver_sql("PRAGMA journal_mode").scalar()
+            if str(mode).lower() != "wal":
+                self._conn_sa.exec_driver_sql("PRAGMA journal_mode=WAL")
+            self._conn_sa.exec_driver_sql("PRAGMA synchronous=NORMAL")
+            with self.transaction() as conn:
+                migrate(conn, self.t, str(self.path))
+
+    def _open_postgres(self) -> None:
+        with self._engine.begin() as conn:  # the first connection: a wrong host, port or password fails here
+            conn.execute(select(func.pg_advisory_xact_lock(_OPEN_LOCK_KEY)))
+            migrate(conn, self.t, self.url.display)
 
     @classmethod
-    def for_project(cls, project_dir: Path) -> MetadataStore:
-        """The (shared, per-process) store of ``project_dir``."""
-        path = (project_dir / STATE_DIR / "metadata.db").resolve()
+    def for_project(cls, project_dir: Path, url: str | DatabaseURL | None = None) -> MetadataStore:
+        """The (shared, per-process) store of ``project_dir``: ``url``, else its flowyml.yaml's ``metadata.url``."""
+        project_dir = Path(project_dir).resolve()
+        if url is None:
+            from flowyml.config.metadata_setting import metadata_url_of
+
+            url = metadata_url_of(project_dir)
+        found = url if isinstance(url, DatabaseURL) else parse_database_url(url, project_dir)
+        key = (found.dialect, str(found.path) if found.path else f"{found.user}:{found.password}@{found.where}")
         with cls._open_lock:
-            store = cls._open.get(path)
-            if store is None or not store.path.exists():
-                store = cls(path)
-                cls._open[path] = store
+            store = cls._open.get(key)
+            if store is None or (store.path is not None and not store.path.exists()):
+                store = cls(found)
+                cls._open[key] = store
             return store
 
+    @classmethod
+    def of(cls, project: ProjectConfig) -> MetadataStore:
+        """The store of a loaded project configuration (its ``metadata.url``, or the embedded database)."""
+        return cls.for_project(project.project_dir, project.metadata.resolve(project.project_dir))
+
+    def close(self) -> None:
+        """Close this store's connections (a store shared by :meth:`for_project` is closed for everyone)."""
+        with self._lock:
+            if self._sqlite:
+                self._conn_sa.close()
+            self._engine.dispose()
+
+    @property
+    def display(self) -> str:
+        """The database as named in messages: the file, or the URL with its password masked."""
+        return str(self.path) if self.path is not None else self.url.display
+
+    def __repr__(self) -> str:
+        return f"<MetadataStore {self.display}>"
+
+    # -- connections ------------------------------------------------------------------
+
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Cursor]:
-        with self._lock:
-            cur = self._conn.cursor()
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                yield cur
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
+    def connect(self) -> Iterator[Connection]:
+        """A connection for one statement or a few reads (each statement commits on its own on SQLite)."""
+        try:
+            if self._sqlite:
+                with self._lock:
+                    yield self._conn_sa
             else:
-                cur.execute("COMMIT")
+                with self._engine.begin() as conn:
+                    yield conn
+        except DBAPIError as exc:
+            raise self._failure(exc) from None
 
-    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return list(self._conn.execute(sql, params))
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A connection inside one transaction: committed when the block ends, rolled back when it raises."""
+        try:
+            if self._sqlite:
+                with self._lock:
+                    conn = self._conn_sa
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    try:
+                        yield conn
+                    except BaseException:
+                        conn.exec_driver_sql("ROLLBACK")
+                        raise
+                    else:
+                        conn.exec_driver_sql("COMMIT")
+            else:
+                with self._engine.begin() as conn:
+                    yield conn
+        except DBAPIError as exc:
+            raise self._failure(exc) from None
 
-    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> None:
-        with self._lock:
-            self._conn.execute(sql, params)
+    def _failure(self, exc: DBAPIError) -> BaseException:
+        if exc.connection_invalidated or type(exc).__name__ in ("OperationalError", "InterfaceError"):
+            return database_error(exc, self.url, "use")
+        return exc
+
+    def fetch(self, statement: Any, params: Mapping[str, Any] | None = None) -> list[Row]:
+        """The rows of a SQLAlchemy Core ``statement`` (a select over :attr:`t`'s tables)."""
+        with self.connect() as conn:
+            return list(conn.execute(statement, params).mappings())
+
+    def write(self, statement: Any, params: Any = None) -> None:
+        """Run one Core statement (``params``: a list of rows for an insert of many), committed at once."""
+        with self.connect() as conn:
+            conn.execute(statement, params)
+
+    def _put(self, *writes: tuple[Prepared, Mapping[str, Any]]) -> None:
+        """Run per-step writes (see :mod:`flowyml.metadata.statements`) on the driver, in one transaction."""
+        try:
+            if self._sqlite:
+                with self._lock:
+                    raw = self._conn
+                    if len(writes) == 1:
+                        prepared, values = writes[0]
+                        raw.execute(prepared.sql, prepared.args(values))
+                        return
+                    raw.execute("BEGIN IMMEDIATE")
+                    try:
+                        for prepared, values in writes:
+                            raw.execute(prepared.sql, prepared.args(values))
+                    except BaseException:
+                        raw.execute("ROLLBACK")
+                        raise
+                    raw.execute("COMMIT")
+            else:
+                with self._engine.begin() as conn:
+                    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                    for prepared, values in writes:
+                        cursor.execute(prepared.sql, prepared.args(values))
+        except (self._dbapi.OperationalError, self._dbapi.InterfaceError) as exc:
+            raise database_error(exc, self.url, "use") from None
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Rows of a plain SQL statement with ``?`` placeholders (for inspection and tests; portable SQL only)."""
+        with self.connect() as conn:
+            return list(conn.exec_driver_sql(self._native(sql), tuple(params)).mappings())
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run a plain SQL statement with ``?`` placeholders (for inspection and tests; portable SQL only)."""
+        with self.connect() as conn:
+            conn.exec_driver_sql(self._native(sql), tuple(params))
+
+    def _native(self, sql: str) -> str:
+        return sql if self._sqlite else sql.replace("%", "%%").replace("?", "%s")
+
+    def upsert(self, table: Any, values: Mapping[str, Any], keys: Sequence[str], update: Sequence[str] | None = None) -> Any:
+        """An INSERT of ``values`` that updates ``update`` (default: every other column) when ``keys`` exist."""
+        insert = (sqlite_dialect.insert if self._sqlite else pg_dialect.insert)(table).values(**values)
+        columns = [c for c in values if c not in keys] if update is None else list(update)
+        if not columns:
+            return insert.on_conflict_do_nothing(index_elements=list(keys))
+        return insert.on_conflict_do_update(index_elements=list(keys), set_={c: insert.excluded[c] for c in columns})
+
+    def insert_ignore(self, table: Any, values: Mapping[str, Any], keys: Sequence[str]) -> Any:
+        insert = (sqlite_dialect.insert if self._sqlite else pg_dialect.insert)(table).values(**values)
+        return insert.on_conflict_do_nothing(index_elements=list(keys))
+
+    def prefix_of(self, column: Any, prefix: str) -> Any:
+        """"``column`` starts with ``prefix``", as a range an index answers (see :mod:`flowyml.metadata.prefix`)."""
+        low, high = prefix_range(prefix)
+        if high is None:
+            return and_(column >= low, func.substr(column, 1, len(prefix)) == prefix)
+        return and_(column >= low, column < high)
 
     # -- runs -----------------------------------------------------------------
 
     def start_run(self, run_id: str, pipeline: str, stack: str, reason: str, params: Mapping[str, Any], target: str | None) -> None:
         """Record a new ``running`` run owned by this process (see :mod:`flowyml.metadata.status`)."""
         owner = current_owner()
+        user, host = _who()
         now = time.time()
-        self.execute(
-            "INSERT INTO runs (run_id, pipeline_name, stack_name, stack_reason, status, started_at, params, target,"
-            " owner_host, owner_pid, owner_started, owner_scope, heartbeat_at)"
-            " VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, pipeline, stack, reason, now, _dumps(dict(params)), target, owner.host, owner.pid, owner.started, owner.scope, now),
-        )
+        self._put((
+            self._writes.insert_run,
+            {
+                "run_id": run_id, "pipeline_name": pipeline, "stack_name": stack, "stack_reason": reason, "status": "running",
+                "started_at": now, "params": _dumps(dict(params)), "target": target, "owner_host": owner.host,
+                "owner_pid": owner.pid, "owner_started": owner.started, "owner_scope": owner.scope, "heartbeat_at": now,
+                "user": user, "host": host,
+            },
+        ))
 
     def heartbeat(self, run_id: str) -> None:
-        self.execute("UPDATE runs SET heartbeat_at=? WHERE run_id=? AND status='running'", (time.time(), run_id))
+        self._put((self._writes.heartbeat, {"rid": run_id, "at": time.time()}))
 
     def finish_run(self, run_id: str, status: str, error: str | None = None) -> None:
-        self.execute("UPDATE runs SET status=?, ended_at=?, error=? WHERE run_id=?", (status, time.time(), error, run_id))
+        self._put((self._writes.finish_run, {"rid": run_id, "new_status": status, "at": time.time(), "new_error": error}))
 
-    def get_run(self, run_id: str) -> sqlite3.Row | None:
-        rows = self.query("SELECT * FROM runs WHERE run_id=?", (run_id,))
+    def run_exists(self, run_id: str) -> bool:
+        runs = self.t.runs
+        return bool(self.fetch(select(runs.c.run_id).where(runs.c.run_id == run_id)))
+
+    def get_run(self, run_id: str) -> Row | None:
+        runs = self.t.runs
+        rows = self.fetch(select(runs).where(runs.c.run_id == run_id))
         if not rows:
-            within, bounds = prefix_condition("run_id", run_id)
-            rows = self.query(f"SELECT * FROM runs WHERE {within} ORDER BY started_at DESC", bounds)
+            rows = self.fetch(select(runs).where(self.prefix_of(runs.c.run_id, run_id)).order_by(runs.c.started_at.desc()))
             if len(rows) > 1:
                 return None
         return rows[0] if rows else None
 
-    def list_runs(self, limit: int = 20, pipeline: str | None = None, status: str | None = None) -> list[sqlite3.Row]:
+    def list_runs(self, limit: int = 20, pipeline: str | None = None, status: str | None = None) -> list[Row]:
         """Runs, newest first; ``status`` filters on the *effective* status (``crashed`` included)."""
         from flowyml.metadata.status import effective_status
 
-        where, params = ("WHERE pipeline_name=?", (pipeline,)) if pipeline else ("", ())
+        runs = self.t.runs
+        query = select(runs).order_by(runs.c.started_at.desc())
+        if pipeline:
+            query = query.where(runs.c.pipeline_name == pipeline)
         if status is None:
-            return self.query(f"SELECT * FROM runs {where} ORDER BY started_at DESC LIMIT ?", (*params, limit))
+            return self.fetch(query.limit(limit))
         # A crashed run is stored 'running': filter in Python, over the rows that can have that status.
-        stored = "'running'" if status in ("running", "crashed") else "?"
-        where = f"{where} {'AND' if where else 'WHERE'} status={stored}"
-        params = params if stored != "?" else (*params, status)
-        rows = self.query(f"SELECT * FROM runs {where} ORDER BY started_at DESC", params)
+        stored = "running" if status in ("running", "crashed") else status
+        rows = self.fetch(query.where(runs.c.status == stored))
         return [r for r in rows if effective_status(r) == status][:limit]
 
     # -- steps ------------------------------------------------------------------
@@ -271,98 +365,106 @@ class MetadataStore:
         cached_from: str | None = None,
         error: str | None = None,
     ) -> None:
-        self.execute(
-            "INSERT INTO steps (run_id, step_name, status, started_at, ended_at, cache_key, cached_from, error)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, step_name) DO UPDATE SET"
-            " status=excluded.status, started_at=COALESCE(excluded.started_at, started_at),"
-            " ended_at=excluded.ended_at, cache_key=COALESCE(excluded.cache_key, cache_key),"
-            " cached_from=excluded.cached_from, error=excluded.error",
-            (run_id, step, status, started_at, ended_at, cache_key, cached_from, error),
-        )
+        values = {
+            "run_id": run_id, "step_name": step, "status": status, "started_at": started_at, "ended_at": ended_at,
+            "cache_key": cache_key, "cached_from": cached_from, "error": error,
+        }
+        self._put((self._writes.record_step, values))
 
-    def steps_of(self, run_id: str) -> list[sqlite3.Row]:
-        return self.query("SELECT * FROM steps WHERE run_id=? ORDER BY started_at", (run_id,))
+    def steps_of(self, run_id: str) -> list[Row]:
+        steps = self.t.steps
+        return self.fetch(select(steps).where(steps.c.run_id == run_id).order_by(steps.c.started_at))
 
     def record_attempt(
         self, run_id: str, step: str, attempt: int, status: str, started_at: float | None, ended_at: float | None, error: str | None
     ) -> None:
         """One attempt of a step that has retries or a timeout (see flowyml.runner.attempts)."""
-        self.execute(
-            "INSERT OR REPLACE INTO step_attempts (run_id, step_name, attempt, status, started_at, ended_at, error)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (run_id, step, attempt, status, started_at, ended_at, error),
-        )
+        values = {
+            "run_id": run_id, "step_name": step, "attempt": attempt, "status": status, "started_at": started_at,
+            "ended_at": ended_at, "error": error,
+        }
+        self.write(self.upsert(self.t.step_attempts, values, ["run_id", "step_name", "attempt"]))
 
-    def attempts_of(self, run_id: str, step: str | None = None) -> list[sqlite3.Row]:
+    def attempts_of(self, run_id: str, step: str | None = None) -> list[Row]:
         """The recorded attempts of a run's steps (of one step), in step then attempt order."""
+        a = self.t.step_attempts
+        query = select(a).where(a.c.run_id == run_id)
         if step is None:
-            return self.query("SELECT * FROM step_attempts WHERE run_id=? ORDER BY step_name, attempt", (run_id,))
-        return self.query("SELECT * FROM step_attempts WHERE run_id=? AND step_name=? ORDER BY attempt", (run_id, step))
+            return self.fetch(query.order_by(a.c.step_name, a.c.attempt))
+        return self.fetch(query.where(a.c.step_name == step).order_by(a.c.attempt))
 
-    def find_cached(self, cache_key: str) -> sqlite3.Row | None:
-        rows = self.query(
-            "SELECT * FROM steps WHERE cache_key=? AND status='completed' ORDER BY ended_at DESC LIMIT 1", (cache_key,)
-        )
+    def step_rows(self, run_id: str, step: str | None = None) -> list[Row]:
+        """A run's steps in the order they ran (steps that never started last, in recorded order)."""
+        steps = self.t.steps
+        query = select(steps).where(steps.c.run_id == run_id)
+        if step is not None:
+            query = query.where(steps.c.step_name == step)
+        return self.fetch(query.order_by(steps.c.started_at.is_(None), steps.c.started_at, self.t.order_of(steps)))
+
+    def find_cached(self, cache_key: str) -> Row | None:
+        rows = self.fetch(self._sql.find_cached, {"key": cache_key})
         return rows[0] if rows else None
 
     # -- artifacts -------------------------------------------------------------
 
     def add_artifact(self, row: Mapping[str, Any], run_id: str, step: str, output: str) -> None:
-        with self.transaction() as cur:
-            cur.execute(
-                "INSERT OR IGNORE INTO artifacts (artifact_id, run_id, step_name, output_name, artifact_type, python_type,"
-                " uri, content_hash, size, serializer, created_at, info) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    row["artifact_id"], row["run_id"], row["step_name"], row["output_name"], row["artifact_type"],
-                    row.get("python_type"), row["uri"], row["content_hash"], row.get("size"), row.get("serializer"),
-                    row.get("created_at", time.time()), _dumps(row.get("info", {})),
-                ),
-            )
-            cur.execute(
-                "INSERT OR REPLACE INTO step_outputs VALUES (?, ?, ?, ?)", (run_id, step, output, row["artifact_id"])
-            )
+        values = {
+            "artifact_id": row["artifact_id"], "run_id": row["run_id"], "step_name": row["step_name"],
+            "output_name": row["output_name"], "artifact_type": row["artifact_type"], "python_type": row.get("python_type"),
+            "uri": row["uri"], "content_hash": row["content_hash"], "size": row.get("size"), "serializer": row.get("serializer"),
+            "created_at": row.get("created_at", time.time()), "info": _dumps(row.get("info", {})),
+        }
+        output_row = {"run_id": run_id, "step_name": step, "output_name": output, "artifact_id": row["artifact_id"]}
+        self._put((self._writes.insert_artifact, values), (self._writes.record_output, output_row))
 
-    def get_artifact(self, artifact_id: str) -> sqlite3.Row | None:
-        rows = self.query("SELECT * FROM artifacts WHERE artifact_id=?", (artifact_id,))
+    def artifact_exists(self, artifact_id: str) -> bool:
+        arts = self.t.artifacts
+        return bool(self.fetch(select(arts.c.artifact_id).where(arts.c.artifact_id == artifact_id)))
+
+    def get_artifact(self, artifact_id: str) -> Row | None:
+        arts = self.t.artifacts
+        rows = self.fetch(select(arts).where(arts.c.artifact_id == artifact_id))
         if not rows:
-            within, bounds = prefix_condition("artifact_id", artifact_id)
-            rows = self.query(f"SELECT * FROM artifacts WHERE {within}", bounds)
+            rows = self.fetch(select(arts).where(self.prefix_of(arts.c.artifact_id, artifact_id)))
             if len(rows) != 1:
                 return None
         return rows[0]
 
-    def outputs_of(self, run_id: str, step: str | None = None) -> list[sqlite3.Row]:
-        sql = (
-            "SELECT so.step_name AS out_step, so.output_name AS out_name, a.* FROM step_outputs so"
-            " JOIN artifacts a ON a.artifact_id = so.artifact_id WHERE so.run_id=?"
-        )
-        params: tuple[Any, ...] = (run_id,)
-        if step is not None:
-            sql += " AND so.step_name=?"
-            params += (step,)
-        return self.query(sql + " ORDER BY a.created_at", params)
+    def _outputs(self, newest_first: bool = False) -> Any:
+        so, a = self.t.step_outputs, self.t.artifacts
+        on = a.c.artifact_id == so.c.artifact_id
+        if newest_first:
+            # Walk artifacts newest first (index artifacts_created) and look each one's outputs up: an
+            # expression on the artifact side keeps SQLite's planner from scanning step_outputs whole instead.
+            on = a.c.artifact_id.concat("") == so.c.artifact_id
+        return select(so.c.step_name.label("out_step"), so.c.output_name.label("out_name"), a).select_from(so.join(a, on))
 
-    def list_artifacts(self, run_id: str | None = None, limit: int = 100) -> list[sqlite3.Row]:
+    def outputs_of(self, run_id: str, step: str | None = None) -> list[Row]:
+        so, a = self.t.step_outputs, self.t.artifacts
+        query = self._outputs().where(so.c.run_id == run_id)
+        if step is not None:
+            query = query.where(so.c.step_name == step)
+        return self.fetch(query.order_by(a.c.created_at))
+
+    def list_artifacts(self, run_id: str | None = None, limit: int = 100) -> list[Row]:
         if run_id:
             return self.outputs_of(run_id)
-        return self.query(
-            "SELECT so.step_name AS out_step, so.output_name AS out_name, a.* FROM step_outputs so"
-            " JOIN artifacts a ON a.artifact_id = so.artifact_id ORDER BY a.created_at DESC LIMIT ?",
-            (limit,),
-        )
+        return self.fetch(self._outputs(newest_first=True).order_by(self.t.artifacts.c.created_at.desc()).limit(limit))
 
     def record_consumption(self, run_id: str, step: str, input_name: str, artifact_id: str) -> None:
-        self.execute("INSERT INTO consumptions VALUES (?, ?, ?, ?)", (run_id, step, input_name, artifact_id))
+        self._put((self._writes.record_consumption, {"run_id": run_id, "step_name": step, "input_name": input_name, "artifact_id": artifact_id}))
 
     def consumers_of(self, run_id: str, artifact_id: str) -> list[str]:
-        rows = self.query("SELECT DISTINCT step_name FROM consumptions WHERE run_id=? AND artifact_id=?", (run_id, artifact_id))
+        c = self.t.consumptions
+        rows = self.fetch(select(c.c.step_name).distinct().where(c.c.run_id == run_id, c.c.artifact_id == artifact_id))
         return [r["step_name"] for r in rows]
 
-    def inputs_of(self, run_id: str, step: str) -> list[sqlite3.Row]:
-        return self.query(
-            "SELECT c.input_name, a.* FROM consumptions c JOIN artifacts a ON a.artifact_id=c.artifact_id"
-            " WHERE c.run_id=? AND c.step_name=?",
-            (run_id, step),
+    def inputs_of(self, run_id: str, step: str) -> list[Row]:
+        c, a = self.t.consumptions, self.t.artifacts
+        return self.fetch(
+            select(c.c.input_name, a)
+            .select_from(c.join(a, a.c.artifact_id == c.c.artifact_id))
+            .where(c.c.run_id == run_id, c.c.step_name == step)
         )
 
     # -- routing ------------------------------------------------------------------
@@ -370,11 +472,18 @@ class MetadataStore:
     def add_route_event(
         self, run_id: str, step: str | None, artifact_id: str | None, action: str, target: str | None, status: str, detail: str
     ) -> None:
-        self.execute(
-            "INSERT INTO route_events (run_id, step_name, artifact_id, action, target, status, detail, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, step, artifact_id, action, target, status, detail, time.time()),
-        )
+        values = {
+            "run_id": run_id, "step_name": step, "artifact_id": artifact_id, "action": action, "target": target,
+            "status": status, "detail": detail, "created_at": time.time(),
+        }
+        self._put((self._writes.add_route_event, values))
 
-    def route_events(self, run_id: str) -> list[sqlite3.Row]:
-        return self.query("SELECT * FROM route_events WHERE run_id=? ORDER BY id", (run_id,))
+    def route_events(self, run_id: str) -> list[Row]:
+        events = self.t.route_events
+        return self.fetch(select(events).where(events.c.run_id == run_id).order_by(events.c.id))
+
+    # -- whole-run reads and deletes ---------------------------------------------------
+
+    def raw_text(self, sql: str, **params: Any) -> list[Row]:
+        """Rows of a portable SQL statement with ``:name`` parameters (a query Core cannot say more plainly)."""
+        return self.fetch(text(sql), params)

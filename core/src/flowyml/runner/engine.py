@@ -64,7 +64,7 @@ def prepare_stack(explicit: str | None, start: Path | None = None) -> Stack:
     config = project.stack(choice.name)
     validate_stack(project, config)
     stack = Stack(project, config, choice.reason)
-    metadata = MetadataStore.for_project(project.project_dir)
+    metadata = MetadataStore.of(project)  # an unreachable database fails here, before any step
     stack.attach_metadata(metadata)
     stack.plugin_manager  # noqa: B018 - import backends, resolve ${VAR}s, validate options now
     return stack
@@ -98,7 +98,7 @@ class RunSession:
         except BaseException:
             self.stack.close()
             raise
-        self.metadata = MetadataStore.for_project(self.stack.project_dir)
+        self.metadata = MetadataStore.of(self.stack.project)
         if target is None:
             from flowyml.runner.targets import target_of
 
@@ -269,7 +269,7 @@ def run_remote_step(stack_name: str, snapshot_uri: str, step: str) -> int:
         stack.close()  # the client answered this step from the cache before launching: nothing to run
         print(f"flowyml: step {step!r} is answered from the cache (run {answered.get('cached_from')})", file=sys.stderr)
         return 0
-    metadata = MetadataStore.for_project(stack.project_dir)
+    metadata = MetadataStore.of(stack.project)
     info = RunInfo(run_id, graph.name, stack.name, str(stack.project_dir), {})
     routes = RouteExecutor(stack, metadata, info, NoObservers(), deferred=True)
     settings = {name: StepSettings.from_dict(value) for name, value in (snapshot.get("settings") or {}).items() if name in graph.nodes}

@@ -85,7 +85,7 @@ class StackReader:
         from flowyml.stacks.stack import open_stack
 
         stack = open_stack(self.project, self.stack_name)
-        stack.attach_metadata(MetadataStore.for_project(self.project.project_dir))
+        stack.attach_metadata(MetadataStore.of(self.project))
         try:
             return read_stored(stack, artifact)
         finally:
@@ -98,7 +98,7 @@ def stack_for_run(run_id: str) -> Stack:
     from flowyml.stacks.stack import open_stack
 
     project = load_project()
-    run = MetadataStore.for_project(project.project_dir).get_run(run_id)
+    run = MetadataStore.of(project).get_run(run_id)
     if run is None:
         raise ArtifactError(f"run {run_id} is not in this project's metadata store")
     return open_stack(project, run["stack_name"])

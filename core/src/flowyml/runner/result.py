@@ -189,6 +189,9 @@ class PipelineRun:
     ended_at: float | None = None
     #: The pipeline parameters the run was started with.
     params: dict[str, Any] = attrs.field(factory=dict)
+    #: Who started the run (the login name) and on which machine; None for runs recorded before FlowyML kept them.
+    user: str | None = None
+    host: str | None = None
     _values: dict[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
 
     @property

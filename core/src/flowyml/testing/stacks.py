@@ -37,6 +37,6 @@ def make_stack(project_dir: Path, components: Mapping[str, Any], name: str = "co
     config = write_config(project_dir, {name: body}, active=name)
     project = load_project(config.parent)
     stack = Stack(project, project.stack(name))
-    stack.attach_metadata(MetadataStore.for_project(project.project_dir))
+    stack.attach_metadata(MetadataStore.of(project))
     stack.plugin_manager  # noqa: B018 - build now, so option errors surface in the fixture
     return stack

@@ -120,9 +120,9 @@ class LocalModelDeployer(Component):
     ) -> Deployment:
         check_name(endpoint_name, "endpoint name", error=DeploymentError)  # it names the server's log file
         db = self.context.metadata
-        old = db.query("SELECT * FROM deployments WHERE endpoint_name=?", (endpoint_name,))
+        old = db.deployment(endpoint_name)
         port = int(config.get("port", self.options.port) or 0)
-        if old and _alive(old[0]["pid"]) and port and old[0]["url"].endswith(f":{port}"):
+        if old and _alive(old["pid"]) and port and old["url"].endswith(f":{port}"):
             port = 0  # the old server holds the port until the new one answers
         pid, url = self._start(model, endpoint_name, port)
         deployment = Deployment(
@@ -134,29 +134,26 @@ class LocalModelDeployer(Component):
             details={"pid": pid, "predict": f"{url}/predict"},
             backend_status="running",
         )
-        db.execute(
-            "INSERT OR REPLACE INTO deployments VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (endpoint_name, model.name, model.version, "running", url, pid, json.dumps(deployment.to_dict()), time.time()),
-        )
-        if old and old[0]["pid"] != pid and _alive(old[0]["pid"]):
-            stop_process(old[0]["pid"])  # the new server answers already: no gap in service
+        db.put_deployment(endpoint_name, model.name, model.version, "running", url, pid, deployment.to_dict())
+        if old and old["pid"] != pid and _alive(old["pid"]):
+            stop_process(old["pid"])  # the new server answers already: no gap in service
         return deployment
 
     @flowyml.hookimpl
     def flowyml_model_deployer_undeploy(self, endpoint_name: str) -> bool:
         db = self.context.metadata
-        rows = db.query("SELECT * FROM deployments WHERE endpoint_name=?", (endpoint_name,))
-        if not rows:
+        row = db.deployment(endpoint_name)
+        if row is None:
             return False
-        if _alive(rows[0]["pid"]):
-            stop_process(rows[0]["pid"])
-        db.execute("DELETE FROM deployments WHERE endpoint_name=?", (endpoint_name,))
+        if _alive(row["pid"]):
+            stop_process(row["pid"])
+        db.delete_deployment(endpoint_name)
         return True
 
     @flowyml.hookimpl
     def flowyml_model_deployer_list(self) -> list[Deployment]:
         out = []
-        for row in self.context.metadata.query("SELECT * FROM deployments ORDER BY created_at"):
+        for row in self.context.metadata.deployments():
             alive = _alive(row["pid"])
             out.append(
                 Deployment(
