@@ -15,10 +15,12 @@ from urllib.parse import unquote, urlsplit
 
 from flowyml.redaction import MASK
 
-__all__ = ["DEFAULT_FILE", "DatabaseURL", "UrlProblem", "parse_database_url"]
+__all__ = ["DEFAULT_FILE", "EMBEDDED", "DatabaseURL", "UrlProblem", "parse_database_url"]
 
 #: The embedded default, relative to the project folder.
 DEFAULT_FILE = Path(".flowyml") / "metadata.db"
+#: The URL that names the embedded default (what no ``metadata:`` section means).
+EMBEDDED = ""
 _POSTGRES_SCHEMES = ("postgresql", "postgresql+psycopg", "postgres")
 POSTGRES_PORT = 5432
 

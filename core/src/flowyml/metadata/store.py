@@ -29,7 +29,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, RowMapping, and_, func, select, text
 from sqlalchemy.dialects import postgresql as pg_dialect
@@ -47,6 +47,8 @@ from flowyml.metadata.schema import SCHEMA_VERSION, Tables, tables_for
 from flowyml.metadata.statements import Prepared, PreparedWrites, statements_for
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from flowyml.config.schema import ProjectConfig
 
 __all__ = ["SCHEMA_VERSION", "STATE_DIR", "MetadataStore", "Row", "find_project_dir"]
@@ -139,7 +141,7 @@ class MetadataStore(BackendRecords):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn_sa = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         #: The sqlite3 connection underneath (tests trace the SQL it runs).
-        self._conn = self._conn_sa.connection.driver_connection
+        self._conn = cast("sqlite3.Connection", self._conn_sa.connection.driver_connection)
         self._conn_sa.exec_driver_sql("PRAGMA busy_timeout=30000")
         with _file_lock(self.path.with_name(self.path.name + ".lock")):
             mode = self._conn_sa.exec_driver_sql("PRAGMA journal_mode").scalar()

@@ -25,6 +25,7 @@ import attrs
 from flowyml.config.loader import load_project, resolve_stack_name
 from flowyml.core.settings import StepSettings
 from flowyml.errors import FlowymlError, PipelineError, RunInterrupted
+from flowyml.metadata.database_url import EMBEDDED
 from flowyml.metadata.heartbeat import Heartbeat
 from flowyml.metadata.store import MetadataStore
 from flowyml.plugins.events import RunFinished, RunStarted
@@ -52,7 +53,7 @@ def new_run_id(pipeline_name: str) -> str:
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
 
 
-def prepare_stack(explicit: str | None, start: Path | None = None) -> Stack:
+def prepare_stack(explicit: str | None, start: Path | None = None, *, shared_metadata: bool = True) -> Stack:
     """Choose the stack (precedence rules), validate its routing, and build its components.
 
     ``start`` is the folder flowyml.yaml is looked for from (default: the
@@ -64,7 +65,9 @@ def prepare_stack(explicit: str | None, start: Path | None = None) -> Stack:
     config = project.stack(choice.name)
     validate_stack(project, config)
     stack = Stack(project, config, choice.reason)
-    metadata = MetadataStore.of(project)  # an unreachable database fails here, before any step
+    # An unreachable database fails here, before any step. A remote step's container keeps its
+    # records in its own embedded database (``shared_metadata=False``): the client collects them.
+    metadata = MetadataStore.of(project) if shared_metadata else MetadataStore.for_project(project.project_dir, EMBEDDED)
     stack.attach_metadata(metadata)
     stack.plugin_manager  # noqa: B018 - import backends, resolve ${VAR}s, validate options now
     return stack
@@ -258,7 +261,7 @@ def run_remote_step(stack_name: str, snapshot_uri: str, step: str) -> int:
     """
     from flowyml.runner.targets import load_target
 
-    stack = prepare_stack(stack_name)
+    stack = prepare_stack(stack_name, shared_metadata=False)
     snapshot = records.read_snapshot(stack, snapshot_uri)
     run_id = snapshot["run_id"]
     graph = load_target(snapshot["target"]).build(snapshot.get("params") or {})
@@ -269,7 +272,7 @@ def run_remote_step(stack_name: str, snapshot_uri: str, step: str) -> int:
         stack.close()  # the client answered this step from the cache before launching: nothing to run
         print(f"flowyml: step {step!r} is answered from the cache (run {answered.get('cached_from')})", file=sys.stderr)
         return 0
-    metadata = MetadataStore.of(stack.project)
+    metadata = MetadataStore.for_project(stack.project_dir, EMBEDDED)
     info = RunInfo(run_id, graph.name, stack.name, str(stack.project_dir), {})
     routes = RouteExecutor(stack, metadata, info, NoObservers(), deferred=True)
     settings = {name: StepSettings.from_dict(value) for name, value in (snapshot.get("settings") or {}).items() if name in graph.nodes}
