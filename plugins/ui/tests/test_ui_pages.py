@@ -31,6 +31,34 @@ def test_runs_page_lists_both_runs_and_filters(web, ui_project) -> None:
     assert unknown.status_code == 200 and "no pipeline named &#39;nosuch&#39;" in unknown.text
 
 
+def test_runs_and_run_pages_show_who_started_a_run_and_where(web, ui_project, tmp_path: Path) -> None:
+    import getpass
+    import socket
+    import sqlite3
+    import subprocess
+
+    from ui_support import FLOWYML, run_id_of
+
+    user, host = getpass.getuser(), socket.gethostname()
+    row = re.search(rf'<tr data-run="{ui_project.quickstart_run}">(.*?)</tr>', web.get("/").text, re.S).group(1)
+    assert f'<td class="user">{user}</td>' in row and f'<td class="host">{host}</td>' in row
+    who = re.search(r'<dd id="run-who">(.*?)</dd>', web.get(f"/runs/{ui_project.quickstart_run}").text).group(1)
+    assert f'<span class="user">{user}</span>' in who and f'<span class="host mono">{host}</span>' in who
+    assert web.get(f"/runs/{ui_project.quickstart_run}.json").json()["user"] == user
+    # a run recorded before FlowyML kept them: a dash
+    (tmp_path / "one.py").write_text("from flowyml import pipeline, step\n\n@step\ndef one() -> int:\n    return 1\n\n@pipeline\ndef old() -> None:\n    one()\n")
+    done = subprocess.run([str(FLOWYML), "run", "one.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    run_id = run_id_of(done.stdout)
+    with sqlite3.connect(tmp_path / ".flowyml" / "metadata.db") as db:
+        db.execute("UPDATE runs SET user=NULL, host=NULL WHERE run_id=?", (run_id,))
+    older = TestClient(create_app(tmp_path))
+    row = re.search(rf'<tr data-run="{run_id}">(.*?)</tr>', older.get("/").text, re.S).group(1)
+    assert '<td class="user">-</td>' in row and '<td class="host">-</td>' in row
+    assert '<span class="user">-</span> on <span class="host mono">-</span>' in older.get(f"/runs/{run_id}").text
+    assert older.get(f"/runs/{run_id}.json").json()["host"] is None
+
+
 def test_runs_page_pages(web, ui_project, monkeypatch) -> None:
     from flowyml_ui import run_pages
 

@@ -62,6 +62,8 @@ def run_data(run: PipelineRun, *, steps: bool = True) -> dict[str, Any]:
         "pipeline_name": run.pipeline_name,
         "stack_name": run.stack_name,
         "status": run.status,
+        "user": run.user,
+        "host": run.host,
         "error": run.error,
         "started_at": run.started_at,
         "ended_at": run.ended_at,
