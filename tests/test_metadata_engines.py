@@ -341,3 +341,55 @@ def test_two_processes_creating_one_postgresql_database_at_once_both_open_it(pos
     errors = [p.communicate(timeout=120)[1] for p in procs]
     assert all(p.returncode == 0 for p in procs), errors
     assert len(MetadataStore(postgres_url, project_dir=tmp_path).list_runs()) == 4
+
+
+def test_a_wrong_password_is_named_without_the_password(postgres_cluster, postgres_database, tmp_path: Path) -> None:
+    """The stand-in trusts every local user: this test gives one role a password and makes the server ask for it."""
+    import time
+    import uuid
+
+    import psycopg
+
+    role = f"pw_{uuid.uuid4().hex[:8]}"
+    hba = postgres_cluster.data_dir / "pg_hba.conf"
+    hba.write_text(f"host all {role} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
+    with psycopg.connect(postgres_database.url, autocommit=True) as admin:
+        admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'right-{PASSWORD}'")
+        admin.execute(f'ALTER DATABASE "{postgres_database.name}" OWNER TO {role}')
+        admin.execute("SELECT pg_reload_conf()")
+    time.sleep(0.5)  # the postmaster reads pg_hba.conf again on SIGHUP
+    where = f"{postgres_cluster.host}:{postgres_cluster.port}"
+    with pytest.raises(MetadataError, match=f"at {where}.*password authentication failed") as caught:
+        MetadataStore(f"postgresql://{role}:{PASSWORD}@{where}/{postgres_database.name}", project_dir=tmp_path)
+    assert PASSWORD not in str(caught.value) and f"{role}:***@" in str(caught.value)
+    store = MetadataStore(f"postgresql://{role}:right-{PASSWORD}@{where}/{postgres_database.name}", project_dir=tmp_path)
+    store.start_run("with-password", "p", "s", "flag", {}, None)
+    assert store.get_run("with-password") is not None
+
+
+def test_the_url_password_is_in_no_record_output_or_log(
+    project, postgres_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The stand-in trusts local connections, so a URL with any password connects: the password must then appear nowhere."""
+    import logging
+
+    import psycopg
+
+    with_password = postgres_url.replace("postgres@", f"postgres:{PASSWORD}@", 1)
+    project.write_config(CONFIG)
+    monkeypatch.setenv("FLOWYML_METADATA_URL", with_password)
+    caplog.set_level(logging.DEBUG)
+    run = tiny.run()
+    assert run.success
+    shown = "".join(
+        CliRunner().invoke(cli, args, catch_exceptions=False).output
+        for args in (["runs", "list"], ["runs", "show", run.run_id], ["stack", "show", "local"], ["artifacts", "list"])
+    )
+    assert run.run_id in shown and "postgres:***@" in shown  # stack show names the database
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    with psycopg.connect(postgres_url) as conn:
+        tables = [r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        stored = "\n".join(str(row) for t in tables for row in conn.execute(f'SELECT * FROM "{t}"'))
+    assert run.run_id in stored
+    for where, text in (("CLI output", shown), ("logs", logged), ("the database", stored)):
+        assert PASSWORD not in text, f"the URL password is in {where}"
