@@ -393,3 +393,16 @@ def test_the_url_password_is_in_no_record_output_or_log(
     assert run.run_id in stored
     for where, text in (("CLI output", shown), ("logs", logged), ("the database", stored)):
         assert PASSWORD not in text, f"the URL password is in {where}"
+
+
+def test_deleting_a_run_removes_its_records_on_both_engines(project, url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    project.write_config(CONFIG)
+    monkeypatch.setenv("FLOWYML_METADATA_URL", url)
+    first, second = tiny.run(), tiny.run()
+    done = CliRunner().invoke(cli, ["runs", "delete", first.run_id, "--artifacts"], catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    client = Client()
+    assert [r.run_id for r in client.list_runs()] == [second.run_id]
+    db = client.metadata
+    assert db.steps_of(first.run_id) == [] and db.outputs_of(first.run_id) == [] and db.route_events(first.run_id) == []
+    assert len(db.outputs_of(second.run_id)) == 1
