@@ -122,6 +122,8 @@ class MetadataStore(BackendRecords):
         self.t: Tables = tables_for(url.dialect)
         self._sql = statements_for(url.dialect)
         self._lock = threading.RLock()
+        #: Per thread: the record writes held by :meth:`one_transaction` (None: write at once).
+        self._held = threading.local()
         self._sqlite = url.dialect == "sqlite"
         if url.password:
             redaction.register([url.password])  # for as long as the process may print an error about it
@@ -244,8 +246,33 @@ class MetadataStore(BackendRecords):
         with self.connect() as conn:
             conn.execute(statement, params)
 
+    @contextmanager
+    def one_transaction(self) -> Iterator[None]:
+        """Hold this thread's record writes (steps, artifacts and outputs, consumptions, route events) and commit
+        them together in one transaction when the block ends, also when it raises.
+
+        The runner wraps each step in it: one commit per step instead of one per
+        record, and a step's rows appear together. A process killed inside the
+        block loses only that unfinished step's rows. A nested block joins the
+        outer one; reads inside the block do not see the held writes.
+        """
+        if getattr(self._held, "writes", None) is not None:
+            yield
+            return
+        self._held.writes = []
+        try:
+            yield
+        finally:
+            writes, self._held.writes = self._held.writes, None
+            if writes:
+                self._put(*writes)
+
     def _put(self, *writes: tuple[Prepared, Mapping[str, Any]]) -> None:
         """Run per-step writes (see :mod:`flowyml.metadata.statements`) on the driver, in one transaction."""
+        held = getattr(self._held, "writes", None)
+        if held is not None:  # inside one_transaction(): committed when it ends
+            held.extend(writes)
+            return
         try:
             if self._sqlite:
                 with self._lock:

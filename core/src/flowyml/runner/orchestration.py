@@ -286,6 +286,14 @@ class OrchestratedRun:
         started = time.time()
         self.metadata.record_step(self.run_id, name, "running", started_at=started)
         self._notify(name, "running", None)
+        with self.metadata.one_transaction():  # the step's records, committed together when it ends
+            result = self._execute(node, name, started)
+        self.results[name] = result
+        self._release_inputs(node)
+        self._notify(name, result.status, result)
+        return result
+
+    def _execute(self, node: StepNode, name: str, started: float) -> StepRun:
         try:
             inputs = self._upstream_inputs(node)
             cache_key = self._cache_key(node, inputs)  # from the upstream records' hashes: nothing is read
@@ -302,9 +310,6 @@ class OrchestratedRun:
             result = self._failed(name, started, exc, f"step {name!r} called sys.exit({exc.code!r})")
         except Exception as exc:
             result = self._failed(name, started, exc, f"{type(exc).__name__}: {exc}")
-        self.results[name] = result
-        self._release_inputs(node)
-        self._notify(name, result.status, result)
         return result
 
     def _failed(self, name: str, started: float, exc: BaseException, error: str) -> StepRun:
