@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -102,22 +103,28 @@ class Team:
             "TEAM_PROCESSES": str(len(launches)),
             "PYTHONDONTWRITEBYTECODE": "1",
         }
-        running = [
-            subprocess.Popen(
-                launch.command, cwd=launch.checkout, env=env, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
-            )
-            for launch in launches
-        ]
+        logs = [barrier / f"output-{i}.txt" for i in range(len(launches))]
+        running = []
+        for launch, log in zip(launches, logs, strict=True):
+            with log.open("w") as out:
+                running.append(subprocess.Popen(
+                    launch.command, cwd=launch.checkout, env=env, stdout=out, stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL, text=True,
+                ))
+        deadline = time.monotonic() + timeout
         try:
-            for launch, process in zip(launches, running, strict=True):
-                launch.output, _ = process.communicate(timeout=timeout)
-                launch.returncode = process.returncode
+            while any(p.poll() is None for p in running) and time.monotonic() < deadline:
+                if any(p.returncode not in (None, 0) for p in running):
+                    (barrier / "abort").touch()  # one failed before the start: the others stop waiting
+                time.sleep(0.05)
         finally:
             for process in running:
                 if process.poll() is None:
                     process.kill()
-                    process.wait()
+                process.wait()
+        for launch, process, log in zip(launches, running, logs, strict=True):
+            launch.returncode = process.returncode
+            launch.output = log.read_text(errors="replace")
         self.launches += launches
         return launches
 

@@ -29,6 +29,8 @@ def wait_for_everyone() -> None:
     (Path(folder) / f"ready-{os.getpid()}").touch()
     deadline = time.monotonic() + 120
     while len(list(Path(folder).glob("ready-*"))) < expected:
+        if (Path(folder) / "abort").exists():
+            raise SystemExit("barrier: another process failed before the runs started")
         if time.monotonic() > deadline:
             raise SystemExit(f"barrier: fewer than {expected} processes became ready in 120 s")
         time.sleep(0.01)
