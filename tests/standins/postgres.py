@@ -38,6 +38,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -187,7 +188,7 @@ class PostgresCluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
     # --- databases ------------------------------------------------------------------------
-    def _admin(self) -> object:
+    def _admin(self) -> Any:
         try:
             import psycopg
         except ImportError as exc:
@@ -200,13 +201,13 @@ class PostgresCluster:
     def create_database(self, name: str | None = None) -> PostgresDatabase:
         """``CREATE DATABASE`` a new, empty database (a fresh name unless one is given)."""
         name = name or f"t_{uuid.uuid4().hex[:16]}"
-        with self._admin() as conn:  # type: ignore[attr-defined]
+        with self._admin() as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return PostgresDatabase(name=name, url=self.url(name))
 
     def drop_database(self, name: str) -> None:
         """Drop ``name``, closing any connection still open to it (``WITH (FORCE)``)."""
-        with self._admin() as conn:  # type: ignore[attr-defined]
+        with self._admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -35,6 +35,12 @@ def _race(team: Team, url: str) -> None:
     assert not problems, f"{len(problems)} problems in the metadata after {len(team.launches)} runs:\n" + "\n".join(problems)
 
 
-def test_eight_processes_of_one_checkout_share_sqlite(tmp_path: Path) -> None:
-    team = Team.create(tmp_path, checkouts=1, metadata_url=None)
-    _race(team, f"sqlite:///{team.checkouts[0] / '.flowyml' / 'metadata.db'}")
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_eight_processes_share_one_metadata_database(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    if engine == "postgresql":
+        url = request.getfixturevalue("postgres_url")  # a fresh database in the session's cluster
+        team = Team.create(tmp_path, checkouts=4, metadata_url=url)
+    else:
+        team = Team.create(tmp_path, checkouts=1, metadata_url=None)  # the embedded .flowyml/metadata.db
+        url = f"sqlite:///{team.checkouts[0] / '.flowyml' / 'metadata.db'}"
+    _race(team, url)
