@@ -29,6 +29,11 @@ CASES = [
     ('Model: { deploy_min_metrics: { accuracy: 0.9 } }', '', 'DIR/flowyml.yaml:6 stacks.s.artifact_routing.Model.deploy_min_metrics: deploy_min_metrics has no effect without deploy: true', 'add deploy: true'),
     ('Model: { endpoint_name: ep }', '', 'DIR/flowyml.yaml:6 stacks.s.artifact_routing.Model.endpoint_name: endpoint_name has no effect without deploy: true', 'add deploy: true'),
     ('Model: { deploy_condition: auto }', '', 'DIR/flowyml.yaml:6 stacks.s.artifact_routing.Model.deploy_condition: deploy_condition has no effect without deploy: true', 'add deploy: true'),
+    (
+        "Model: { register: true, deploy: true, endpoint_name: 'a/b' }", '    model_registry: { type: local }\n    model_deployer: { type: local }\n',
+        "DIR/flowyml.yaml:8 stacks.s.artifact_routing.Model.endpoint_name: endpoint_name 'a/b' cannot be used: it contains the path separator '/'",
+        "endpoint names become part of file and resource paths: use letters, digits, '-', '_' and '.'",
+    ),
 ]
 
 
