@@ -210,6 +210,7 @@ def refresh_tests(group: str) -> list[str]:
     work = WORK / group
     for rel in COPY[:-1]:  # not core/src: the mutants stay those of the last run
         _copy(rel, [work, work / "mutants"])
+    _refresh_unmutated_source(work, group)
     write_config(work, group, rerun=True)
     (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)  # map the new tests to mutants too
     again = []
@@ -217,6 +218,26 @@ def refresh_tests(group: str) -> list[str]:
         if code is None or status_by_exit_code.get(code) in ("survived", "no tests", "suspicious", "timeout"):
             again.append(name)
     return again
+
+
+def _refresh_unmutated_source(work: Path, group: str) -> None:
+    """Bring the core's modules the group does not mutate up to date (the current tests may import new ones).
+
+    The mutated modules stay those of the last run; one that changed since is named (its mutants
+    are of the old text: do a full run of the group when the change is more than cosmetic).
+    """
+    mutate = GROUPS[group][0]
+    for path in sorted((ROOT / "core" / "src").rglob("*")):
+        if not path.is_file() or "__pycache__" in path.parts or path.suffix == ".pyc":
+            continue
+        rel = path.relative_to(ROOT / "core")
+        if any(fnmatch.fnmatchcase(rel.as_posix(), pattern) for pattern in mutate):
+            if not (work / rel).is_file() or (work / rel).read_bytes() != path.read_bytes():
+                print(f"note: {rel} changed since the last full run of {group}; its mutants are of the old text", flush=True)
+            continue
+        for base in (work, work / "mutants"):
+            (base / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, base / rel)
 
 
 def environment(group: str) -> dict[str, str]:
