@@ -406,6 +406,8 @@ def _record_timing(group: str, timing: dict[str, Any], *, resumed: bool = False)
     timings = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     key = group + (" (rerun)" if timing["rerun"] else "")
     earlier = timings.get(key)
+    if not resumed and not timing["rerun"]:
+        timings.pop(group + " (rerun)", None)  # a new full run: the last one's rerun no longer applies
     if resumed and earlier:
         timing["wall_s"] = round(earlier["wall_s"] + timing["wall_s"], 1)
         timing["cpu_s"] = round(earlier["cpu_s"] + timing["cpu_s"], 1)
