@@ -212,3 +212,42 @@ def test_a_stack_may_have_a_text_description(tmp_path: Path) -> None:
     (tmp_path / "flowyml.yaml").write_text("stacks:\n  s:\n" + BODY + "    description: the team's GPU stack\n    on_route_error: warn\n")
     stack = build_project(load_source(tmp_path / "flowyml.yaml")).stack("s")
     assert stack.on_route_error == "warn" and stack.routing == {}
+
+
+def test_a_duplicate_inside_one_stack_leaves_the_other_stacks_usable(tmp_path: Path) -> None:
+    """Bug caught: a duplicate key inside a stack's component failing the whole file instead of that stack."""
+    (tmp_path / "flowyml.yaml").write_text(
+        "stacks:\n  good:\n" + BODY + "  dup:\n    orchestrator: { type: local }\n    artifact_store:\n      type: local\n      path: ./a\n      path: ./b\n"
+    )
+    project = build_project(load_source(tmp_path / "flowyml.yaml"))
+    assert project.stack("good").name == "good"
+    with pytest.raises(ConfigError) as info:
+        project.stack("dup")
+    assert str(info.value).replace(str(tmp_path) + "/", "") == (
+        "flowyml.yaml:10 stacks.dup.artifact_store.path: 'path' is written twice: lines 9 and 10\n"
+        "  hint: keep one of them (YAML would silently use the last one)"
+    )
+
+
+def test_a_duplicate_outside_the_stacks_fails_the_file_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "flowyml.yaml").write_text("stacks:\n  good:\n" + BODY + "active_stack: good\nactive_stack: good\n")
+    with pytest.raises(ConfigError) as info:
+        build_project(load_source(tmp_path / "flowyml.yaml"))
+    assert str(info.value).startswith(f"{tmp_path / 'flowyml.yaml'}:6 active_stack: 'active_stack' is written twice: lines 5 and 6")
+
+
+def test_a_tracker_list_item_is_named_by_its_index_and_the_first_is_the_stack_tracker(tmp_path: Path) -> None:
+    from flowyml.plugins.kinds import Kind
+
+    (tmp_path / "flowyml.yaml").write_text(
+        "stacks:\n  one:\n" + BODY + "    experiment_tracker: [ { type: mlflow } ]\n"
+        "  two:\n" + BODY + "    experiment_tracker: [ { type: mlflow }, { type: wandb } ]\n"
+        "  bad:\n" + BODY + "    experiment_tracker: [ { type: mlflow }, { path: x } ]\n"
+    )
+    project = build_project(load_source(tmp_path / "flowyml.yaml"))
+    assert project.stack("one").component(Kind.EXPERIMENT_TRACKER).type == "mlflow"
+    assert project.stack("two").component(Kind.EXPERIMENT_TRACKER).type == "mlflow"
+    assert [t.type for t in project.stack("two").trackers] == ["mlflow", "wandb"]
+    with pytest.raises(ConfigError) as info:
+        project.stack("bad")
+    assert "flowyml.yaml:13 stacks.bad.experiment_tracker[1]: a component needs a `type:` (the backend that provides it)" in str(info.value)
