@@ -449,6 +449,7 @@ def main() -> int:
                 names = [name for name, code, _ in _results(WORK / group, group) if code is None]
                 if not names:
                     continue
+                _refresh_unmutated_source(WORK / group, group)  # the plugins come from this checkout
             else:
                 prepare(group)
                 names = GROUPS[group][1]
