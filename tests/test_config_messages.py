@@ -251,3 +251,32 @@ def test_a_tracker_list_item_is_named_by_its_index_and_the_first_is_the_stack_tr
     with pytest.raises(ConfigError) as info:
         project.stack("bad")
     assert "flowyml.yaml:13 stacks.bad.experiment_tracker[1]: a component needs a `type:` (the backend that provides it)" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("stacks: {}\nbogus: 1\n", "flowyml.yaml:2 bogus: unknown top-level key 'bogus'\n  hint: the top level takes `stacks:`, `active_stack:`, `steps:`"),
+        ("stacks: [1]\n", "flowyml.yaml:1 stacks: must be a mapping of stack names to stacks, got a list"),
+        ("stacks: 5\n", "flowyml.yaml:1 stacks: must be a mapping of stack names to stacks, got a number (5)"),
+        ("stacks:\n  '': {}\n", "flowyml.yaml:2 stacks.: a stack name must be a non-empty string, got ''\n  hint: e.g. `stacks: { local: ... }`"),
+        ("stacks:\n  1: {}\n", "flowyml.yaml:2 stacks.1: a stack name must be a non-empty string, got 1\n  hint: e.g. `stacks: { local: ... }`"),
+        ("active_stack: 5\nstacks: {}\n", "flowyml.yaml:1 active_stack: active_stack must be a stack name, got a number (5)\n  hint: e.g. `active_stack: local`"),
+        (
+            "active_stack: x\nstacks:\n  b: 5\n  a: 5\n",
+            "flowyml.yaml:1 active_stack: active_stack names 'x', which is not defined; stacks: a, b\n"
+            "  hint: set active_stack to one of the defined stacks (flowyml stack set NAME)",
+        ),
+    ],
+)
+def test_a_wrong_top_level_fails_the_file_saying_where_and_how_to_fix(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "flowyml.yaml").write_text(text)
+    with pytest.raises(ConfigError) as info:
+        build_project(load_source(tmp_path / "flowyml.yaml"))
+    assert str(info.value).replace(str(tmp_path) + "/", "") == message
+
+
+def test_an_empty_stacks_key_defines_no_stack(tmp_path: Path) -> None:
+    (tmp_path / "flowyml.yaml").write_text("stacks:\n")
+    project = build_project(load_source(tmp_path / "flowyml.yaml"))
+    assert (project.names, project.stacks) == ((), {})

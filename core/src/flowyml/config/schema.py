@@ -157,7 +157,7 @@ def build_project(source: ConfigSource) -> ProjectConfig:
         _raise(fail(f"must be a mapping of stack names to stacks, got {describe(raw_stacks)}", "stacks"))
     for name in raw_stacks:
         if not isinstance(name, str) or not name:
-            _raise(fail(f"a stack name must be a non-empty string, got {name!r}", f"stacks.{name}", "e.g. `stacks: {{ local: ... }}`"))
+            _raise(fail(f"a stack name must be a non-empty string, got {name!r}", f"stacks.{name}", "e.g. `stacks: { local: ... }`"))
     sections = section_names(raw_stacks)
     steps = build_steps(data.get("steps"), "steps", fail, sections, source.line, source.file)
     by_stack = _duplicates_by_stack(source, raw_stacks)
