@@ -229,6 +229,14 @@ def test_a_duplicate_inside_one_stack_leaves_the_other_stacks_usable(tmp_path: P
     )
 
 
+def test_the_stacks_after_one_with_a_duplicate_are_built_too(tmp_path: Path) -> None:
+    (tmp_path / "flowyml.yaml").write_text(
+        "stacks:\n  dup:\n    orchestrator: { type: local }\n    orchestrator: { type: local }\n    artifact_store: { type: local }\n  good:\n" + BODY
+    )
+    project = build_project(load_source(tmp_path / "flowyml.yaml"))
+    assert list(project.stacks) == ["good"] and list(project.invalid) == ["dup"]
+
+
 def test_a_duplicate_outside_the_stacks_fails_the_file_naming_it(tmp_path: Path) -> None:
     (tmp_path / "flowyml.yaml").write_text("stacks:\n  good:\n" + BODY + "active_stack: good\nactive_stack: good\n")
     with pytest.raises(ConfigError) as info:
@@ -256,7 +264,7 @@ def test_a_tracker_list_item_is_named_by_its_index_and_the_first_is_the_stack_tr
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("stacks: {}\nbogus: 1\n", "flowyml.yaml:2 bogus: unknown top-level key 'bogus'\n  hint: the top level takes `stacks:`, `active_stack:`, `steps:`"),
+        ("stacks: {}\nbogus: 1\n", "flowyml.yaml:2 bogus: unknown top-level key 'bogus'\n  hint: the top level takes `stacks:`, `active_stack:`, `steps:`, `metadata:`"),
         ("stacks: [1]\n", "flowyml.yaml:1 stacks: must be a mapping of stack names to stacks, got a list"),
         ("stacks: 5\n", "flowyml.yaml:1 stacks: must be a mapping of stack names to stacks, got a number (5)"),
         ("stacks:\n  '': {}\n", "flowyml.yaml:2 stacks.: a stack name must be a non-empty string, got ''\n  hint: e.g. `stacks: { local: ... }`"),
