@@ -67,6 +67,17 @@ def references(value: Any) -> list[str]:
     return found
 
 
+def env_value(name: str, default: str | None, env: Mapping[str, str]) -> str | None:
+    """What ``${NAME}`` / ``${NAME:-default}`` stands for in ``env``; None when it is unset with no default.
+
+    An empty value counts as unset only when a default is written (``${NAME:-x}`` with ``NAME=""`` gives ``x``).
+    """
+    got = env.get(name)
+    if got is not None and (got != "" or default is None):
+        return got
+    return default
+
+
 def resolve(
     value: Any,
     *,
@@ -99,11 +110,9 @@ def resolve(
 
     def lookup(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
-        got = env.get(name)
-        if got is not None and (got != "" or default is None):
+        got = env_value(name, default, env)
+        if got is not None:
             return got
-        if default is not None:
-            return default
         raise InterpolationError(
             f"environment variable {name} is not set (used by stack {stack!r})",
             path=path,

@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from flowyml.config.interpolation import REFERENCE, malformed_reference
+from flowyml.config.interpolation import REFERENCE, env_value, malformed_reference
 from flowyml.config.value_kinds import describe
 from flowyml.errors import ConfigError, InterpolationError
 from flowyml.metadata.database_url import DatabaseURL, UrlProblem, parse_database_url
@@ -54,11 +54,9 @@ class MetadataSetting:
             ) from None
 
     def _lookup(self, name: str, default: str | None, env: Mapping[str, str]) -> str:
-        got = env.get(name)
-        if got is not None and (got != "" or default is None):
+        got = env_value(name, default, env)
+        if got is not None:
             return got
-        if default is not None:
-            return default
         raise InterpolationError(
             f"environment variable {name} is not set (used by metadata.url)",
             path=_PATH,
