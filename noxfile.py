@@ -1,6 +1,7 @@
 """Development sessions.
 
-    nox -s tests          the whole suite in one environment (core + every plugin): what CI runs
+    nox -s tests          the whole suite in one environment (core + every plugin): what CI runs;
+                          tests/ and plugins/ as two pytest processes at once (one process when given pytest args)
     nox -s core           core tests with only flowyml + flowyml-local installed
     nox -s "plugin(name='s3')"   one plugin's tests with only core + that plugin installed
     nox -s lint typecheck docs demo
@@ -72,7 +73,12 @@ def tests(session: nox.Session) -> None:
     """Everything: core, every plugin, their real stand-ins."""
     reqs = [f"plugin-{p}" for p in EXTERNAL_PLUGINS] + sorted(p.stem for p in (ROOT / "requirements").glob("standins-*.txt"))
     install(session, _all_plugins(), *reqs)
-    pytest(session, "tests", *[f"plugins/{p}" for p in PLUGINS])  # PLUGINS/SKIP_PLUGINS narrow what runs
+    plugin_paths = [f"plugins/{p}" for p in PLUGINS]  # PLUGINS/SKIP_PLUGINS narrow what runs
+    if session.posargs or not plugin_paths:
+        pytest(session, "tests", *plugin_paths)
+        return
+    # Two halves at once (tests/, plugins/): the suite waits on servers and subprocesses more than on the CPU.
+    session.run("python", "tools/parallel_pytest.py", "tests", "--", *plugin_paths, env={"PYTHONDONTWRITEBYTECODE": "1"})
 
 
 @nox.session(python=PYTHON)
