@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from kill_trials import FLOWYML, make_project
 
 from flowyml.metadata.status import effective_status
 from flowyml.metadata.store import MetadataStore
 
-HERE = Path(__file__).parent
-FLOWYML = Path(sys.executable).with_name("flowyml")
-CONFIG = """\
-stacks:
-  local:
-    orchestrator: {type: local, max_parallel_steps: 1}
-    artifact_store: {type: local, path: ./artifacts}
-active_stack: local
-"""
-
 
 @pytest.fixture
 def crash_project(tmp_path: Path) -> Path:
-    (tmp_path / "flowyml.yaml").write_text(CONFIG)
-    shutil.copy(HERE / "crash_pipelines.py", tmp_path / "pipelines.py")
-    return tmp_path
+    return make_project(tmp_path)
 
 
 def _only_run(project: Path) -> dict[str, object]:
