@@ -1,7 +1,8 @@
 """Development sessions.
 
     nox -s tests          the whole suite in one environment (core + every plugin): what CI runs;
-                          tests/ and plugins/ as two pytest processes at once (one process when given pytest args)
+                          tests/, tests/packaging + vertex and the other plugins as three pytest processes at once
+                          (one process when given pytest args)
     nox -s core           core tests with only flowyml + flowyml-local installed
     nox -s "plugin(name='s3')"   one plugin's tests with only core + that plugin installed
     nox -s lint typecheck docs demo
@@ -77,8 +78,13 @@ def tests(session: nox.Session) -> None:
     if session.posargs or not plugin_paths:
         pytest(session, "tests", *plugin_paths)
         return
-    # Two halves at once (tests/, plugins/): the suite waits on servers and subprocesses more than on the CPU.
-    session.run("python", "tools/parallel_pytest.py", "tests", "--", *plugin_paths, env={"PYTHONDONTWRITEBYTECODE": "1"})
+    # Three parts at once: the suite waits on servers, subprocesses and the package index more than on the CPU.
+    # The packaging tests (the index) and vertex (its fake polls) are the longest waits: they share one part.
+    slow = [p for p in plugin_paths if p == "plugins/vertex"]
+    rest = [p for p in plugin_paths if p not in slow]
+    parts = [["tests", "--ignore=tests/packaging"], ["tests/packaging", *slow], rest]
+    args = [arg for part in parts if part for arg in ("--", *part)][1:]
+    session.run("python", "tools/parallel_pytest.py", *args, env={"PYTHONDONTWRITEBYTECODE": "1"})
 
 
 @nox.session(python=PYTHON)
