@@ -78,13 +78,19 @@ def tests(session: nox.Session) -> None:
     if session.posargs or not plugin_paths:
         pytest(session, "tests", *plugin_paths)
         return
-    # Three parts at once: the suite waits on servers, subprocesses and the package index more than on the CPU.
-    # The packaging tests (the index) and vertex (its fake polls) are the longest waits: they share one part.
+    session.run("python", "tools/parallel_pytest.py", *_parts_args(plugin_paths), env={"PYTHONDONTWRITEBYTECODE": "1"})
+
+
+def _parts_args(plugin_paths: list[str], *extra: str) -> list[str]:
+    """tools/parallel_pytest.py's arguments: the suite as three pytest processes at once, ``extra`` given to each.
+
+    The suite waits on servers, subprocesses and the package index more than on the CPU. The packaging
+    tests (the index) and vertex (its fake polls) are the longest waits: they share one part.
+    """
     slow = [p for p in plugin_paths if p == "plugins/vertex"]
     rest = [p for p in plugin_paths if p not in slow]
     parts = [["tests", "--ignore=tests/packaging"], ["tests/packaging", *slow], rest]
-    args = [arg for part in parts if part for arg in ("--", *part)][1:]
-    session.run("python", "tools/parallel_pytest.py", *args, env={"PYTHONDONTWRITEBYTECODE": "1"})
+    return [arg for part in parts if part for arg in ("--", *part, *extra)][1:]
 
 
 @nox.session(python=PYTHON)
@@ -111,19 +117,18 @@ def random(session: nox.Session) -> None:
     """
     reqs = [f"plugin-{p}" for p in EXTERNAL_PLUGINS] + sorted(p.stem for p in (ROOT / "requirements").glob("standins-*.txt"))
     install(session, _all_plugins(), *reqs)
-    for _ in range(int(os.environ.get("RANDOM_RUNS", "5"))):
-        session.run("python", "-m", "pytest", "-p", "randomly", "tests", *[f"plugins/{p}" for p in PLUGINS], *session.posargs, env={"PYTHONDONTWRITEBYTECODE": "1"})
+    import random as _random
 
-
-@nox.session(python=PYTHON)
-def mutation(session: nox.Session) -> None:
-    """mutmut over the core's decision modules with the fast core tests (see docs/development.md).
-
-    Extra arguments go to tools/mutation/run.py (e.g. ``-- 'flowyml.routing.*'``). Runs niced: the
-    machine is usually shared.
-    """
-    install(session, ["local"], "mutation")
-    session.run("nice", "-n", "10", "python", "tools/mutation/run.py", *session.posargs, external=True)
+    for run in range(int(os.environ.get("RANDOM_RUNS", "5"))):
+        seed = os.environ.get("RANDOM_SEED") or str(_random.randrange(1, 2**31))
+        session.log(f"random-order run {run + 1}: --randomly-seed={seed}")
+        if session.posargs:  # one process, as given
+            session.run("python", "-m", "pytest", "-p", "randomly", f"--randomly-seed={seed}", *session.posargs,
+                        env={"PYTHONDONTWRITEBYTECODE": "1"})
+        else:  # the whole suite in the same three parts as `nox -s tests`, each part in the seed's order
+            paths = [f"plugins/{p}" for p in PLUGINS]
+            session.run("python", "tools/parallel_pytest.py", *_parts_args(paths, "-p", "randomly", f"--randomly-seed={seed}"),
+                        env={"PYTHONDONTWRITEBYTECODE": "1"})
 
 
 @nox.session(python=PYTHON)

@@ -42,7 +42,8 @@ def _write_units(statements: list[str]) -> list[list[str]]:
 
 
 def test_each_step_commits_its_records_once(project) -> None:
-    """Bug caught: one commit per record (five or more per trivial step, the bulk of the per-step cost)."""
+    """Bug caught: one commit per record (five or more per trivial step, the bulk of the per-step cost), or a
+    separate `running` commit when each step starts (two per step)."""
     two_steps.run()  # creates the database
     store = MetadataStore.for_project(project.path)
     seen: list[str] = []
@@ -55,11 +56,74 @@ def test_each_step_commits_its_records_once(project) -> None:
     units = _write_units(seen)
     for name in ("first", "second"):
         mine = [unit for unit in units if any(f"'{name}'" in sql for sql in unit)]
-        started = [unit for unit in mine if any("'running'" in sql for sql in unit)]
-        assert len(started) == 1 and len(started[0]) == 1  # the running record, committed when the step starts
-        rest = [unit for unit in mine if unit not in started]
-        assert len(rest) == 1, f"step {name} committed its records in {len(rest)} transactions: {rest}"
-        tables = " ".join(rest[0])
+        assert len(mine) == 1, f"step {name} committed its records in {len(mine)} transactions: {mine}"
+        tables = " ".join(mine[0])
         assert "'completed'" in tables and "artifacts" in tables and "step_outputs" in tables and "route_events" in tables
+        assert "'running'" not in tables  # a trivial step ends before it is announced
     assert any("consumptions" in sql for unit in units for sql in unit if "'second'" in sql)
     assert [s["status"] for s in store.steps_of(run.run_id)] == ["completed", "completed"]
+
+
+@step(cache=False)
+def slow_step(started: str, release: str) -> int:
+    import time
+    from pathlib import Path
+
+    Path(started).touch()
+    deadline = time.monotonic() + 60
+    while not Path(release).exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return 1
+
+
+@pipeline
+def one_slow_step(started: str, release: str) -> None:
+    slow_step(started, release)
+
+
+def test_a_step_still_running_after_a_moment_is_shown_running(project, tmp_path) -> None:
+    """Bug caught: steps written only when they end, so a live run (or one killed in a long step) never says
+    which step it is in."""
+    import threading
+    import time
+
+    started, release = tmp_path / "started", tmp_path / "release"
+    release.touch()  # the first run, which creates the database, does not wait
+    one_slow_step.run(started=str(started), release=str(release))  # creates the database
+    started.unlink()
+    release.unlink()
+    runs: list = []
+    thread = threading.Thread(target=lambda: runs.append(one_slow_step.run(started=str(started), release=str(release))))
+    thread.start()
+    try:
+        reader = MetadataStore(project.path / ".flowyml" / "metadata.db")  # another connection, as `runs show` has
+        deadline = time.monotonic() + 30
+        seen: list = []
+        while time.monotonic() < deadline:
+            live = [r for r in reader.list_runs(limit=1) if r["status"] == "running"]
+            seen = reader.steps_of(live[0]["run_id"]) if live else []
+            if seen:
+                break
+            time.sleep(0.02)
+        assert [(s["step_name"], s["status"]) for s in seen] == [("slow_step", "running")]
+        assert seen[0]["started_at"] is not None
+    finally:
+        release.touch()
+        thread.join(timeout=60)
+    assert runs and runs[0].success, runs and runs[0].error
+    final = reader.steps_of(runs[0].run_id)
+    assert [(s["step_name"], s["status"]) for s in final] == [("slow_step", "completed")]
+    assert final[0]["started_at"] == seen[0]["started_at"]  # one start time, written once by either write
+
+
+def test_a_late_announcement_never_overwrites_a_step_outcome(project) -> None:
+    """Bug caught: the `running` announcement written as an upsert, so one that lands after the step's own
+    commit turns a completed step back into a running one."""
+    store = MetadataStore(project.path / ".flowyml" / "metadata.db")
+    store.start_run("r1", "p", "local", "default", {}, None)
+    store.record_step("r1", "fit", "completed", started_at=10.0, ended_at=11.0, cache_key="k")
+    store.announce_step("r1", "fit", 10.0)
+    assert [(s["status"], s["ended_at"], s["cache_key"]) for s in store.steps_of("r1")] == [("completed", 11.0, "k")]
+    store.announce_step("r1", "eval", 12.0)  # no row yet: the announcement is the row
+    store.record_step("r1", "eval", "failed", started_at=12.0, ended_at=13.0, error="boom")
+    assert [(s["step_name"], s["status"], s["started_at"]) for s in store.steps_of("r1")][1] == ("eval", "failed", 12.0)

@@ -57,6 +57,8 @@ class Statements:
                 "error": new.error,
             },
         )
+        # A step still running after a moment (flowyml.metadata.announcer): never overwrites its outcome.
+        self.announce_step = step.on_conflict_do_nothing(index_elements=["run_id", "step_name"])
         self.find_cached = (
             select(steps)
             .where(steps.c.cache_key == bindparam("key"), steps.c.status == "completed")
@@ -109,6 +111,7 @@ class PreparedWrites:
         self.heartbeat = Prepared(sql.heartbeat, dialect)
         self.finish_run = Prepared(sql.finish_run, dialect)
         self.record_step = Prepared(sql.record_step, dialect, columns(t.steps))
+        self.announce_step = Prepared(sql.announce_step, dialect, columns(t.steps))
         self.insert_artifact = Prepared(sql.insert_artifact, dialect, columns(t.artifacts))
         self.record_output = Prepared(sql.record_output, dialect, columns(t.step_outputs))
         self.record_consumption = Prepared(sql.record_consumption, dialect, columns(t.consumptions))

@@ -400,6 +400,14 @@ class MetadataStore(BackendRecords):
         }
         self._put((self._writes.record_step, values))
 
+    def announce_step(self, run_id: str, step: str, started_at: float) -> None:
+        """Record ``step`` ``running`` unless it has a row already (see :mod:`flowyml.metadata.announcer`)."""
+        values = {
+            "run_id": run_id, "step_name": step, "status": "running", "started_at": started_at, "ended_at": None,
+            "cache_key": None, "cached_from": None, "error": None,
+        }
+        self._put((self._writes.announce_step, values))
+
     def steps_of(self, run_id: str) -> list[Row]:
         steps = self.t.steps
         return self.fetch(select(steps).where(steps.c.run_id == run_id).order_by(steps.c.started_at))

@@ -68,6 +68,13 @@ def flowyml_artifact_store_save(key: str, write: Callable[[Path], None]) -> str:
     directory at ``key``. A reader must never see a partially committed
     artifact as complete: commit the manifest last, or rename atomically.
     Stops at the first non-None result.
+
+    For a step's output ``write`` is a
+    :class:`flowyml.serialization.writer.ArtifactWriter`, which also offers
+    ``write.packed(limit, keep_as_folder)``: the artifact as one packed file
+    (:mod:`flowyml.stores.packed`) built in memory, or ``None`` when it is
+    larger than ``limit``. Other callers pass a plain function: use
+    ``getattr(write, "packed", None)``.
     """
 
 

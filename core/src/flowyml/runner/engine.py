@@ -162,6 +162,7 @@ class RunSession:
         status = "completed" if steps_ok and not self.routes.failed and self.error is None else "failed"
         self.routes.end_tracker(status)
         self.heartbeat.stop()
+        self.run.announcer.stop()
         if self.error is not None:
             self.error = redact(self.error)
         self.metadata.finish_run(self.run_id, status, self.error)
@@ -205,6 +206,8 @@ class RunSession:
         else ``failed``, with a message that says what stopped it.
         """
         self.heartbeat.stop()
+        if getattr(self, "run", None) is not None:
+            self.run.announcer.stop()
         redact_exception(exc)  # re-raised to the caller: its message must not carry a secret
         status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         self.error = redact(stop_reason(exc))

@@ -17,6 +17,7 @@ from flowyml.core.graph import Constant, OutputRef, PipelineGraph, StepNode
 from flowyml.core.returns import check_return
 from flowyml.core.settings import StepSettings
 from flowyml.errors import PipelineError
+from flowyml.metadata.announcer import StepAnnouncer
 from flowyml.metadata.store import MetadataStore
 from flowyml.plugins.events import StepFinished
 from flowyml.plugins.kinds import Kind
@@ -104,6 +105,8 @@ class OrchestratedRun:
         self.stack = stack
         self.metadata = metadata
         self.info = info
+        #: Writes a step `running` once it has run for a moment (stopped by the engine when the run ends).
+        self.announcer = StepAnnouncer(metadata, info.run_id)
         self.routes = routes
         self.cache = cache
         self.results: dict[str, StepRun] = {}
@@ -284,10 +287,13 @@ class OrchestratedRun:
     def execute_step(self, name: str) -> StepRun:
         node = self.graph.nodes[name]
         started = time.time()
-        self.metadata.record_step(self.run_id, name, "running", started_at=started)
+        self.announcer.started(name, started)  # written `running` only if it is still running in a moment
         self._notify(name, "running", None)
-        with self.metadata.one_transaction():  # the step's records, committed together when it ends
-            result = self._execute(node, name, started)
+        try:
+            with self.metadata.one_transaction():  # the step's records, its own row included, committed when it ends
+                result = self._execute(node, name, started)
+        finally:
+            self.announcer.ended(name)
         self.results[name] = result
         self._release_inputs(node)
         self._notify(name, result.status, result)
@@ -303,7 +309,9 @@ class OrchestratedRun:
                 result = self._run_attempts(node, self._load_inputs(node, inputs), inputs, cache_key, started)
         except KeyboardInterrupt as exc:
             if interrupts.received():  # Ctrl-C: the whole run stops
-                self.metadata.record_step(self.run_id, name, "interrupted", ended_at=time.time(), error="interrupted (Ctrl-C)")
+                self.metadata.record_step(
+                    self.run_id, name, "interrupted", started_at=started, ended_at=time.time(), error="interrupted (Ctrl-C)"
+                )
                 raise
             result = self._failed(name, started, exc, f"step {name!r} raised KeyboardInterrupt")
         except SystemExit as exc:
@@ -317,7 +325,7 @@ class OrchestratedRun:
         redact_exception(exc)  # the exception reaches Python code as the failure's cause
         error = redact(error)
         trace = redact(traceback.format_exc())
-        self.metadata.record_step(self.run_id, name, "failed", ended_at=ended, error=error + "\n" + trace)
+        self.metadata.record_step(self.run_id, name, "failed", started_at=started, ended_at=ended, error=error + "\n" + trace)
         return StepRun(
             name, "failed", started, ended, error, exception=exc, traceback=trace, run_id=self.run_id, attempts=list(self.attempts.get(name, []))
         )
@@ -479,5 +487,5 @@ class OrchestratedRun:
             self.values[stored.artifact_id] = out_value
             outputs[out] = stored
         ended = time.time()
-        self.metadata.record_step(self.run_id, node.name, "completed", ended_at=ended, cache_key=cache_key)
+        self.metadata.record_step(self.run_id, node.name, "completed", started_at=started, ended_at=ended, cache_key=cache_key)
         return StepRun(node.name, "completed", started, ended, outputs=outputs, inputs=dict(inputs), run_id=self.run_id)

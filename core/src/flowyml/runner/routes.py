@@ -27,7 +27,8 @@ from flowyml.runner.flatten import numeric_metrics, scalar_params
 from flowyml.runner.loading import read_stored
 from flowyml.runner.observers import Observers
 from flowyml.runner.result import TRACKER_LINK, RouteEvent, StoredArtifact
-from flowyml.serialization.artifact_io import artifact_type_of, write_artifact
+from flowyml.serialization.artifact_io import artifact_type_of
+from flowyml.serialization.writer import ArtifactWriter
 from flowyml.stacks.facades import Tracker
 from flowyml.stacks.stack import Stack
 
@@ -131,7 +132,7 @@ class RouteExecutor:
         key = self.key_for(value, step, output, rule)
         artifact_id = uuid.uuid4().hex
         extra = {"run_id": self.run.run_id, "step_name": step, "output_name": output, "artifact_id": artifact_id}
-        manifest = self.stack.artifact_store.save(key, lambda directory: write_artifact(value, directory, extra))
+        manifest = self.stack.artifact_store.save(key, ArtifactWriter(value, extra))
         stored = StoredArtifact.from_manifest(manifest, artifact_id=artifact_id, run_id=self.run.run_id, step_name=step, output_name=output)
         self.record_stored(stored, "stored", value=value)
         return stored

@@ -21,7 +21,10 @@ from flowyml.serialization.integrity import (
 )
 from flowyml.serialization.registry import get_registry
 
-__all__ = ["FORMAT_VERSION", "MANIFEST", "Expected", "read_artifact", "read_manifest", "verify", "write_artifact"]
+__all__ = [
+    "FORMAT_VERSION", "MANIFEST", "Expected", "build_manifest", "read_artifact", "read_manifest", "serializer_for", "verify",
+    "write_artifact", "write_manifest",
+]
 
 MANIFEST = "flowyml.json"
 
@@ -35,8 +38,8 @@ def artifact_type_of(value: Any) -> str:
     return value.type_name if isinstance(value, Artifact) else "Value"
 
 
-def write_artifact(value: Any, directory: Path, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Serialize ``value`` into ``directory``; write the manifest last and return it."""
+def serializer_for(value: Any) -> tuple[Any, Any]:
+    """The payload of ``value`` (what gets serialized) and the serializer that writes it."""
     registry = get_registry()
     if isinstance(value, Metrics | Parameters):
         payload: Any = dict(value.data)
@@ -48,11 +51,38 @@ def write_artifact(value: Any, directory: Path, extra: dict[str, Any] | None = N
     else:
         payload = value
         serializer = registry.for_value(payload)
+    return payload, serializer
+
+
+def write_artifact(value: Any, directory: Path, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Serialize ``value`` into ``directory``; write the manifest last and return it."""
+    payload, serializer = serializer_for(value)
     hashed = serializer.save(payload, directory) or {}
     files: dict[str, dict[str, Any]] = {}
     for rel, path in _list_files(directory):
         if rel != MANIFEST:
             files[rel] = {"sha256": hashed.get(rel) or file_sha256(path), "size": path.stat().st_size}
+    manifest = build_manifest(value, payload, serializer, files, extra)
+    write_manifest(directory, manifest)
+    return manifest
+
+
+def write_manifest(directory: Path, manifest: dict[str, Any]) -> None:
+    """Write ``flowyml.json`` into ``directory`` (renamed into place: never seen half written)."""
+    tmp = directory / (MANIFEST + ".tmp")
+    tmp.write_bytes(manifest_bytes(manifest))
+    os.replace(tmp, directory / MANIFEST)
+
+
+def manifest_bytes(manifest: dict[str, Any]) -> bytes:
+    """The bytes of ``flowyml.json`` for ``manifest`` (one line of JSON)."""
+    return json.dumps(manifest, default=str).encode("utf-8")
+
+
+def build_manifest(
+    value: Any, payload: Any, serializer: Any, files: dict[str, dict[str, Any]], extra: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The manifest of ``value`` written by ``serializer`` as ``files`` ({name: {sha256, size}}), hash included."""
     if not files:
         raise SerializationError(f"serializer {serializer.name!r} wrote no file for a {type_path(payload)}")
     manifest = {
@@ -68,9 +98,6 @@ def write_artifact(value: Any, directory: Path, extra: dict[str, Any] | None = N
         **(extra or {}),
     }
     manifest["content_hash"] = canonical_hash(manifest)
-    tmp = directory / (MANIFEST + ".tmp")
-    tmp.write_text(json.dumps(manifest, default=str), encoding="utf-8")
-    os.replace(tmp, directory / MANIFEST)
     return manifest
 
 

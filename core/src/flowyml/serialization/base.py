@@ -38,6 +38,20 @@ class Serializer:
         """Read the value back; ``info`` is the manifest written with it."""
         raise NotImplementedError
 
+    def encode(self, value: Any, limit: int) -> dict[str, bytes] | None:
+        """The files :meth:`save` would write, in memory, when together they take at most ``limit`` bytes.
+
+        Optional: a store can then keep a small artifact as one file (the
+        packed layout, :mod:`flowyml.stores.packed`) without writing its files
+        to disk first. The bytes must be exactly those :meth:`save` writes.
+        ``None`` (the default) when the value is larger, or when this
+        serializer only writes to folders; the value is then saved as usual.
+        Files larger than ``limit`` may be returned when encoding them was the
+        cheapest way to find out (one ``json.dumps``): they are then written to
+        the folder as they are, not encoded twice.
+        """
+        return None
+
 
 def type_path(value: Any) -> str:
     cls = type(value)

@@ -19,6 +19,7 @@ from flowyml.plugins.markers import hookimpl
 from flowyml.serialization.base import Serializer, module_root, type_path
 from flowyml.serialization.frameworks import FRAMEWORK_SERIALIZERS
 from flowyml.serialization.hashing import HashingFile
+from flowyml.serialization.inmemory import encode_within
 
 
 class ParquetSerializer(Serializer):
@@ -142,6 +143,10 @@ class JsonSerializer(Serializer):
     def save(self, value: Any, directory: Path) -> None:
         (directory / "data.json").write_text(json.dumps(value), encoding="utf-8")
 
+    def encode(self, value: Any, limit: int) -> dict[str, bytes] | None:
+        # One C-speed dumps, whatever the size: files over the limit are written as they are (see Serializer.encode).
+        return {"data.json": json.dumps(value).encode("utf-8")}
+
     def load(self, directory: Path, info: dict[str, Any]) -> Any:
         return json.loads((directory / "data.json").read_text(encoding="utf-8"))
 
@@ -154,6 +159,12 @@ class TextSerializer(Serializer):
 
     def save(self, value: Any, directory: Path) -> None:
         (directory / "data.txt").write_text(value, encoding="utf-8")
+
+    def encode(self, value: Any, limit: int) -> dict[str, bytes] | None:
+        if len(value) > limit:  # at least one byte per character
+            return None
+        data = value.encode("utf-8")
+        return {"data.txt": data} if len(data) <= limit else None
 
     def load(self, directory: Path, info: dict[str, Any]) -> Any:
         return (directory / "data.txt").read_text(encoding="utf-8")
@@ -172,6 +183,9 @@ class BytesSerializer(Serializer):
 
     def load(self, directory: Path, info: dict[str, Any]) -> Any:
         return (directory / "data.bin").read_bytes()
+
+    def encode(self, value: Any, limit: int) -> dict[str, bytes] | None:
+        return {"data.bin": bytes(value)} if len(value) <= limit else None
 
 
 class CsvSerializer(Serializer):
@@ -213,6 +227,14 @@ class PickleSerializer(Serializer):
                 f"cannot store a {type_path(value)}: no serializer handles it and it cannot be pickled ({exc})",
                 hint="return a picklable value, or register a serializer for this type (see docs/writing-a-plugin.md)",
             ) from exc
+
+    def encode(self, value: Any, limit: int) -> dict[str, bytes] | None:
+        name = "model.pkl" if detect_framework(value) else "data.pkl"
+        try:
+            data = encode_within(limit, lambda fh: pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL))
+        except (pickle.PicklingError, TypeError, AttributeError):
+            return None  # save() raises the error that says so
+        return None if data is None else {name: data}
 
     def load(self, directory: Path, info: dict[str, Any]) -> Any:
         name = "model.pkl" if "model.pkl" in info.get("files", {}) else "data.pkl"

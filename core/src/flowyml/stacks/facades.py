@@ -25,9 +25,22 @@ from flowyml.redaction import redact_exception
 
 if TYPE_CHECKING:
     from flowyml.plugins.component import Component
+    from flowyml.serialization.writer import ArtifactWriter
 
 #: What ``ArtifactStore.save`` hands the store: fills a staging folder, returns the manifest it wrote.
 Writer = Callable[[Path], Mapping[str, Any]]
+
+
+class _CallableWriter:
+    """A plain writer function, keeping the manifest it returned."""
+
+    def __init__(self, write: Writer) -> None:
+        self._write = write
+        self.manifest: Mapping[str, Any] | None = None
+
+    def __call__(self, directory: Path) -> Mapping[str, Any]:
+        self.manifest = self._write(Path(directory))
+        return self.manifest
 
 
 class ComponentFacade:
@@ -98,15 +111,18 @@ class ComponentFacade:
 class ArtifactStore(ComponentFacade):
     kind = Kind.ARTIFACT_STORE
 
-    def save(self, key: str, write: Writer) -> Manifest:
-        """Store one artifact under ``key``: the store stages a folder, ``write`` fills it and returns the manifest."""
-        written: list[Mapping[str, Any]] = []
+    def save(self, key: str, write: Writer | ArtifactWriter) -> Manifest:
+        """Store one artifact under ``key``: the store stages a folder, ``write`` fills it and returns the manifest.
 
-        def staged(directory: Path) -> None:
-            written.append(write(Path(directory)))
+        An :class:`~flowyml.serialization.writer.ArtifactWriter` goes to the
+        store as it is (a store may ask it for the packed form of a small
+        artifact); any other writer is called with the staging folder.
+        """
+        from flowyml.serialization.writer import ArtifactWriter
 
+        writer = write if isinstance(write, ArtifactWriter) else _CallableWriter(write)
         try:
-            uri = self.call("flowyml_artifact_store_save", key=key, write=staged)
+            uri = self.call("flowyml_artifact_store_save", key=key, write=writer)
         except FlowymlError:
             raise
         except Exception as exc:
@@ -114,9 +130,9 @@ class ArtifactStore(ComponentFacade):
                 f"the {self.label} failed to store {key}: {type(exc).__name__}: {exc}",
                 hint=f"check the artifact store (flowyml stack check {self.stack_name})",
             ) from exc
-        if uri is None or not written:
+        if uri is None or writer.manifest is None:
             raise StoreError(f"the {self.label} did not store {key} (no URI returned, or the artifact was never written)")
-        return Manifest.from_dict(str(uri), dict(written[-1]))
+        return Manifest.from_dict(str(uri), dict(writer.manifest))
 
     def fetch(self, uri: str, scratch: Path) -> Path:
         return Path(self.answer("flowyml_artifact_store_fetch", uri=uri, scratch=scratch))

@@ -33,7 +33,8 @@ MAGIC = b"flowyml-packed-artifact 1\n"
 PACK_LIMIT = 4096
 
 
-def _plain(name: object) -> bool:
+def plain_name(name: object) -> bool:
+    """Whether ``name`` can be a file of a packed artifact: one plain file name, not the manifest's."""
     return isinstance(name, str) and bool(name) and name not in (".", "..", MANIFEST) and not any(c in name for c in "/\\\0")
 
 
@@ -54,9 +55,20 @@ def pack_bytes(folder: Path, keep_as_folder: frozenset[str] = frozenset()) -> by
     names = sorted(entry.name for entry in entries if entry.name != MANIFEST)
     manifest = json.loads(manifest_bytes)
     listed = manifest.get("files") or {}
-    if manifest.get("artifact_type") in keep_as_folder or sorted(listed) != names or not all(_plain(name) for name in names):
+    if manifest.get("artifact_type") in keep_as_folder or sorted(listed) != names or not all(plain_name(name) for name in names):
         return None
     return b"".join([MAGIC, manifest_bytes, b"\n", *((folder / name).read_bytes() for name in names)])
+
+
+def pack_files(manifest: bytes, files: dict[str, bytes]) -> bytes:
+    """The packed form of an artifact given in memory: its ``flowyml.json`` bytes and its data files.
+
+    The caller checks the size against its limit, the names with
+    :func:`plain_name`, and that ``manifest`` lists exactly ``files``.
+    """
+    if b"\n" in manifest:
+        raise ValueError("a packed artifact's manifest must be one line")
+    return b"".join([MAGIC, manifest, b"\n", *(files[name] for name in sorted(files))])
 
 
 def is_packed(path: Path) -> bool:
@@ -92,7 +104,7 @@ def unpack(data: bytes, scratch: Path, where: str) -> Path:
     except (ValueError, KeyError, TypeError) as exc:
         raise malformed(f"its manifest does not list its files with their sizes: {exc}") from exc
     body = memoryview(data)[end + 1 :]
-    if not all(_plain(name) and size >= 0 for name, size in sizes) or sum(size for _, size in sizes) != len(body):
+    if not all(plain_name(name) and size >= 0 for name, size in sizes) or sum(size for _, size in sizes) != len(body):
         raise malformed("its files do not match the names and sizes its manifest lists")
     scratch.mkdir(parents=True, exist_ok=True)
     offset = 0

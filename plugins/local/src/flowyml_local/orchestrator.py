@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import graphlib
 import os
 from collections import deque
@@ -39,9 +40,9 @@ class LocalOrchestrator(Component):
                 f"local.{option}", f"the local orchestrator takes no per-step option {option!r}", hint="remove the local: section of this step"
             )
 
-    @property
+    @functools.cached_property
     def workers(self) -> int:
-        return self.options.max_parallel_steps or min(4, os.cpu_count() or 1)
+        return self.options.max_parallel_steps or min(4, os.cpu_count() or 1)  # read once: the scheduler asks per step
 
     @flowyml.hookimpl
     def flowyml_orchestrator_run(self, run: RunHandle) -> bool:
