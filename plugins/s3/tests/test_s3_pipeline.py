@@ -15,6 +15,7 @@ from flowyml.core import Dataset, Metrics, Model
 from flowyml.metadata.store import MetadataStore
 from flowyml.runner.loading import load_stored
 from flowyml.serialization.artifact_io import MANIFEST
+from flowyml.stores.packed import MAGIC
 from flowyml.testing import load_pipeline
 from standins.aws import boto3_client
 
@@ -27,9 +28,13 @@ def objects(endpoint: str, bucket: str, prefix: str) -> dict[str, int]:
     return found
 
 
-def manifest_of(endpoint: str, bucket: str, key: str) -> dict[str, Any]:
+def manifest_of(endpoint: str, bucket: str, key: str) -> tuple[dict[str, Any], bytes | None]:
+    """The manifest stored at ``key``, and the data files' bytes when it is one packed object (else ``None``)."""
     body = boto3_client("s3", endpoint).get_object(Bucket=bucket, Key=f"{key}/{MANIFEST}")["Body"].read()
-    return json.loads(body)
+    if body.startswith(MAGIC):
+        manifest_line, _, data = body[len(MAGIC) :].partition(b"\n")
+        return json.loads(manifest_line), data
+    return json.loads(body), None
 
 
 def test_spec_pipeline_stores_at_the_rendered_keys(s3_project: Any, s3_bucket: str, aws_env: Any) -> None:
@@ -45,10 +50,15 @@ def test_spec_pipeline_stores_at_the_rendered_keys(s3_project: Any, s3_bucket: s
         artifact = stored[step_name]
         key = f"ml/{ROUTE.format(run_id=run.run_id, step_name=step_name)}"
         assert artifact.uri == f"s3://{s3_bucket}/{key}"
-        manifest = manifest_of(aws_env.endpoint_url, s3_bucket, key)
+        manifest, packed = manifest_of(aws_env.endpoint_url, s3_bucket, key)
         assert f"{key}/{MANIFEST}" in keys
-        for name, info in manifest["files"].items():
-            assert keys[f"{key}/{name}"] == info["size"]
+        if step_name == "train_model":  # a Model stays a folder: the deployers read its files
+            assert packed is None
+            for name, info in manifest["files"].items():
+                assert keys[f"{key}/{name}"] == info["size"]
+        else:  # a small Dataset is one object: its packed form at KEY/flowyml.json
+            assert packed is not None and {k for k in keys if k.startswith(key + "/")} == {f"{key}/{MANIFEST}"}
+            assert len(packed) == sum(info["size"] for info in manifest["files"].values())
         # the hash the run recorded is the stored manifest's
         assert manifest["content_hash"] == artifact.content_hash
         assert manifest["run_id"] == run.run_id and manifest["step_name"] == step_name

@@ -3,6 +3,14 @@
 Saving stages the artifact in a local temporary directory, uploads its data
 files, and uploads the ``flowyml.json`` manifest last: an interrupted save
 leaves no manifest, so nothing at the final key loads as a complete artifact.
+A store whose backend can create an object only if none is there
+(:meth:`FsspecArtifactStore.put_new`; S3) saves a flat artifact up to
+:meth:`FsspecArtifactStore.pack_limit` bytes as ONE object instead: its
+packed form (:mod:`flowyml.stores.packed`) at ``KEY/flowyml.json``, written
+by one conditional request that is both the "nothing stored here yet" check
+and the write. Readers GET ``KEY/flowyml.json`` first and unpack it when it is
+a pack; otherwise it is a folder artifact's manifest, and the rest is listed
+and downloaded. ``exists`` and ``delete`` look at the same key for both.
 Transient failures are retried with backoff; permanent ones fail at once.
 A save that fails or is interrupted (Ctrl-C) also ends the unfinished uploads
 it started (:meth:`FsspecArtifactStore.abort_uploads`: S3 multipart uploads,
@@ -24,6 +32,7 @@ from flowyml.errors import ArtifactError, FlowymlError, StoreError
 from flowyml.plugins.component import Component
 from flowyml.plugins.markers import hookimpl
 from flowyml.serialization.artifact_io import MANIFEST
+from flowyml.stores.packed import MAGIC, pack_file, unpack_file
 from flowyml.stores.staging import TEMP_PREFIX, new_temp_staging, sweep_once
 
 log = logging.getLogger("flowyml.stores")
@@ -41,6 +50,9 @@ class FsspecArtifactStore(Component):
 
     kind = "artifact_store"
     protocol: ClassVar[str] = "file"
+    #: Artifact types always saved as a folder, never packed: the model deployers and serving
+    #: containers (SageMaker's ModelDataUrl, Vertex's artifact_uri) read a Model's folder.
+    keep_as_folder: ClassVar[frozenset[str]] = frozenset({"Model"})
     #: Attempts per transfer (transient errors only); backends may set it per instance from their options.
     max_attempts: int = 4
     backoff: float = 0.5
@@ -66,6 +78,21 @@ class FsspecArtifactStore(Component):
         uploads, GCS cancels resumable sessions. The default has nothing to end.
         """
         return []
+
+    def pack_limit(self) -> int:
+        """The largest packed artifact (bytes) saved as one object; 0 (the default): every artifact is a folder.
+
+        A backend returning more than 0 must implement :meth:`put_new`.
+        """
+        return 0
+
+    def put_new(self, local: Path, remote: str) -> bool:
+        """Upload ``local`` to ``remote`` only if no object is there, in one conditional request.
+
+        Return ``False`` when an object is already there (nothing written).
+        Needed by backends whose :meth:`pack_limit` is above 0.
+        """
+        raise NotImplementedError
 
     def translate_error(self, exc: Exception, action: str) -> FlowymlError:
         """Turn a filesystem exception into a StoreError (``transient=True`` to retry)."""
@@ -121,14 +148,28 @@ class FsspecArtifactStore(Component):
         """Extra keyword arguments for ``fs.get_file`` of an object of ``size`` bytes. Override per backend."""
         return {}
 
-    def _put(self, local: Path, remote: str) -> None:
+    def put_kwargs(self, local: Path, remote: str) -> dict[str, Any]:
+        """Keyword arguments for ``fs.put_file`` of ``local``: the transfer plan, and a progress log for large files."""
         size = local.stat().st_size
         kwargs = self.transfer_options(size)
         if size >= PROGRESS_THRESHOLD:
             from flowyml.stores.progress import TransferProgress
 
             kwargs.setdefault("callback", TransferProgress(f"upload {self.uri_of_path(remote)}", size))
-        self.attempt(f"uploading {remote}", self.fs.put_file, str(local), remote, **kwargs)
+        return kwargs
+
+    def _put(self, local: Path, remote: str) -> None:
+        self.attempt(f"uploading {remote}", self.fs.put_file, str(local), remote, **self.put_kwargs(local, remote))
+
+    def _refusal(self, dest: str) -> StoreError:
+        return StoreError(
+            f"an artifact already exists at {self.uri_of_path(dest)}; refusing to overwrite it",
+            hint="make the routing path template unique per run (include {run_id})",
+        )
+
+    def _refuse_if_stored(self, dest: str) -> None:
+        if self.attempt(f"checking {dest}", self.fs.exists, posixpath.join(dest, MANIFEST)):
+            raise self._refusal(dest)
 
     # -- hooks ------------------------------------------------------------------------------------
 
@@ -139,28 +180,41 @@ class FsspecArtifactStore(Component):
     @hookimpl
     def flowyml_artifact_store_save(self, key: str, write: Any) -> str:
         dest = self.path_of(key)
-        if self.attempt(f"checking {dest}", self.fs.exists, posixpath.join(dest, MANIFEST)):
-            raise StoreError(
-                f"an artifact already exists at {self.uri_of_path(dest)}; refusing to overwrite it",
-                hint="make the routing path template unique per run (include {run_id})",
-            )
+        limit = self.pack_limit()
+        if not limit:  # fail before serializing; a packing store learns it from its one conditional PUT
+            self._refuse_if_stored(dest)
         sweep_once(Path(tempfile.gettempdir()), TEMP_PREFIX)  # staging left by killed processes
-        staging = new_temp_staging()
+        work = new_temp_staging()
+        staging = work / "artifact"
+        staging.mkdir()
         retries = self.retries
+        created = True
         try:
             write(staging)
-            files = sorted(p for p in staging.rglob("*") if p.is_file() and p.name != MANIFEST)
-            for local in files:
-                self._put(local, posixpath.join(dest, local.relative_to(staging).as_posix()))
-            if self.retries != retries:  # a retried upload may have left its first try open
-                self._end_uploads(dest)
-            self._put(staging / MANIFEST, posixpath.join(dest, MANIFEST))  # last: marks the artifact complete
+            pack = work / "packed"
+            if limit and pack_file(staging, pack, limit, self.keep_as_folder):
+                created = self.put_new(pack, posixpath.join(dest, MANIFEST))  # one object, one request
+            else:
+                if limit:
+                    self._refuse_if_stored(dest)
+                self._put_folder(staging, dest, retries)
         except BaseException:
             self._end_uploads(dest)
             raise
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(work, ignore_errors=True)
+        if not created:
+            raise self._refusal(dest)
         return self.uri_of_path(dest)
+
+    def _put_folder(self, staging: Path, dest: str, retries: int) -> None:
+        """The folder layout: every data file, then the manifest last (it marks the artifact complete)."""
+        files = sorted(p for p in staging.rglob("*") if p.is_file() and p.relative_to(staging).as_posix() != MANIFEST)
+        for local in files:
+            self._put(local, posixpath.join(dest, local.relative_to(staging).as_posix()))
+        if self.retries != retries:  # a retried upload may have left its first try open
+            self._end_uploads(dest)
+        self._put(staging / MANIFEST, posixpath.join(dest, MANIFEST))
 
     def _end_uploads(self, dest: str) -> None:
         """:meth:`abort_uploads`, never raising: the save's own error is the one to report."""
@@ -177,20 +231,45 @@ class FsspecArtifactStore(Component):
 
     @hookimpl
     def flowyml_artifact_store_fetch(self, uri: str, scratch: Path) -> Path:
+        """GET ``flowyml.json``: a pack is unpacked (one request in all); a folder's manifest is followed by one listing and a GET per file."""
         path = self.path_of_uri(uri)
-        listed = self.attempt(f"listing {uri}", self.fs.find, path, detail=True)  # one request: files and sizes
-        names = {posixpath.relpath(remote.split("://", 1)[-1], path): (remote, info) for remote, info in listed.items()}
-        if MANIFEST not in names:
+        scratch = Path(scratch)
+        scratch.mkdir(parents=True, exist_ok=True)
+        manifest = scratch / MANIFEST
+        remote_manifest = posixpath.join(path, MANIFEST)
+        if not self.attempt(f"downloading {self.uri_of_path(remote_manifest)}", self._get_if_stored, remote_manifest, manifest):
             raise ArtifactError(
                 f"no complete artifact at {uri} (its {MANIFEST} is missing)",
                 hint="the artifact was deleted or its upload was interrupted; re-run the step that produced it",
             )
-        for rel, (remote, info) in sorted(names.items()):
-            local = Path(scratch) / rel
+        with open(manifest, "rb") as fh:
+            packed = fh.read(len(MAGIC)) == MAGIC
+        if packed:
+            return unpack_file(manifest, scratch, uri)
+        listed = self.attempt(f"listing {uri}", self.fs.find, path, detail=True)  # one request: files and sizes
+        for remote, info in sorted(listed.items()):
+            rel = posixpath.relpath(remote.split("://", 1)[-1], path)
+            if rel == MANIFEST:  # already here
+                continue
+            local = scratch / rel
             local.parent.mkdir(parents=True, exist_ok=True)
             kwargs = self.download_options(int(info.get("size") or 0))
             self.attempt(f"downloading {remote}", self.fs.get_file, remote, str(local), **kwargs)
-        return Path(scratch)
+        return scratch
+
+    def _get_if_stored(self, remote: str, local: Path) -> bool:
+        """Download ``remote`` (at most :meth:`pack_limit` bytes in one streamed GET) to ``local``; ``False`` when nothing is there."""
+        try:
+            self.fs.get_file(remote, str(local), **self.download_options(max(self.pack_limit(), 1)))
+        except FileNotFoundError as exc:
+            if self.is_missing_object(exc):
+                return False
+            raise
+        return True
+
+    def is_missing_object(self, exc: FileNotFoundError) -> bool:
+        """Whether ``exc`` (from ``fs.get_file``) says the object is not there, rather than e.g. its bucket."""
+        return True
 
     @hookimpl
     def flowyml_artifact_store_exists(self, uri: str) -> bool:
@@ -203,12 +282,15 @@ class FsspecArtifactStore(Component):
     @hookimpl
     def flowyml_artifact_store_delete(self, uri: str) -> bool:
         path = self.path_of_uri(uri)
-        if not self.attempt(f"checking {uri}", self.fs.exists, path):
+        stored = {remote.split("://", 1)[-1] for remote in self.attempt(f"listing {uri}", self.fs.find, path)}
+        if not stored:
             return False
         manifest = posixpath.join(path, MANIFEST)
-        if self.attempt(f"checking {uri}", self.fs.exists, manifest):
-            self.attempt(f"deleting {manifest}", self.fs.rm_file, manifest)  # first: the artifact is no longer complete
-        self.attempt(f"deleting {uri}", self.fs.rm, path, recursive=True)
+        if manifest in stored:  # first: the artifact is no longer complete (a pack is that one object)
+            self.attempt(f"deleting {manifest}", self.fs.rm_file, manifest)
+            stored.discard(manifest)
+        if stored:
+            self.attempt(f"deleting {uri}", self.fs.rm, sorted(stored))
         return True
 
     @hookimpl

@@ -25,6 +25,7 @@ TRANSIENT_CODES = frozenset(
         "InternalError",
         "ServiceUnavailable",
         "OperationAborted",
+        "ConditionalRequestConflict",  # 409: a concurrent conditional write; S3 asks to retry
         "500",
         "502",
         "503",

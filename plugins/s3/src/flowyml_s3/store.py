@@ -1,24 +1,36 @@
 """The ``s3`` artifact store: artifacts as objects under ``s3://bucket/prefix/KEY/``.
 
-Each artifact's data files are uploaded first (in one request up to the memory
-budget, part size x concurrency; above it in parts streamed from disk: see
-:mod:`flowyml_s3.transfer`) and its ``flowyml.json`` manifest last, so a reader
-never takes an interrupted upload for a complete artifact. s3fs and botocore
-are imported only when the store is first used.
+A flat artifact (not a Model) that fits in one request (:func:`flowyml_s3.transfer.pack_limit`)
+is ONE object, ``KEY/flowyml.json`` holding its packed form (:mod:`flowyml.stores.packed`),
+written by one PUT with ``If-None-Match: *``: S3 refuses it (412) when anything is
+stored at the key, so that one request is both the existence check and the write,
+and a single PUT is atomic (a reader sees all of it or nothing). A save + fetch
+is two requests, as a raw put + get.
+
+Any other artifact is a folder: its data files are uploaded first (in one
+request up to the memory budget, part size x concurrency; above it in parts
+streamed from disk: see :mod:`flowyml_s3.transfer`) and its ``flowyml.json``
+manifest last, so a reader never takes an interrupted upload for a complete
+artifact. s3fs and botocore are imported only when the store is first used.
 """
 
 from __future__ import annotations
 
 import posixpath
+import uuid
+from pathlib import Path
 from typing import Any
 
 from flowyml.errors import FlowymlError
 from flowyml.plugins.component import OptionProblem
 from flowyml.stores import FsspecArtifactStore
 from flowyml_s3.options import S3ArtifactStoreOptions, problems
-from flowyml_s3.transfer import TransferPlan, plan_transfer
+from flowyml_s3.transfer import TransferPlan, pack_limit, plan_transfer
 
 PROGRESS_THRESHOLD = 64 * 2**20
+#: User metadata naming the save that wrote an object (``x-amz-meta-flowyml-save``): a conditional PUT
+#: retried after a lost answer finds its own first try stored, and must not take it for a conflict.
+SAVE_TOKEN = "flowyml-save"
 
 
 class S3ArtifactStore(FsspecArtifactStore):
@@ -101,6 +113,48 @@ class S3ArtifactStore(FsspecArtifactStore):
             if not page.get("IsTruncated"):
                 return ended
             markers = {"KeyMarker": page.get("NextKeyMarker", ""), "UploadIdMarker": page.get("NextUploadIdMarker", "")}
+
+    def pack_limit(self) -> int:
+        """Packs up to one request's size go as one object (:func:`flowyml_s3.transfer.pack_limit`)."""
+        return pack_limit(self.options.multipart_chunk_mb, self.options.max_concurrency)
+
+    def put_new(self, local: Path, remote: str) -> bool:
+        """One PUT with ``If-None-Match: *``; ``False`` when S3 answers 412 (an object is there).
+
+        When the PUT had to be retried, its first try may have been stored with
+        its answer lost: a 412 then means "done" if the stored object carries
+        this save's token (one HEAD, only in that case).
+        """
+        token = uuid.uuid4().hex
+        kwargs = {**self.put_kwargs(local, remote), "mode": "create", "Metadata": {SAVE_TOKEN: token}}
+        retries = self.retries
+
+        def put() -> bool:
+            from flowyml_s3.errors import error_code
+
+            try:
+                self.fs.put_file(str(local), remote, **kwargs)
+            except FileExistsError:  # s3fs' name for 412 PreconditionFailed on If-None-Match
+                return False
+            except OSError as exc:
+                if error_code(exc) == "PreconditionFailed":
+                    return False
+                raise
+            return True
+
+        if self.attempt(f"uploading {remote}", put):
+            return True
+        if self.retries == retries:
+            return False
+        bucket, _, key = remote.partition("/")
+        head = self.attempt(f"checking {remote}", self.fs.call_s3, "head_object", Bucket=bucket, Key=key)
+        return bool((head.get("Metadata") or {}).get(SAVE_TOKEN) == token)
+
+    def is_missing_object(self, exc: FileNotFoundError) -> bool:
+        """A GET of a missing key is NoSuchKey; NoSuchBucket is reported as such (translate_error)."""
+        from flowyml_s3.errors import error_code
+
+        return error_code(exc) != "NoSuchBucket"
 
     def plan(self, size: int) -> TransferPlan:
         """How an object of ``size`` bytes is transferred (:func:`flowyml_s3.transfer.plan_transfer`)."""

@@ -12,6 +12,9 @@ whole, and holds every part of a batch at once. Within that budget:
   parts gets larger parts, and then fewer of them in flight, so the memory
   stays within the budget.
 
+An artifact whose packed form fits in one request is saved as one object
+(:func:`pack_limit`).
+
 Pure (no s3fs import): ``tests`` check the rule on its own.
 """
 
@@ -56,3 +59,18 @@ def plan_transfer(size: int, part_mb: int, max_concurrency: int) -> TransferPlan
         return TransferPlan(part_size=max(size, 1), concurrency=1, single=True)
     part = max(part_mb * MIB, math.ceil(size / MAX_PARTS / MIB) * MIB)
     return TransferPlan(part_size=part, concurrency=max(1, min(max_concurrency, budget // part)), single=False)
+
+
+def single_request_limit(part_mb: int, max_concurrency: int) -> int:
+    """The largest object :func:`plan_transfer` sends in one request."""
+    return min(MAX_SINGLE_PUT, max(part_mb * MIB * max_concurrency, 2 * part_mb * MIB - 1))
+
+
+def pack_limit(part_mb: int, max_concurrency: int) -> int:
+    """The largest packed artifact (manifest + data, bytes) the s3 store saves as one object.
+
+    One request's worth (:func:`single_request_limit`): the pack goes in one
+    PUT and comes back in one streamed GET, holding no more memory than a
+    single-request upload of the data file did.
+    """
+    return single_request_limit(part_mb, max_concurrency)
