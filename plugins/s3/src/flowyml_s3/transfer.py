@@ -28,6 +28,9 @@ MIB = 2**20
 #: S3's limits: a single PUT, and the parts of one multipart upload.
 MAX_SINGLE_PUT = 5 * 2**30
 MAX_PARTS = 10_000
+#: Packs above this size are not worth it: copying the data into the pack and out of it again
+#: costs about as much as the five requests it saves (measured on moto, docs/backends/s3.md).
+PACK_MAX = 32 * MIB
 
 
 @attrs.frozen
@@ -69,8 +72,10 @@ def single_request_limit(part_mb: int, max_concurrency: int) -> int:
 def pack_limit(part_mb: int, max_concurrency: int) -> int:
     """The largest packed artifact (manifest + data, bytes) the s3 store saves as one object.
 
-    One request's worth (:func:`single_request_limit`): the pack goes in one
-    PUT and comes back in one streamed GET, holding no more memory than a
-    single-request upload of the data file did.
+    At most one request's worth (:func:`single_request_limit`): the pack goes
+    in one PUT and comes back in one streamed GET, holding no more memory than
+    a single-request upload of the data file did; and at most
+    :data:`PACK_MAX`, above which the local copies cost what the saved
+    requests gain.
     """
-    return single_request_limit(part_mb, max_concurrency)
+    return min(PACK_MAX, single_request_limit(part_mb, max_concurrency))
