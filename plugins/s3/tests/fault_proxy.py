@@ -78,8 +78,8 @@ class FaultProxy:
                     if self.lose is not None and not self.lost.is_set() and self.lose.search(window):
                         self.lost.set()
                         doomed.set()
-                elif doomed.is_set():  # the server answered the doomed request: drop it with the connection
-                    return
+                elif doomed.is_set() and not data.startswith(b"HTTP/1.1 100 "):  # "100 Continue" is not the answer
+                    return  # the server answered the doomed request: drop the answer with the connection
                 dst.sendall(data)
         except OSError:
             pass
