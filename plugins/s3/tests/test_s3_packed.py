@@ -117,7 +117,8 @@ def test_saving_over_a_stored_artifact_is_refused_by_the_conditional_put(tmp_pat
         with requests(s3_bucket) as seen, pytest.raises(StoreError, match=r"an artifact already exists at s3://.*; refusing to overwrite it") as caught:
             save(stack, key, {"second": 2})
         assert "{run_id}" in (caught.value.hint or "")
-        assert seen == [("PUT", f"/{s3_bucket}/{key}/{MANIFEST}", "412")]  # no HEAD first: the PUT is the check
+        # no HEAD first: the PUT is the check; after a 412, one HEAD tells another save's object from this one's
+        assert seen == [("PUT", f"/{s3_bucket}/{key}/{MANIFEST}", "412"), ("HEAD", f"/{s3_bucket}/{key}/{MANIFEST}", "200")]
     assert fetch_and_read(stack, uri, content_hash) == {"first": 1}
     assert fetch_and_read(stack, model_uri, model_hash).data == b"weights"
 

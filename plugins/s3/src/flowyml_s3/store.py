@@ -119,15 +119,15 @@ class S3ArtifactStore(FsspecArtifactStore):
         return pack_limit(self.options.multipart_chunk_mb, self.options.max_concurrency)
 
     def put_new(self, local: Path, remote: str) -> bool:
-        """One PUT with ``If-None-Match: *``; ``False`` when S3 answers 412 (an object is there).
+        """One PUT with ``If-None-Match: *``; ``False`` when S3 answers 412 (another object is there).
 
-        When the PUT had to be retried, its first try may have been stored with
-        its answer lost: a 412 then means "done" if the stored object carries
-        this save's token (one HEAD, only in that case).
+        A PUT may be sent twice with only the second answer seen (the store's
+        retry, or aiohttp's own resend on a dropped keep-alive connection): a
+        412 is then this save's own first try. So a 412 is followed by one HEAD
+        (on that path only): the object is ours when it carries this save's token.
         """
         token = uuid.uuid4().hex
         kwargs = {**self.put_kwargs(local, remote), "mode": "create", "Metadata": {SAVE_TOKEN: token}}
-        retries = self.retries
 
         def put() -> bool:
             from flowyml_s3.errors import error_code
@@ -144,11 +144,16 @@ class S3ArtifactStore(FsspecArtifactStore):
 
         if self.attempt(f"uploading {remote}", put):
             return True
-        if self.retries == retries:
-            return False
         bucket, _, key = remote.partition("/")
-        head = self.attempt(f"checking {remote}", self.fs.call_s3, "head_object", Bucket=bucket, Key=key)
-        return bool((head.get("Metadata") or {}).get(SAVE_TOKEN) == token)
+
+        def token_stored() -> str | None:
+            try:
+                head = self.fs.call_s3("head_object", Bucket=bucket, Key=key)
+            except FileNotFoundError:  # deleted since: it was not ours either
+                return None
+            return (head.get("Metadata") or {}).get(SAVE_TOKEN)
+
+        return bool(self.attempt(f"checking {remote}", token_stored) == token)
 
     def is_missing_object(self, exc: FileNotFoundError) -> bool:
         """A GET of a missing key is NoSuchKey; NoSuchBucket is reported as such (translate_error)."""
