@@ -12,6 +12,7 @@ import logging
 import re
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -200,14 +201,15 @@ def _rename_file(manifest: dict[str, Any], name: str) -> None:
     manifest["files"] = {name: info for info in manifest["files"].values()}
 
 
-TAMPERINGS: dict[str, tuple[Callable[[bytes], bytes], str]] = {
-    "edited manifest": (lambda p: _edit_manifest(p, lambda m: m.update(python_type="builtins.str")), "does not match its record"),
-    "wrong size": (lambda p: _edit_manifest(p, lambda m: next(iter(m["files"].values())).update(size=1)), "malformed"),
-    "escaping name": (lambda p: _edit_manifest(p, lambda m: _rename_file(m, "../escaped")), "malformed"),
-    "absolute name": (lambda p: _edit_manifest(p, lambda m: _rename_file(m, "/tmp/escaped-flowyml")), "malformed"),
-    "truncated body": (lambda p: p[:-10], "malformed"),
-    "no manifest line end": (lambda p: p[: len(MAGIC) + 20], "malformed"),
-    "edited data": (lambda p: p[:-1] + bytes([p[-1] ^ 1]), "sha256"),
+#: name -> (how the pack is changed, given a unique name that escaping files would take; what the refusal says)
+TAMPERINGS: dict[str, tuple[Callable[[bytes, str], bytes], str]] = {
+    "edited manifest": (lambda p, _: _edit_manifest(p, lambda m: m.update(python_type="builtins.str")), "does not match its record"),
+    "wrong size": (lambda p, _: _edit_manifest(p, lambda m: next(iter(m["files"].values())).update(size=1)), "malformed"),
+    "escaping name": (lambda p, evil: _edit_manifest(p, lambda m: _rename_file(m, f"../{evil}")), "malformed"),
+    "absolute name": (lambda p, evil: _edit_manifest(p, lambda m: _rename_file(m, f"{tempfile.gettempdir()}/{evil}")), "malformed"),
+    "truncated body": (lambda p, _: p[:-10], "malformed"),
+    "no manifest line end": (lambda p, _: p[: len(MAGIC) + 20], "malformed"),
+    "edited data": (lambda p, _: p[:-1] + bytes([p[-1] ^ 1]), "sha256"),
 }
 
 
@@ -219,7 +221,11 @@ def test_a_tampered_pack_is_refused_before_anything_is_read(tmp_path: Path, s3_b
     key = f"victim/{MANIFEST}"
     pack = s3.get_object(Bucket=s3_bucket, Key=key)["Body"].read()
     change, refusal = TAMPERINGS[tampering]
-    s3.put_object(Bucket=s3_bucket, Key=key, Body=change(pack))
-    with pytest.raises(IntegrityError, match=refusal):
-        fetch_and_read(stack, uri, content_hash)
-    assert not Path(tempfile.gettempdir(), "escaped").exists() and not Path("/tmp/escaped-flowyml").exists()
+    evil = f"escaped-{uuid.uuid4().hex}"  # the scratch folder is in the temp folder: ../ lands there
+    s3.put_object(Bucket=s3_bucket, Key=key, Body=change(pack, evil))
+    try:
+        with pytest.raises(IntegrityError, match=refusal):
+            fetch_and_read(stack, uri, content_hash)
+        assert not Path(tempfile.gettempdir(), evil).exists()
+    finally:
+        Path(tempfile.gettempdir(), evil).unlink(missing_ok=True)
