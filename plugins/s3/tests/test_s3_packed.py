@@ -60,7 +60,7 @@ def requests(caplog: pytest.LogCaptureFixture, aws_env: Any) -> Callable[[str], 
             time.sleep(0.05)
         for record in caplog.records:
             match = REQUEST.search(ANSI.sub("", record.getMessage()))  # werkzeug colours 4xx/5xx lines
-            if match and match.group(2).startswith(f"/{bucket}/") or (match and match.group(2).startswith(f"/{bucket}?")):
+            if match and match.group(2).startswith((f"/{bucket}/", f"/{bucket}?")):
                 seen.append((match.group(1), match.group(2), match.group(3)))
 
     return count
@@ -198,7 +198,8 @@ def _edit_manifest(pack: bytes, edit: Callable[[dict[str, Any]], None]) -> bytes
 
 
 def _rename_file(manifest: dict[str, Any], name: str) -> None:
-    manifest["files"] = {name: info for info in manifest["files"].values()}
+    (info,) = manifest["files"].values()
+    manifest["files"] = {name: info}
 
 
 #: name -> (how the pack is changed, given a unique name that escaping files would take; what the refusal says)
