@@ -171,7 +171,7 @@ def pack_file(folder: Path, out: Path, limit: int, keep_as_folder: frozenset[str
     except (ValueError, KeyError, TypeError, AttributeError):
         return False
     names = sorted(name for name in sizes if name != MANIFEST)
-    if manifest.get("artifact_type") in keep_as_folder or sorted(listed) != names or not all(_plain(name) for name in names):
+    if manifest.get("artifact_type") in keep_as_folder or sorted(listed) != names or not all(plain_name(name) for name in names):
         return False
     if any(recorded[name] != sizes[name] for name in names):  # the reader checks sizes: a mismatch would not load
         return False
@@ -214,7 +214,7 @@ def unpack_file(pack: Path, scratch: Path, where: str) -> Path:
             raise malformed(f"its manifest does not list its files with their sizes: {exc}") from exc
         offset = len(MAGIC) + len(line)
         body = os.fstat(fh.fileno()).st_size - offset
-        if not all(_plain(name) and size >= 0 for name, size in sizes) or sum(size for _, size in sizes) != body:
+        if not all(plain_name(name) and size >= 0 for name, size in sizes) or sum(size for _, size in sizes) != body:
             raise malformed("its files do not match the names and sizes its manifest lists")
         scratch.mkdir(parents=True, exist_ok=True)
         for name, size in sizes:
