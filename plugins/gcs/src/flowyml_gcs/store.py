@@ -65,6 +65,16 @@ class GcsArtifactStore(FsspecArtifactStore):
     def root(self) -> str:
         return str(self.options.root)
 
+    def pack_limit(self) -> int:
+        """0: every artifact stays a folder (data files, manifest last), unlike the s3 store's one-object saves.
+
+        gcsfs could create an object only if none exists (``mode="create"``,
+        ``ifGenerationMatch=0``), but the GCS emulator the tests run against
+        ignores that precondition, so a one-object save's refusal to overwrite
+        could not be tested here.
+        """
+        return 0
+
     def transfer_options(self, size: int) -> dict[str, Any]:
         """``put_file`` keywords: resumable uploads in ``upload_chunk_mb`` chunks."""
         return {"chunksize": int(self.options.upload_chunk_mb) * MIB}
