@@ -161,8 +161,12 @@ def test_nested_model_and_large_artifacts_stay_folders(tmp_path: Path, s3_bucket
         (directory / "sub" / "part.txt").write_text("inner")
         (directory / MANIFEST).write_text(json.dumps({"files": {"sub/part.txt": {"size": 5}}}))
 
-    cases = {"model": Model(b"tiny weights", name="m"), "big": big}
-    uris = {key: save(stack, key, value) for key, value in cases.items()}
+    with requests(s3_bucket) as seen:
+        uris = {"model": save(stack, "model", Model(b"tiny weights", name="m"))}
+    # the existence check is one HEAD (s3fs' exists would follow its 404 with a listing), the manifest last
+    assert [(method, status) for method, _, status in seen] == [("HEAD", "404"), ("PUT", "200"), ("PUT", "200")]
+    assert seen[-1][1] == f"/{s3_bucket}/model/{MANIFEST}"
+    uris["big"] = save(stack, "big", big)
     uris["nested"] = (stack.hook.flowyml_artifact_store_save(key="nested", write=nested), "")
     for key in ("model", "big", "nested"):
         objects = stored(aws_env.endpoint_url, s3_bucket, key + "/")

@@ -94,6 +94,10 @@ class FsspecArtifactStore(Component):
         """
         raise NotImplementedError
 
+    def object_exists(self, remote: str) -> bool:
+        """Whether the object (a file, not a folder) ``remote`` exists. Backends may answer it in fewer requests."""
+        return bool(self.fs.exists(remote))
+
     def translate_error(self, exc: Exception, action: str) -> FlowymlError:
         """Turn a filesystem exception into a StoreError (``transient=True`` to retry)."""
         transient = isinstance(exc, ConnectionError | TimeoutError)
@@ -168,7 +172,7 @@ class FsspecArtifactStore(Component):
         )
 
     def _refuse_if_stored(self, dest: str) -> None:
-        if self.attempt(f"checking {dest}", self.fs.exists, posixpath.join(dest, MANIFEST)):
+        if self.attempt(f"checking {dest}", self.object_exists, posixpath.join(dest, MANIFEST)):
             raise self._refusal(dest)
 
     # -- hooks ------------------------------------------------------------------------------------
@@ -277,7 +281,7 @@ class FsspecArtifactStore(Component):
             path = self.path_of_uri(uri)
         except ArtifactError:
             return False
-        return bool(self.attempt(f"checking {uri}", self.fs.exists, posixpath.join(path, MANIFEST)))
+        return bool(self.attempt(f"checking {uri}", self.object_exists, posixpath.join(path, MANIFEST)))
 
     @hookimpl
     def flowyml_artifact_store_delete(self, uri: str) -> bool:

@@ -155,6 +155,17 @@ class S3ArtifactStore(FsspecArtifactStore):
 
         return bool(self.attempt(f"checking {remote}", token_stored) == token)
 
+    def object_exists(self, remote: str) -> bool:
+        """One HEAD (s3fs' ``exists`` follows a 404 with a listing, in case ``remote`` is a folder: never here)."""
+        bucket, _, key = remote.partition("/")
+        try:
+            self.fs.call_s3("head_object", Bucket=bucket, Key=key)
+        except FileNotFoundError as exc:
+            if self.is_missing_object(exc):
+                return False
+            raise
+        return True
+
     def is_missing_object(self, exc: FileNotFoundError) -> bool:
         """A GET of a missing key is NoSuchKey; NoSuchBucket is reported as such (translate_error)."""
         from flowyml_s3.errors import error_code
