@@ -81,6 +81,14 @@ GROUPS: dict[str, tuple[list[str], list[str], list[str]]] = {
                 "test_route_plan_checks_option_types",
             )),
             "tests/test_interpolation.py",
+            "tests/test_step_settings_sections.py",  # config/step_settings.py
+            "tests/test_metadata_setting_section.py",  # config/metadata_setting.py
+            "tests/test_step_settings.py",  # the same through flowyml.yaml and a run...
+            *(f"--deselect=tests/test_step_settings.py::{t}" for t in (  # ...but not those that mostly wait on a run or a CLI
+                "test_runs_show_lists_the_attempts",
+                "test_a_step_past_its_timeout_fails_and_the_run_does_not_wait_for_it",
+                "test_route_plan_checks_the_step_names_under_steps",
+            )),
             "tests/test_stack_selection.py",
             "tests/test_routing_rules.py",
             "tests/test_routing_validation.py",
