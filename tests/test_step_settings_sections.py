@@ -11,7 +11,13 @@ from typing import Any
 
 import pytest
 
-from flowyml.config.step_settings import BUILTIN_SECTIONS, StepOverride, build_steps, resolve, section_names
+from flowyml.config.step_settings import (
+    BUILTIN_SECTIONS,
+    StepOverride,
+    build_steps,
+    resolve,
+    section_names,
+)
 from flowyml.core.settings import Origin, Resources, StepSettings
 from flowyml.errors import ConfigError
 
