@@ -81,6 +81,9 @@ GROUPS: dict[str, tuple[list[str], list[str], list[str]]] = {
                 "test_route_plan_checks_option_types",
             )),
             "tests/test_interpolation.py",
+            "tests/test_config_scalars.py",  # config/yaml_reader.py: tags, dates, quoting
+            "tests/test_config_decoding.py",  # config/source.py: bytes that are not UTF-8, no file, load_project(start)
+            "tests/test_stack_building.py",  # config/schema.py: what build_project hands each section, with lines and file
             "tests/test_step_settings_sections.py",  # config/step_settings.py
             "tests/test_metadata_setting_section.py",  # config/metadata_setting.py
             "tests/test_step_settings.py",  # the same through flowyml.yaml and a run...
