@@ -97,7 +97,8 @@ def test_a_small_artifact_is_one_object_saved_and_fetched_in_two_requests(tmp_pa
         with requests(s3_bucket) as seen:
             uri, content_hash = save(stack, key, value)
             loaded = fetch_and_read(stack, uri, content_hash)  # verified against the hash
-        assert seen == [("PUT", f"/{s3_bucket}/{key}/{MANIFEST}", "200"), ("GET", f"/{s3_bucket}/{key}/{MANIFEST}", "200")]
+        # one PUT; one GET of at most the largest pack (a ranged GET: 206), so memory stays bounded
+        assert seen == [("PUT", f"/{s3_bucket}/{key}/{MANIFEST}", "200"), ("GET", f"/{s3_bucket}/{key}/{MANIFEST}", "206")]
         objects = stored(aws_env.endpoint_url, s3_bucket, key + "/")
         assert list(objects) == [f"{key}/{MANIFEST}"] and objects[f"{key}/{MANIFEST}"].startswith(MAGIC)
         if isinstance(value, Dataset):
@@ -234,3 +235,16 @@ def test_a_tampered_pack_is_refused_before_anything_is_read(tmp_path: Path, s3_b
         assert not Path(tempfile.gettempdir(), evil).exists()
     finally:
         Path(tempfile.gettempdir(), evil).unlink(missing_ok=True)
+
+
+def test_a_manifest_longer_than_the_first_read_is_fetched_whole(tmp_path: Path, s3_bucket: str, aws_env: Any,
+                                                                 monkeypatch: pytest.MonkeyPatch, requests: Any) -> None:
+    import flowyml_s3.store
+
+    stack = stack_on(tmp_path, s3_bucket)
+    uri, content_hash = save(stack, "model", Model(b"weights", name="m"))  # a folder: its manifest is ~600 bytes
+    monkeypatch.setattr(flowyml_s3.store, "PACK_MAX", 100)  # the first GET reads 101 bytes of it
+    with requests(s3_bucket) as seen:
+        assert fetch_and_read(stack, uri, content_hash).data == b"weights"
+    assert [(method, status) for method, _, status in seen] == [("GET", "206"), ("GET", "200"), ("GET", "200"), ("GET", "200")]
+    assert seen[1][1] == f"/{s3_bucket}/model/{MANIFEST}" and "list-type=2" in seen[2][1]

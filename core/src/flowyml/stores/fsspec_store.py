@@ -32,13 +32,15 @@ from flowyml.errors import ArtifactError, FlowymlError, StoreError
 from flowyml.plugins.component import Component
 from flowyml.plugins.markers import hookimpl
 from flowyml.serialization.artifact_io import MANIFEST
-from flowyml.stores.packed import MAGIC, pack_file, unpack_file
+from flowyml.stores.packed import MAGIC, pack_folder, unpack
 from flowyml.stores.staging import TEMP_PREFIX, new_temp_staging, sweep_once
 
 log = logging.getLogger("flowyml.stores")
 
 #: Files at least this large report upload/download progress in the log.
 PROGRESS_THRESHOLD = 64 * 1024 * 1024
+#: A fetch reads at most this much of ``flowyml.json`` in its first GET when the store packs nothing.
+MANIFEST_READ = 2**20
 
 
 class FsspecArtifactStore(Component):
@@ -86,8 +88,15 @@ class FsspecArtifactStore(Component):
         """
         return 0
 
-    def put_new(self, local: Path, remote: str) -> bool:
-        """Upload ``local`` to ``remote`` only if no object is there, in one conditional request.
+    def pack_read_limit(self) -> int:
+        """The most a fetch reads of ``KEY/flowyml.json`` in its first GET: any pack this store may have written.
+
+        Backends whose pack limit depends on options return the largest it can be.
+        """
+        return max(self.pack_limit(), MANIFEST_READ)
+
+    def put_new(self, data: bytes | bytearray, remote: str) -> bool:
+        """Upload ``data`` to ``remote`` only if no object is there, in one conditional request.
 
         Return ``False`` when an object is already there (nothing written).
         Needed by backends whose :meth:`pack_limit` is above 0.
@@ -195,9 +204,9 @@ class FsspecArtifactStore(Component):
         created = True
         try:
             write(staging)
-            pack = work / "packed"
-            if limit and pack_file(staging, pack, limit, self.keep_as_folder):
-                created = self.put_new(pack, posixpath.join(dest, MANIFEST))  # one object, one request
+            packed = pack_folder(staging, limit, self.keep_as_folder) if limit else None
+            if packed is not None:
+                created = self.put_new(packed, posixpath.join(dest, MANIFEST))  # one object, one request
             else:
                 if limit:
                     self._refuse_if_stored(dest)
@@ -235,21 +244,29 @@ class FsspecArtifactStore(Component):
 
     @hookimpl
     def flowyml_artifact_store_fetch(self, uri: str, scratch: Path) -> Path:
-        """GET ``flowyml.json``: a pack is unpacked (one request in all); a folder's manifest is followed by one listing and a GET per file."""
+        """GET ``flowyml.json``: a pack is unpacked (one request in all); a folder's manifest is followed by one listing and a GET per file.
+
+        The first GET reads at most :meth:`pack_read_limit` bytes (+1, to tell
+        a longer object): memory stays bounded whatever is stored at the key.
+        """
         path = self.path_of_uri(uri)
         scratch = Path(scratch)
         scratch.mkdir(parents=True, exist_ok=True)
         manifest = scratch / MANIFEST
         remote_manifest = posixpath.join(path, MANIFEST)
-        if not self.attempt(f"downloading {self.uri_of_path(remote_manifest)}", self._get_if_stored, remote_manifest, manifest):
+        limit = self.pack_read_limit()
+        head = self.attempt(f"downloading {self.uri_of_path(remote_manifest)}", self._read_start, remote_manifest, limit)
+        if head is None:
             raise ArtifactError(
                 f"no complete artifact at {uri} (its {MANIFEST} is missing)",
                 hint="the artifact was deleted or its upload was interrupted; re-run the step that produced it",
             )
-        with open(manifest, "rb") as fh:
-            packed = fh.read(len(MAGIC)) == MAGIC
-        if packed:
-            return unpack_file(manifest, scratch, uri)
+        if head.startswith(MAGIC):  # one object: checked and unpacked (a longer one fails the size check)
+            return unpack(head, scratch, uri)
+        if len(head) <= limit:
+            manifest.write_bytes(head)
+        else:  # a folder's manifest longer than one read: fetch it whole
+            self.attempt(f"downloading {self.uri_of_path(remote_manifest)}", self.fs.get_file, remote_manifest, str(manifest))
         listed = self.attempt(f"listing {uri}", self.fs.find, path, detail=True)  # one request: files and sizes
         for remote, info in sorted(listed.items()):
             rel = posixpath.relpath(remote.split("://", 1)[-1], path)
@@ -261,18 +278,17 @@ class FsspecArtifactStore(Component):
             self.attempt(f"downloading {remote}", self.fs.get_file, remote, str(local), **kwargs)
         return scratch
 
-    def _get_if_stored(self, remote: str, local: Path) -> bool:
-        """Download ``remote`` (at most :meth:`pack_limit` bytes in one streamed GET) to ``local``; ``False`` when nothing is there."""
+    def _read_start(self, remote: str, limit: int) -> bytes | None:
+        """The first ``limit`` + 1 bytes of ``remote`` (one ranged GET), or ``None`` when nothing is there."""
         try:
-            self.fs.get_file(remote, str(local), **self.download_options(max(self.pack_limit(), 1)))
+            return bytes(self.fs.cat_file(remote, start=0, end=limit + 1))
         except FileNotFoundError as exc:
             if self.is_missing_object(exc):
-                return False
+                return None
             raise
-        return True
 
     def is_missing_object(self, exc: FileNotFoundError) -> bool:
-        """Whether ``exc`` (from ``fs.get_file``) says the object is not there, rather than e.g. its bucket."""
+        """Whether ``exc`` (from reading ``flowyml.json``) says the object is not there, rather than e.g. its bucket."""
         return True
 
     @hookimpl

@@ -115,111 +115,49 @@ def unpack(data: bytes, scratch: Path, where: str) -> Path:
     return scratch
 
 
-# -- the same layout as a file, for artifacts too large to hold in memory (the s3 store's one-object saves) --
-
-#: The longest manifest line :func:`unpack_file` reads (a pack whose first line is longer is refused).
-MAX_MANIFEST_LINE = 16 * 2**20
-_COPY_CHUNK = 2**20
+# -- the same layout with a store's own limit (the s3 store's one-object saves) ----------------------
 
 
-def _copy_range(src: int, dst: int, offset: int, size: int) -> None:
-    """Append ``size`` bytes of the file ``src`` from ``offset`` to the file ``dst`` (both raw descriptors)."""
-    done = 0
-    try:
-        while done < size:  # in the kernel: no bytes through Python
-            copied = os.copy_file_range(src, dst, size - done, offset + done)
-            if copied == 0:
-                break
-            done += copied
-    except (AttributeError, OSError):  # no copy_file_range (not Linux), or not between these two files
-        pass
-    while done < size:
-        chunk = os.pread(src, min(_COPY_CHUNK, size - done), offset + done)
-        if not chunk:
-            break
-        os.write(dst, chunk)
-        done += len(chunk)
-    if done != size:
-        raise OSError(f"copied {done} of {size} bytes: the file ended early")
+def pack_folder(folder: Path, limit: int, keep_as_folder: frozenset[str] = frozenset()) -> bytearray | None:
+    """The packed form of the artifact in ``folder`` when it takes at most ``limit`` bytes, else ``None``.
 
-
-def pack_file(folder: Path, out: Path, limit: int, keep_as_folder: frozenset[str] = frozenset()) -> bool:
-    """Write the packed form of the artifact in ``folder`` to the file ``out``; ``False`` (nothing written) when it does not pack.
-
-    The same layout and the same rules as :func:`pack_bytes` (flat, every file
-    listed in the manifest, plain names, no type in ``keep_as_folder``), with
-    ``limit`` bytes in place of :data:`PACK_LIMIT`. The data files are copied
-    into ``out`` one after the other by the kernel (or 1 MiB at a time): the
-    artifact is never held in memory.
+    The rules of :func:`pack_bytes` (flat, every file listed in the manifest
+    with its size, plain names, no type in ``keep_as_folder``) with ``limit``
+    in place of :data:`PACK_LIMIT`. Each data file is read straight into its
+    place in one buffer of exactly the pack's size: the artifact is in memory
+    once, as it would be for a single-request upload of its file.
     """
     entries = list(os.scandir(folder))
     if not all(entry.is_file(follow_symlinks=False) for entry in entries):
-        return False
-    manifest_path = folder / MANIFEST
-    if not manifest_path.is_file():
-        return False
+        return None
     sizes = {entry.name: entry.stat(follow_symlinks=False).st_size for entry in entries}
-    if sum(sizes.values()) + len(MAGIC) + 1 > limit or sizes[MANIFEST] > MAX_MANIFEST_LINE:
-        return False
-    manifest_bytes = manifest_path.read_bytes()
+    if MANIFEST not in sizes or sum(sizes.values()) + len(MAGIC) + 1 > limit:
+        return None
+    manifest_bytes = (folder / MANIFEST).read_bytes()
     if b"\n" in manifest_bytes:
-        return False
+        return None
     try:
         manifest = json.loads(manifest_bytes)
         listed = manifest.get("files") or {}
         recorded = {name: int(info["size"]) for name, info in listed.items()}
     except (ValueError, KeyError, TypeError, AttributeError):
-        return False
+        return None
     names = sorted(name for name in sizes if name != MANIFEST)
     if manifest.get("artifact_type") in keep_as_folder or sorted(listed) != names or not all(plain_name(name) for name in names):
-        return False
-    if any(recorded[name] != sizes[name] for name in names):  # the reader checks sizes: a mismatch would not load
-        return False
-    with open(out, "wb") as dst:
-        dst.write(MAGIC + manifest_bytes + b"\n")
-        dst.flush()  # before the kernel appends to the same descriptor
+        return None
+    if any(recorded[name] != sizes[name] for name in names):  # a reader checks the sizes: it would not load
+        return None
+    header = MAGIC + manifest_bytes + b"\n"
+    packed = bytearray(len(header) + sum(sizes[name] for name in names))
+    with memoryview(packed) as view:
+        view[: len(header)] = header
+        offset = len(header)
         for name in names:
-            with open(folder / name, "rb", buffering=0) as src:
-                _copy_range(src.fileno(), dst.fileno(), 0, sizes[name])
-    return True
-
-
-def unpack_file(pack: Path, scratch: Path, where: str) -> Path:
-    """:func:`unpack` for a packed artifact stored in the file ``pack``, copied out without holding it in memory.
-
-    Everything is checked before a data file is written: the header, a
-    terminated manifest line of at most :data:`MAX_MANIFEST_LINE` bytes listing
-    plain names with sizes, and a body of exactly their total size. ``pack`` may
-    be ``scratch / flowyml.json`` itself (where a store downloads the object):
-    the data files are copied out first and the manifest overwrites the pack last.
-    """
-
-    def malformed(problem: str) -> IntegrityError:
-        return IntegrityError(
-            f"the packed artifact at {where} is malformed ({problem}); refusing to load it",
-            hint="the artifact was edited or corrupted after it was written; re-run the step that produced it",
-        )
-
-    with open(pack, "rb") as fh:
-        if fh.read(len(MAGIC)) != MAGIC:
-            raise malformed("it does not start with the packed-artifact header")
-        line = fh.readline(MAX_MANIFEST_LINE + 1)
-        if not line.endswith(b"\n"):
-            raise malformed("its manifest line is not terminated")
-        manifest_bytes = line[:-1]
-        try:
-            files = json.loads(manifest_bytes)["files"]
-            sizes = [(name, int(files[name]["size"])) for name in sorted(files)]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise malformed(f"its manifest does not list its files with their sizes: {exc}") from exc
-        offset = len(MAGIC) + len(line)
-        body = os.fstat(fh.fileno()).st_size - offset
-        if not all(plain_name(name) and size >= 0 for name, size in sizes) or sum(size for _, size in sizes) != body:
-            raise malformed("its files do not match the names and sizes its manifest lists")
-        scratch.mkdir(parents=True, exist_ok=True)
-        for name, size in sizes:
-            with open(scratch / name, "wb", buffering=0) as out:
-                _copy_range(fh.fileno(), out.fileno(), offset, size)
-            offset += size
-    (scratch / MANIFEST).write_bytes(manifest_bytes)  # last: it may overwrite ``pack``
-    return scratch
+            end = offset + sizes[name]
+            with open(folder / name, "rb", buffering=0) as fh:
+                while offset < end:
+                    got = fh.readinto(view[offset:end])
+                    if not got:
+                        raise OSError(f"{folder / name} ended before the {sizes[name]} bytes it had when packing began")
+                    offset += got
+    return packed

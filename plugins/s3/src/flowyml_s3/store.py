@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import posixpath
 import uuid
-from pathlib import Path
 from typing import Any
 
 from flowyml.errors import FlowymlError
 from flowyml.plugins.component import OptionProblem
 from flowyml.stores import FsspecArtifactStore
 from flowyml_s3.options import S3ArtifactStoreOptions, problems
-from flowyml_s3.transfer import TransferPlan, pack_limit, plan_transfer
+from flowyml_s3.transfer import PACK_MAX, TransferPlan, pack_limit, plan_transfer
 
 PROGRESS_THRESHOLD = 64 * 2**20
 #: User metadata naming the save that wrote an object (``x-amz-meta-flowyml-save``): a conditional PUT
@@ -118,7 +117,11 @@ class S3ArtifactStore(FsspecArtifactStore):
         """Packs up to one request's size go as one object (:func:`flowyml_s3.transfer.pack_limit`)."""
         return pack_limit(self.options.multipart_chunk_mb, self.options.max_concurrency)
 
-    def put_new(self, local: Path, remote: str) -> bool:
+    def pack_read_limit(self) -> int:
+        """Any pack an s3 store writes, whatever its options: :data:`flowyml_s3.transfer.PACK_MAX`."""
+        return PACK_MAX
+
+    def put_new(self, data: bytes | bytearray, remote: str) -> bool:
         """One PUT with ``If-None-Match: *``; ``False`` when S3 answers 412 (another object is there).
 
         A PUT may be sent twice with only the second answer seen (the store's
@@ -127,13 +130,13 @@ class S3ArtifactStore(FsspecArtifactStore):
         (on that path only): the object is ours when it carries this save's token.
         """
         token = uuid.uuid4().hex
-        kwargs = {**self.put_kwargs(local, remote), "mode": "create", "Metadata": {SAVE_TOKEN: token}}
+        kwargs = {"chunksize": self.plan(len(data)).part_size, "mode": "create", "Metadata": {SAVE_TOKEN: token}}
 
         def put() -> bool:
             from flowyml_s3.errors import error_code
 
             try:
-                self.fs.put_file(str(local), remote, **kwargs)
+                self.fs.pipe_file(remote, data, **kwargs)
             except FileExistsError:  # s3fs' name for 412 PreconditionFailed on If-None-Match
                 return False
             except OSError as exc:
