@@ -8,8 +8,8 @@ for the 1 GiB case, which takes minutes on moto) - times:
 * store: ``flowyml_artifact_store_save`` + ``flowyml_artifact_store_fetch``,
   with the serialization (parquet + sha256) and the read-back (sha256 check +
   parquet read) reported apart. Up to 32 MiB (the 1 and 10 MiB cases) the
-  artifact is one packed object: one conditional PUT and one GET, plus the
-  local copies into and out of the pack. Above (the DataFrame, 200 MiB) it is
+  artifact is one packed object built in memory: one conditional PUT and one
+  GET. Above (the DataFrame, 200 MiB) it is
   a folder: existence check, data file, manifest last; then the manifest GET,
   a listing and the data file's download;
 * raw:   ``s3fs.S3FileSystem.put_file`` + ``get_file`` of the very same file.

@@ -28,8 +28,8 @@ MIB = 2**20
 #: S3's limits: a single PUT, and the parts of one multipart upload.
 MAX_SINGLE_PUT = 5 * 2**30
 MAX_PARTS = 10_000
-#: Packs above this size are not worth it: copying the data into the pack and out of it again
-#: costs about as much as the five requests it saves (measured on moto, docs/backends/s3.md).
+#: The largest pack: a pack is held in memory when saved and when fetched, and above this size the
+#: requests it saves are a few percent of the transfer (measured on moto, docs/backends/s3.md).
 PACK_MAX = 32 * MIB
 
 
@@ -73,9 +73,7 @@ def pack_limit(part_mb: int, max_concurrency: int) -> int:
     """The largest packed artifact (manifest + data, bytes) the s3 store saves as one object.
 
     At most one request's worth (:func:`single_request_limit`): the pack goes
-    in one PUT and comes back in one streamed GET, holding no more memory than
-    a single-request upload of the data file did; and at most
-    :data:`PACK_MAX`, above which the local copies cost what the saved
-    requests gain.
+    in one PUT and comes back in one GET, holding no more memory than a
+    single-request upload of the data file did; and at most :data:`PACK_MAX`.
     """
     return min(PACK_MAX, single_request_limit(part_mb, max_concurrency))
