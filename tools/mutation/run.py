@@ -67,6 +67,7 @@ GROUPS: dict[str, tuple[list[str], list[str], list[str]]] = {
         [
             "tests/test_config.py",
             "tests/test_yaml_reader.py",
+            "tests/test_yaml_documents.py",
             "tests/test_config_messages.py",
             "tests/reliability/test_config_reading.py",  # the YAML reader (config/yaml_reader.py)
             # ...but not its tests that only run `flowyml` in a subprocess (the unmutated core): they
