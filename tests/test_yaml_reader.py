@@ -137,3 +137,107 @@ def test_a_nested_duplicate_records_its_dotted_path_and_last_line() -> None:
 def test_a_control_character_after_a_leading_blank_line_is_on_line_two() -> None:
     error = refused("\nstacks: \x07\n")
     assert error.line == 2 and str(error).startswith("flowyml.yaml:2: invalid YAML: control characters are not allowed")
+
+
+# -- documents and text the parser refuses ---------------------------------------------------------
+
+
+def test_a_second_document_after_a_scalar_document_is_refused() -> None:
+    """The reader keeps reading after a document that is one scalar (tests/test_yaml_documents.py: after mappings)."""
+    error = refused("just text\n---\nmore text\n")
+    assert (error.line, error.message) == (2, "flowyml.yaml:2: flowyml.yaml holds more than one YAML document (a second `---`)")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "problem"),
+    [
+        ("stacks:\n  a: b: c\n", 2, "mapping values are not allowed in this context"),  # a problem without a context
+        ("stacks:\n  - a\n  b: c\n", 3, "did not find expected '-' indicator"),
+    ],
+)
+def test_invalid_yaml_names_the_parser_s_problem_and_line(text: str, line: int, problem: str) -> None:
+    error = refused(text)
+    assert str(error) == f"flowyml.yaml:{line}: invalid YAML: {problem}\n  hint: check the indentation and quoting around that line"
+    assert error.line == line
+
+
+def test_flow_nesting_beyond_the_parser_s_own_limit_says_so() -> None:
+    """libyaml stops at its own depth while it scans ahead, before the reader sees an event."""
+    error = refused("stacks: " + "[" * 2000 + "]" * 2000 + "\n")
+    assert str(error) == (
+        "flowyml.yaml:1: invalid YAML: nesting deeper than the parser allows (exceeded maximum nesting depth)\n"
+        "  hint: check the indentation and quoting around that line"
+    )
+
+
+def test_a_control_character_is_on_its_own_line_whatever_follows_it() -> None:
+    error = refused("a: 1\nb: \x07\nc: 3\nd: 4\n")
+    assert str(error) == (
+        "flowyml.yaml:2: invalid YAML: control characters are not allowed (character 8)\n"
+        "  hint: remove control characters; flowyml.yaml must be plain UTF-8 text"
+    )
+
+
+# -- tags and keys of mappings and lists -----------------------------------------------------------
+
+
+def test_mappings_and_lists_with_their_standard_tags_are_read() -> None:
+    parsed = read_yaml("a: !!map {x: 1}\nb: !!seq [1]\nc: ! {y: 2}\nd: ! [3]\n", file=None)
+    assert parsed.data == {"a": {"x": 1}, "b": [1], "c": {"y": 2}, "d": [3]}
+    assert parsed.lines == {"a": 1, "a.x": 1, "b": 2, "b[0]": 2, "c": 3, "c.y": 3, "d": 4, "d[0]": 4}
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("!custom {orchestrator: {type: local}}", "!custom"),
+        ("!!set {a, b}", "tag:yaml.org,2002:set"),
+        ("!!omap [{a: 1}]", "tag:yaml.org,2002:omap"),
+        ("!!seq {a: 1}", "tag:yaml.org,2002:seq"),  # a list's tag on a mapping
+        ("!!map [1]", "tag:yaml.org,2002:map"),  # and a mapping's on a list
+    ],
+)
+def test_a_tagged_mapping_or_list_is_refused_with_its_line(value: str, shown: str) -> None:
+    error = refused(f"stacks:\n  local:\n    orchestrator: {value}\n")
+    assert str(error) == f"flowyml.yaml:3: the YAML tag {shown} is not supported in flowyml.yaml\n  hint: remove the tag"
+    assert error.line == 3
+
+
+def test_nesting_is_read_to_the_limit_and_refused_one_level_deeper() -> None:
+    deepest = read_yaml("[" * yaml_reader.MAX_DEPTH + "]" * yaml_reader.MAX_DEPTH + "\n", file=None).data
+    for _ in range(yaml_reader.MAX_DEPTH - 1):
+        (deepest,) = deepest
+    assert deepest == []
+    error = refused("\n" + "[" * (yaml_reader.MAX_DEPTH + 1) + "]" * (yaml_reader.MAX_DEPTH + 1) + "\n")
+    assert str(error) == (
+        f"flowyml.yaml:2: nesting deeper than {yaml_reader.MAX_DEPTH} levels\n"
+        "  hint: flowyml.yaml needs a few levels only; this looks like a generated or hostile file"
+    )
+    assert error.line == 2
+
+
+# -- what aliases add ------------------------------------------------------------------------------
+
+
+#: 15 values written before the aliases (the mapping, 7 keys, the list of 5, v, the anchored list
+#: and w, d's list), so aliases may add 30: fifteen *y (the list and w, 2 each) pass, sixteen do not.
+LATE_ANCHOR = "a: [1, 2, 3, 4, 5]\nb: &x v\nc: &y [w]\nd: [{}]\n"
+
+
+def test_the_values_before_an_anchored_list_count_towards_the_alias_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yaml_reader, "MAX_ALIAS_EXPANSION", 1)
+    assert read_yaml(LATE_ANCHOR.format(", ".join(["*y"] * 15)), file=None).data["d"] == [["w"]] * 15
+    error = refused(LATE_ANCHOR.format(", ".join(["*y"] * 16)))
+    assert str(error).startswith("flowyml.yaml:4: aliases expand to more than 30 values (an alias bomb?)")
+
+
+#: 10 values written; two aliases of a scalar add 2 before the anchored list (its list and x: 2
+#: each), so nine *l reach the limit of 20 and ten pass it.
+ALIASES_BEFORE = "a: &s v\nb: [*s, *s]\nc: &l [x]\nd: [{}]\n"
+
+
+def test_an_anchored_list_weighs_its_own_values_whatever_aliases_came_before(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yaml_reader, "MAX_ALIAS_EXPANSION", 1)
+    assert read_yaml(ALIASES_BEFORE.format(", ".join(["*l"] * 9)), file=None).data["d"] == [["x"]] * 9
+    error = refused(ALIASES_BEFORE.format(", ".join(["*l"] * 10)))
+    assert str(error).startswith("flowyml.yaml:4: aliases expand to more than 20 values (an alias bomb?)")
