@@ -258,7 +258,9 @@ class _Builder:
             try:
                 value = constructor(_SAFE, yaml.ScalarNode(tag, event.value, cast(Any, event.start_mark), cast(Any, event.end_mark), event.style))
             except KeyError:  # PyYAML's bool constructor looks the word up: `!!bool maybe`
-                raise self.fail(f"invalid bool value {event.value!r}: write true or false", _line(event.start_mark)) from None
+                kind = tag.rsplit(":", 1)[-1]
+                expected = ": write true or false" if kind == "bool" else ""
+                raise self.fail(f"invalid {kind} value {event.value!r}{expected}", _line(event.start_mark)) from None
             except (yaml.YAMLError, ValueError, TypeError) as exc:
                 raise self.fail(f"invalid {tag.rsplit(':', 1)[-1]} value {event.value!r}: {exc}", _line(event.start_mark)) from None
         if isinstance(value, str | int | float | bool | None):
