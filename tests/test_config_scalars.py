@@ -8,19 +8,13 @@ per mutant in milliseconds.
 from __future__ import annotations
 
 import pytest
+from support.yaml_errors import refused
 
 from flowyml.config.yaml_reader import read_yaml
-from flowyml.errors import ConfigError
 
 
 def value(text: str) -> object:
     return read_yaml(f"key: {text}\n", file="flowyml.yaml").data["key"]
-
-
-def refused(text: str) -> ConfigError:
-    with pytest.raises(ConfigError) as info:
-        read_yaml(text, file="flowyml.yaml")
-    return info.value
 
 
 @pytest.mark.parametrize(

@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from support.yaml_errors import refused
 
 from flowyml.config.yaml_reader import read_yaml
-from flowyml.errors import ConfigError
-
-
-def refused(text: str) -> ConfigError:
-    with pytest.raises(ConfigError) as caught:
-        read_yaml(text, file="flowyml.yaml")
-    return caught.value
 
 
 @pytest.mark.parametrize(

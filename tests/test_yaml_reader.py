@@ -8,17 +8,10 @@ line, the line recorded for each key), so a change in any of them fails here in 
 from __future__ import annotations
 
 import pytest
+from support.yaml_errors import refused
 
 from flowyml.config import yaml_reader
 from flowyml.config.yaml_reader import Duplicate, read_yaml
-from flowyml.errors import ConfigError
-
-
-def refused(text: str) -> ConfigError:
-    with pytest.raises(ConfigError) as info:
-        read_yaml(text, file="flowyml.yaml")
-    return info.value
-
 
 # -- aliases ---------------------------------------------------------------------------------------
 
