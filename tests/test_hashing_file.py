@@ -60,7 +60,7 @@ def test_the_hashing_thread_ends_cleanly_and_never_blocks_exit(tmp_path, monkeyp
     assert thread.daemon is True  # a HashingFile nobody closed cannot keep the interpreter from exiting
     fh.write(b"data")
     fh.close()
-    thread.join(timeout=10)
+    thread.join(timeout=60)
     assert not thread.is_alive() and errors == []
 
 
@@ -98,13 +98,13 @@ def test_write_waits_once_more_than_max_pending_bytes_would_be_queued(tmp_path, 
     digest = fh._digest = _GatedDigest()
     fh.write(b"123456")  # queued; the hasher is stuck on it
     exactly = _in_thread(lambda: fh.write(b"abcdef"))  # 6 + 6 = 12 bytes pending: at the limit, not over it
-    exactly.join(timeout=10)
+    exactly.join(timeout=60)
     assert not exactly.is_alive(), "write() waited although the pending bytes did not exceed MAX_PENDING"
     over = _in_thread(lambda: fh.write(b"x"))  # 13 > 12: must wait for the hasher
     over.join(timeout=0.5)
     assert over.is_alive(), "write() queued more than MAX_PENDING bytes for the hasher"
     digest.gate.set()
-    over.join(timeout=10)
+    over.join(timeout=60)
     assert not over.is_alive()
     fh.close()
     assert fh.sha256 == hashlib.sha256(b"123456abcdefx").hexdigest()
@@ -127,7 +127,7 @@ def test_write_buffer_queues_every_slice_without_waiting_for_the_hasher(tmp_path
     assert fh._queue.qsize() == 9, "write_buffer() waited for the hasher before queuing the next slice"
     assert writer.is_alive()  # ...and it returns only once every slice is hashed
     digest.gate.set()
-    writer.join(timeout=10)
+    writer.join(timeout=60)
     assert not writer.is_alive()
     fh.close()
     assert fh.sha256 == hashlib.sha256(data).hexdigest() and (tmp_path / "f").read_bytes() == data

@@ -70,7 +70,7 @@ def _run_bounded(project, *args: str) -> subprocess.CompletedProcess[str]:
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 
-    return subprocess.run([str(flowyml), *args], cwd=project.path, capture_output=True, text=True, timeout=30, preexec_fn=limit)
+    return subprocess.run([str(flowyml), *args], cwd=project.path, capture_output=True, text=True, timeout=120, preexec_fn=limit)
 
 
 HOSTILE = [
