@@ -12,7 +12,12 @@ from hypothesis import strategies as st
 
 from flowyml import Metrics, pipeline, step
 from flowyml.serialization.artifact_io import read_artifact, write_artifact
-from flowyml.serialization.builtin import BytesSerializer, JsonSerializer, PickleSerializer, TextSerializer
+from flowyml.serialization.builtin import (
+    BytesSerializer,
+    JsonSerializer,
+    PickleSerializer,
+    TextSerializer,
+)
 from flowyml.serialization.inmemory import encode_within
 from flowyml.serialization.writer import ArtifactWriter
 from flowyml.stores.packed import PACK_LIMIT, unpack
