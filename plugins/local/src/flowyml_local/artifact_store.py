@@ -6,6 +6,7 @@ import functools
 import os
 import shutil
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from flowyml.errors import ArtifactError, StoreError
 from flowyml.serialization.artifact_io import MANIFEST
 from flowyml.stores import FsspecArtifactStore
 from flowyml.stores.packed import PACK_LIMIT, is_packed, pack_bytes, unpack
-from flowyml.stores.staging import new_staging, sweep_once
+from flowyml.stores.staging import owned_name, sweep_once
 
 #: Artifact types always stored as a folder: the local model server reads a Model's folder in place.
 FOLDER_TYPES = frozenset({"Model"})
@@ -47,6 +48,9 @@ class LocalArtifactStore(FsspecArtifactStore):
         super().__init__(options, context)
         #: Emptied staging folders of packed saves, reused by the next saves (a folder costs a mkdir and a rmdir).
         self._spare: list[Path] = []
+        #: Every staging folder this store made and has not moved into place: removed when it closes, so a
+        #: save interrupted anywhere (Ctrl-C between taking a folder and its own cleanup) leaves none behind.
+        self._made: set[Path] = set()
         self._spare_lock = threading.Lock()
 
     @functools.cached_property
@@ -107,6 +111,8 @@ class LocalArtifactStore(FsspecArtifactStore):
                 shutil.rmtree(dest)
             if packed is None:
                 os.replace(staging, dest)
+                with self._spare_lock:
+                    self._made.discard(staging)
             else:  # one file, one disk block (flowyml.stores.packed)
                 tmp = staging / ".packed"
                 tmp.write_bytes(packed)
@@ -125,10 +131,17 @@ class LocalArtifactStore(FsspecArtifactStore):
                 if spare.is_dir():  # not removed meanwhile (flowyml gc keeps a live process's folders)
                     return spare
         try:
-            return new_staging(self.staging_root)
+            return self._new_staging()
         except FileNotFoundError:  # the store folder was removed while we ran
             del self.staging_root
-            return new_staging(self.staging_root)
+            return self._new_staging()
+
+    def _new_staging(self) -> Path:
+        folder = self.staging_root / owned_name(uuid.uuid4().hex[:16])
+        with self._spare_lock:
+            self._made.add(folder)  # before it exists: no moment where it exists unrecorded
+        folder.mkdir()
+        return folder
 
     def _give_back(self, staging: Path) -> None:
         """Empty ``staging`` (a packed artifact's files, all flat) and keep it for the next save. Never raises."""
@@ -143,9 +156,9 @@ class LocalArtifactStore(FsspecArtifactStore):
 
     def close(self) -> None:
         with self._spare_lock:
-            spares, self._spare = self._spare, []
-        for spare in spares:
-            shutil.rmtree(spare, ignore_errors=True)
+            made, self._made, self._spare = self._made, set(), []
+        for folder in made:  # the spares, and any folder an interrupted save lost track of
+            shutil.rmtree(folder, ignore_errors=True)
         super().close()
 
     @flowyml.hookimpl
