@@ -134,12 +134,10 @@ sys.addaudithook(_audit)
 
 def test_the_local_store_writes_a_tiny_value_as_one_file(project) -> None:
     """Bug caught: a tiny value staged as files (data, manifest), read back and packed: six opens for one value."""
-    from flowyml.config.loader import load_project
-    from flowyml.stacks.stack import open_stack
+    from support.stacks import active_stack
 
     one_tiny.run()  # the store and database exist
-    config = load_project(project.path)
-    stack = open_stack(config, config.active_stack or next(iter(config.stacks)))
+    stack = active_stack(project.path)
     store_root = str(project.path / "artifacts")
     _opens.clear()
     _watching.on = True

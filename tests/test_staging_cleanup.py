@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from support.stacks import active_stack
 
 from flowyml import pipeline, step
-from flowyml.config.loader import load_project
 from flowyml.serialization.writer import ArtifactWriter
-from flowyml.stacks.stack import open_stack
 
 
 @step(cache=False)
@@ -24,8 +23,7 @@ def test_a_folder_taken_just_before_an_interrupt_is_removed_when_the_stack_close
     """Bug caught: Ctrl-C between a save taking its staging folder and the save's own cleanup (the random-order
     run with seed 6006 found one such folder left after `flowyml run` exited 130)."""
     one_step.run()
-    config = load_project(project.path)
-    stack = open_stack(config, config.active_stack or next(iter(config.stacks)))
+    stack = active_stack(project.path)
     store = stack.artifact_store.component
     stack.artifact_store.save("k/first", ArtifactWriter(1, {"run_id": "r"}))  # leaves a spare folder
     taken = store._take_staging
