@@ -9,6 +9,7 @@ or folder carrying the fuzz marker appears outside the project folder.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,14 +20,18 @@ from hypothesis import strategies as st
 
 from flowyml import Dataset, Model, Pipeline, pipeline, step
 from flowyml.errors import DeploymentError, FlowymlError, InvalidNameError, RoutingError
-from flowyml.naming import check_name, name_problem
+from flowyml.naming import MAX_NAME_LENGTH, check_name, name_problem
 
-MARK = "fzq"  # every fuzzed name carries it, so whatever a name creates can be found
+#: Every fuzzed name carries it, so whatever a name creates can be found. The hyphen keeps it out of
+#: every name ``tempfile`` makes (letters, digits, ``_``): the search below also looks in the shared
+#: /tmp, and removes what it finds there; a bare "fzq" once matched pip's /tmp/tmpntfe7fzq.whl while
+#: another part of the suite was building a wheel, and deleted it.
+MARK = "fzq-mark"
 
 HOSTILE = [
     "..", ".", "../" + MARK, "../../" + MARK, "../../../../../../../../tmp/" + MARK, "/tmp/" + MARK, "/" + MARK,
     "..\\" + MARK, "C:" + MARK, "a/../../" + MARK, MARK + "\0x", MARK + "\n", MARK + "\x1b[31m", MARK + "\u202e",
-    " " + MARK, MARK + "/", "~/" + MARK, MARK * 80, MARK + "\u2028",
+    " " + MARK, MARK + "/", "~/" + MARK, MARK * 30, MARK + "\u2028",
 ]
 
 names = st.one_of(
@@ -85,6 +90,12 @@ class Sandbox:
             if os.path.isfile(path) and not os.path.islink(path):
                 os.unlink(path)
         return found
+
+
+def test_the_marker_cannot_be_part_of_a_temporary_files_name() -> None:
+    alphabet = set(tempfile._RandomNameSequence.characters)
+    assert set(MARK) - alphabet, f"{MARK!r} could appear in a name tempfile makes, and be removed from /tmp by escaped()"
+    assert len((MARK * 30).encode()) > MAX_NAME_LENGTH  # the long hostile name still tests the length limit
 
 
 @pytest.fixture
