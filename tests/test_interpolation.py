@@ -146,6 +146,9 @@ def test_find_config_walks_up_and_honours_the_env_var(tmp_path, monkeypatch) -> 
         ("${" + "-" * 37 + "}", "${" + "-" * 37 + "}"),  # 40 characters: shown whole
         ("${" + "-" * 38 + "}", "${----------"),  # 41: cut to 12
         ("${ unterminated and long", "${ untermina"),
+        ("$${A}{", None),  # a literal `$` before a valid reference and a `{` after it: nothing malformed
+        ("$${A}{ ${1BAD}", "${1BAD}"),  # ...even next to a malformed one
+        ("${A}${", "${"),  # a stray `${` right after a valid one
         ("no reference", None),
         ("${OK} and ${OK:-default}", None),
     ],

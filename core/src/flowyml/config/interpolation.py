@@ -45,12 +45,14 @@ def restore(value: Any, refs: list[str]) -> Any:
 
 def malformed_reference(text: str) -> str | None:
     """The first ``${`` in ``text`` that does not start a valid ``${NAME}`` / ``${NAME:-default}``, quoted."""
-    rest = REFERENCE.sub("", text)
-    at = rest.find("${")
-    if at < 0:
-        return None
-    end = rest.find("}", at)
-    return rest[at : end + 1 if 0 <= end < at + 40 else at + 12]
+    start = 0  # the gaps between valid references are searched, so a valid one never joins a stray `$`
+    for ref_start, ref_end in [*(m.span() for m in REFERENCE.finditer(text)), (len(text), len(text))]:
+        at = text.find("${", start, ref_start)
+        if at >= 0:
+            end = text.find("}", at, ref_start)
+            return text[at : end + 1 if 0 <= end < at + 40 else min(at + 12, ref_start)]
+        start = ref_end
+    return None
 
 
 def references(value: Any) -> list[str]:
