@@ -132,6 +132,17 @@ def random(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def mutation(session: nox.Session) -> None:
+    """mutmut over the core's decision modules with the fast tests that cover them (docs/development.md).
+
+    Extra arguments go to tools/mutation/run.py (e.g. ``-- --group config``). Runs niced: the
+    machine is usually shared.
+    """
+    install(session, ["local"], "mutation")
+    session.run("nice", "-n", "10", "python", "tools/mutation/run.py", *session.posargs, external=True)
+
+
+@nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
     session.install("ruff>=0.6")
     session.run("ruff", "check", "core", "plugins", "tests", "benchmarks", "examples", "tools", "noxfile.py", "conftest.py")

@@ -59,3 +59,25 @@ def test_api_reference_covers_the_public_api() -> None:
     assert not public - entries, sorted(public - entries)
     assert {"Client", "PipelineRun", "StepRun", "StoredArtifact", "LoadableModelVersion"} <= entries
     assert "reference/api.md" in (ROOT / "mkdocs.yml").read_text() and "mkdocstrings" in (ROOT / "mkdocs.yml").read_text()
+
+
+def _nox_sessions() -> set[str]:
+    """Names of the functions noxfile.py decorates with ``@nox.session`` (read, not imported: nox need not be installed)."""
+    import ast
+
+    tree = ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    return {
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+        and any("nox.session" in ast.unparse(d) for d in node.decorator_list)
+    }
+
+
+def test_every_nox_session_the_docs_name_exists() -> None:
+    """`nox -s mutation` was once documented after an edit had removed its session."""
+    texts = [ROOT / "README.md", ROOT / "noxfile.py", ROOT / ".ci" / "run", *sorted((ROOT / "docs").rglob("*.md"))]
+    named = {(path.relative_to(ROOT).as_posix(), name) for path in texts for name in re.findall(r"nox -s ([A-Za-z_][\w-]*)", path.read_text(encoding="utf-8"))}
+    sessions = _nox_sessions()
+    assert {"tests", "mutation", "random"} <= sessions
+    assert sorted(f"{where}: nox -s {name}" for where, name in named if name not in sessions) == []
