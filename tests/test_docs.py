@@ -16,6 +16,11 @@ def test_docs_build_strictly(tmp_path: Path) -> None:
     pytest.importorskip("mkdocs", reason="mkdocs is in requirements/test-core.txt")
     done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+    home = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert 'name="generator" content="mkdocs-' in home and "mkdocs-material" in home  # the material theme
+    # code blocks are highlighted: Pygments token spans in the home page's first block (Python: `from flowyml import`)
+    block = re.search(r'<div class="highlight"><pre>(.+?)</pre>', home, re.S)
+    assert block and '<span class="kn">from</span>' in block.group(1), "code blocks are not highlighted"
 
 
 def test_every_backend_has_a_docs_page_in_the_nav() -> None:
