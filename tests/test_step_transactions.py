@@ -127,3 +127,30 @@ def test_a_late_announcement_never_overwrites_a_step_outcome(project) -> None:
     store.announce_step("r1", "eval", 12.0)  # no row yet: the announcement is the row
     store.record_step("r1", "eval", "failed", started_at=12.0, ended_at=13.0, error="boom")
     assert [(s["step_name"], s["status"], s["started_at"]) for s in store.steps_of("r1")][1] == ("eval", "failed", 12.0)
+
+
+@step(cache=False)
+def inc(value: int) -> int:
+    return value + 1
+
+
+def test_a_long_run_checkpoints_less_often_yet_keeps_the_wal_bounded(project) -> None:
+    """Bug caught: SQLite's default checkpoint every 1,000 WAL pages (one sync of both files every ~50 trivial
+    steps, the largest wall cost per step on a real disk), or no checkpoint during the run (the WAL grows
+    with every step: 400 trivial steps write about 7,000 pages)."""
+    from flowyml.metadata.store import WAL_CHECKPOINT_PAGES
+
+    @pipeline
+    def chain() -> None:
+        value = inc(0)
+        for _ in range(399):
+            value = inc(value)
+
+    two_steps.run()
+    store = MetadataStore.for_project(project.path)
+    assert store._conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == WAL_CHECKPOINT_PAGES > 1000
+    page = store._conn.execute("PRAGMA page_size").fetchone()[0]
+    wal = store.path.with_name(store.path.name + "-wal")
+    assert chain.run().success
+    frames = wal.stat().st_size // (page + 24)  # the WAL file keeps the largest size it reached
+    assert frames <= WAL_CHECKPOINT_PAGES + 200, f"the WAL reached {frames} pages"
