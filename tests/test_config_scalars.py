@@ -54,6 +54,9 @@ def test_a_tag_flowyml_does_not_read_is_refused_with_its_line_and_a_hint(tag: st
         ("!!int abc", "invalid int value 'abc': invalid literal for int() with base 10: 'abc'"),
         ("!!float x1", "invalid float value 'x1': could not convert string to float: 'x1'"),
         ("!!bool maybe", "invalid bool value 'maybe': write true or false"),
+        ('!!int ""', "invalid int value ''"),  # PyYAML read its first character: an IndexError traceback before
+        ('!!float ""', "invalid float value ''"),
+        ('!!bool ""', "invalid bool value '': write true or false"),
     ],
 )
 def test_a_value_its_tag_cannot_read_is_refused_with_the_type_and_its_line(written: str, message: str) -> None:

@@ -88,3 +88,25 @@ def test_an_unset_variable_says_which_and_how_to_fall_back(tmp_path: Path) -> No
         "export PGHOST=postgresql://USER:PASSWORD@HOST:PORT/DATABASE, or write ${PGHOST:-} in flowyml.yaml "
         "to fall back to the embedded database"
     )
+
+
+def test_without_an_environment_given_the_process_environment_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLOWYML_TEST_DB_URL", "sqlite:///from-process.db")
+    assert build({"url": "${FLOWYML_TEST_DB_URL}"}).resolve(tmp_path).path == (tmp_path / "from-process.db").resolve()
+
+
+def test_metadata_url_of_reads_the_given_project_with_the_given_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flowyml.config.metadata_setting import metadata_url_of
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "flowyml.yaml").write_text(
+        "metadata:\n  url: ${FLOWYML_TEST_DB_URL}\nstacks:\n  local:\n    orchestrator: { type: local }\n"
+        "    artifact_store: { type: local, path: ./artifacts }\nactive_stack: local\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)  # not the project: the project's file is read, not the working folder's
+    monkeypatch.setenv("FLOWYML_TEST_DB_URL", "sqlite:///from-process.db")
+    given = metadata_url_of(project, {"FLOWYML_TEST_DB_URL": "sqlite:///given.db"})
+    assert given.path == (project / "given.db").resolve()
+    assert metadata_url_of(project).path == (project / "from-process.db").resolve()

@@ -111,6 +111,13 @@ def test_wrong_resources_point_at_the_wrong_key() -> None:
     assert not_a_mapping.message.endswith("resources must be a mapping (cpu, memory, gpu, gpu_type, disk), got a number (4)")
 
 
+def test_a_resource_key_that_is_not_text_is_refused_at_resources() -> None:
+    """YAML reads `4: 1` as the number 4: the error points at resources (whose line is known), not at a `resources.4` no line has."""
+    error = refused({"fit": {"resources": {4: 1}}})
+    assert error.path == "steps.fit.resources"
+    assert "unknown resource 4" in error.message
+
+
 def test_a_resource_problem_about_a_missing_key_points_at_resources() -> None:
     error = refused({"fit": {"resources": {"gpu_type": "nvidia-tesla-t4"}}})  # the problem is gpu, not written
     assert error.path == "steps.fit.resources.gpu_type"
@@ -124,11 +131,11 @@ def test_orchestrator_sections_are_kept_with_their_origins() -> None:
     assert override.origins == {"vertex.machine_type": Origin(path="steps.fit.vertex.machine_type", line=8, file="flowyml.yaml")}
 
 
-@pytest.mark.parametrize("value", [["n1"], {1: "x"}, "n1-standard-8"])
-def test_a_section_that_is_not_a_mapping_of_names_is_refused(value: Any) -> None:
+@pytest.mark.parametrize(("value", "got"), [(["n1"], "a list"), ({1: "x"}, "a mapping"), ("n1-standard-8", "'n1-standard-8'")])
+def test_a_section_that_is_not_a_mapping_of_names_is_refused(value: Any, got: str) -> None:
     error = refused({"fit": {"vertex": value}})
     assert error.path == "steps.fit.vertex"
-    assert "the vertex section must be a mapping of option names to values, got" in error.message
+    assert f"the vertex section must be a mapping of option names to values, got {got}" in error.message
 
 
 def test_an_unknown_setting_lists_what_a_step_takes() -> None:
@@ -165,6 +172,10 @@ def test_an_override_of_a_step_the_pipeline_lacks_names_the_pipeline_steps() -> 
     assert (error.path, error.file) == ("steps.predict", "flowyml.yaml")
     assert error.hint == "fix the step name under steps:, or write PIPELINE/STEP for a step of another pipeline"
     assert resolve("train", {"fit": node("fit")}, [build({"serve/predict": {"retries": 1}})]) == {"fit": StepSettings()}
+    # an entry for another pipeline does not end the check of the entries after it
+    with pytest.raises(ConfigError) as caught:
+        resolve("train", {"fit": node("fit")}, [build({"serve/predict": {"retries": 1}, "fti": {"retries": 1}})])
+    assert caught.value.message.endswith("pipeline 'train' has no step 'fti'; its steps: fit")
 
 
 def test_layers_apply_in_order_key_by_key_over_the_code() -> None:

@@ -257,7 +257,7 @@ class _Builder:
                 )
             try:
                 value = constructor(_SAFE, yaml.ScalarNode(tag, event.value, cast(Any, event.start_mark), cast(Any, event.end_mark), event.style))
-            except KeyError:  # PyYAML's bool constructor looks the word up: `!!bool maybe`
+            except (KeyError, IndexError):  # PyYAML looks a bool's word up (`!!bool maybe`), reads an int's first character (`!!int ""`)
                 kind = tag.rsplit(":", 1)[-1]
                 expected = ": write true or false" if kind == "bool" else ""
                 raise self.fail(f"invalid {kind} value {event.value!r}{expected}", _line(event.start_mark)) from None
