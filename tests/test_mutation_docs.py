@@ -23,5 +23,7 @@ def test_every_equivalent_mutant_is_in_the_docs_with_its_reason() -> None:
     assert listed, "equivalent.txt lists no mutant"
     missing = sorted(set(listed) - set(rows))
     assert not missing, f"in tools/mutation/equivalent.txt but not in docs/development.md's table: {missing}"
+    stale = sorted(set(rows) - set(listed))
+    assert not stale, f"in docs/development.md's table but no longer in tools/mutation/equivalent.txt: {stale}"
     unexplained = sorted(name for name, reason in listed.items() if not reason or not rows[name])
     assert not unexplained, f"equivalent mutants without a reason: {unexplained}"
