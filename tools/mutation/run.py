@@ -132,6 +132,19 @@ GROUPS: dict[str, tuple[list[str], list[str], list[str]]] = {
         [
             "tests/test_metadata.py",
             "tests/test_query_plans.py",  # every listing and lookup reads through an index
+            "tests/test_step_transactions.py",  # one commit per step, the `running` announcement, the WAL bound
+            "tests/test_retries.py",  # the attempts of a step with retries
+            # the engine tests on SQLite only: their PostgreSQL cases need a server per mutant process
+            *("tests/test_metadata_engines.py::" + t for t in (
+                "test_runs_steps_and_the_cache_round_trip[sqlite]",
+                "test_artifacts_lineage_events_and_deletion[sqlite]",
+                "test_a_transaction_is_all_or_nothing[sqlite]",
+                "test_model_versions_are_numbered_once_under_concurrent_registration[sqlite]",
+                "test_a_relative_sqlite_url_is_inside_the_project",
+                "test_an_empty_url_falls_back_to_the_embedded_database",
+                "test_a_version_2_file_is_upgraded_on_open_keeping_its_rows",
+                "test_a_newer_database_is_refused_on_both_engines[sqlite]",
+            )),
             "tests/reliability/test_crash_metadata.py",  # migration, heartbeat, effective status
             # ...but not the race of 8 processes opening a fresh project: they import the unmutated core
             "--deselect=tests/reliability/test_crash_metadata.py::test_eight_processes_open_a_fresh_project_at_once_20_times",
