@@ -258,3 +258,46 @@ def test_default_limits_and_defaults_of_an_artifact_row(store: MetadataStore) ->
     row = store.get_artifact("bare")
     assert row["created_at"] > 1000 and row["info"] == "{}" and row["python_type"] == "builtins.int"
     assert store.get_artifact("x005")["created_at"] == 5.0
+
+
+def test_a_prefix_matches_the_ids_that_start_with_it_and_no_other(store: MetadataStore) -> None:
+    """Bug caught: the range's upper end included (the prefix "ab" would also match the run "ac"), or the
+    prefix of only the last code point (no upper end) matching nothing."""
+    for run_id in ("ab1", "ac", "aa", "\U0010ffffz"):
+        store.start_run(run_id, "p", "s", "flag", {}, None)
+    assert store.get_run("ab")["run_id"] == "ab1"
+    assert store.get_run("a") is None  # ambiguous
+    assert store.get_run("\U0010ffff")["run_id"] == "\U0010ffffz"
+    assert store.get_run("ad") is None
+
+
+def test_a_run_records_its_owner_heartbeat_user_and_host(store: MetadataStore) -> None:
+    """Bug caught: a column of the run's owner or of who started it left out of the insert (NULL)."""
+    import socket
+
+    from flowyml.metadata.owner import current_owner
+
+    store.start_run("r1", "p", "s", "flag", {}, None)
+    row = store.get_run("r1")
+    owner = current_owner()
+    assert (row["owner_host"], row["owner_pid"], row["owner_started"], row["owner_scope"]) == (owner.host, owner.pid, owner.started, owner.scope)
+    assert row["heartbeat_at"] == row["started_at"] > 0
+    assert row["host"] == socket.gethostname() and row["user"]
+
+
+def test_for_project_shares_one_store_per_database_and_reads_the_project_setting(tmp_path, monkeypatch) -> None:
+    """Bug caught: the project's metadata.url not read (url None), a relative sqlite URL read from the working
+    folder instead of the project, or two databases sharing one store."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "flowyml.yaml").write_text(
+        "metadata:\n  url: sqlite:///history/runs.db\nstacks:\n  local:\n    orchestrator: { type: local }\n"
+        "    artifact_store: { type: local, path: ./artifacts }\nactive_stack: local\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    store = MetadataStore.for_project(project)
+    assert store.path == (project / "history" / "runs.db").resolve()
+    assert MetadataStore.for_project(project) is store
+    other = MetadataStore.for_project(project, "sqlite:///other.db")  # a URL given: relative to the project
+    assert other.path == (project / "other.db").resolve() and other is not store

@@ -333,8 +333,8 @@ class MetadataStore(BackendRecords):
     def prefix_of(self, column: Any, prefix: str) -> Any:
         """"``column`` starts with ``prefix``", as a range an index answers (see :mod:`flowyml.metadata.prefix`)."""
         low, high = prefix_range(prefix)
-        if high is None:
-            return and_(column >= low, func.substr(column, 1, len(prefix)) == prefix)
+        if high is None:  # a prefix of only the last code point: every text at or above it starts with it
+            return column >= low
         return and_(column >= low, column < high)
 
     # -- runs -----------------------------------------------------------------
