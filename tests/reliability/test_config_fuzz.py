@@ -241,7 +241,7 @@ def test_malformed_configs_never_crash_hang_or_pass_every_command(fuzz_project, 
             raise AssertionError(f"{case.label}: flowyml {' '.join(args)} raised {result.exception!r}") from result.exception
         problem = _expectation_met(case, args, result.exit_code, result.output)
         assert problem is None, f"{case.label}: flowyml {' '.join(args)}: {problem}\n{result.output}"
-        assert took < 10, f"{case.label}: flowyml {' '.join(args)} took {took:.1f}s"
+        assert took < 60, f"{case.label}: flowyml {' '.join(args)} took {took:.1f}s (a hang?)"  # generous: machines get loaded
 
 
 def test_the_fuzz_covered_every_defect() -> None:

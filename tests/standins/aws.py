@@ -76,7 +76,7 @@ def boto3_client(service: str, endpoint_url: str) -> Any:
         region_name=REGION,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
-        config=Config(retries={"max_attempts": 1}),
+        config=Config(retries={"total_max_attempts": 1}),  # one attempt in all (max_attempts counts retries: 1 retried once)
     )
 
 
