@@ -14,10 +14,11 @@ import attrs
 
 import flowyml
 from flowyml.errors import ArtifactError, StoreError
+from flowyml.metadata.owner import owned_name
 from flowyml.serialization.artifact_io import MANIFEST
 from flowyml.stores import FsspecArtifactStore
 from flowyml.stores.packed import PACK_LIMIT, is_packed, pack_bytes, unpack
-from flowyml.stores.staging import owned_name, sweep_once
+from flowyml.stores.staging import sweep_once
 
 #: Artifact types always stored as a folder: the local model server reads a Model's folder in place.
 FOLDER_TYPES = frozenset({"Model"})
