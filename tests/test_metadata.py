@@ -288,13 +288,9 @@ def test_a_run_records_its_owner_heartbeat_user_and_host(store: MetadataStore) -
 def test_for_project_shares_one_store_per_database_and_reads_the_project_setting(tmp_path, monkeypatch) -> None:
     """Bug caught: the project's metadata.url not read (url None), a relative sqlite URL read from the working
     folder instead of the project, or two databases sharing one store."""
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "flowyml.yaml").write_text(
-        "metadata:\n  url: sqlite:///history/runs.db\nstacks:\n  local:\n    orchestrator: { type: local }\n"
-        "    artifact_store: { type: local, path: ./artifacts }\nactive_stack: local\n",
-        encoding="utf-8",
-    )
+    from support.projects import project_with_metadata_url
+
+    project = project_with_metadata_url(tmp_path / "project", "sqlite:///history/runs.db")
     monkeypatch.chdir(tmp_path)
     store = MetadataStore.for_project(project)
     assert store.path == (project / "history" / "runs.db").resolve()

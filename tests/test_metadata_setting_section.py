@@ -96,15 +96,11 @@ def test_without_an_environment_given_the_process_environment_is_read(tmp_path: 
 
 
 def test_metadata_url_of_reads_the_given_project_with_the_given_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from support.projects import project_with_metadata_url
+
     from flowyml.config.metadata_setting import metadata_url_of
 
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "flowyml.yaml").write_text(
-        "metadata:\n  url: ${FLOWYML_TEST_DB_URL}\nstacks:\n  local:\n    orchestrator: { type: local }\n"
-        "    artifact_store: { type: local, path: ./artifacts }\nactive_stack: local\n",
-        encoding="utf-8",
-    )
+    project = project_with_metadata_url(tmp_path / "project", "${FLOWYML_TEST_DB_URL}")
     monkeypatch.chdir(tmp_path)  # not the project: the project's file is read, not the working folder's
     monkeypatch.setenv("FLOWYML_TEST_DB_URL", "sqlite:///from-process.db")
     given = metadata_url_of(project, {"FLOWYML_TEST_DB_URL": "sqlite:///given.db"})
