@@ -47,9 +47,14 @@ class Swept:
         self.kept += other.kept
 
 
+def staging_path(parent: Path, prefix: str = "") -> Path:
+    """A fresh staging folder's path under ``parent`` (not created), its name recording this process as its owner."""
+    return parent / (prefix + owned_name(uuid.uuid4().hex[:16]))
+
+
 def new_staging(parent: Path, prefix: str = "") -> Path:
     """Create a fresh staging folder under ``parent`` whose name records this process as its owner."""
-    folder = parent / (prefix + owned_name(uuid.uuid4().hex[:16]))
+    folder = staging_path(parent, prefix)
     folder.mkdir()
     return folder
 

@@ -6,7 +6,6 @@ import functools
 import os
 import shutil
 import threading
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +13,10 @@ import attrs
 
 import flowyml
 from flowyml.errors import ArtifactError, StoreError
-from flowyml.metadata.owner import owned_name
 from flowyml.serialization.artifact_io import MANIFEST
 from flowyml.stores import FsspecArtifactStore
 from flowyml.stores.packed import PACK_LIMIT, is_packed, pack_bytes, unpack
-from flowyml.stores.staging import sweep_once
+from flowyml.stores.staging import staging_path, sweep_once
 
 #: Artifact types always stored as a folder: the local model server reads a Model's folder in place.
 FOLDER_TYPES = frozenset({"Model"})
@@ -138,7 +136,7 @@ class LocalArtifactStore(FsspecArtifactStore):
             return self._new_staging()
 
     def _new_staging(self) -> Path:
-        folder = self.staging_root / owned_name(uuid.uuid4().hex[:16])
+        folder = staging_path(self.staging_root)
         with self._spare_lock:
             self._made.add(folder)  # before it exists: no moment where it exists unrecorded
         folder.mkdir()
