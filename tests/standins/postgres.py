@@ -9,6 +9,9 @@ Fixtures:
   folder, listening on a free port of 127.0.0.1 only, with ``trust`` authentication for the
   ``postgres`` superuser. Stopped with ``pg_ctl -m fast stop`` and its folder removed at the end
   of the session, whether the tests passed or not.
+  With ``FLOWYML_PG_CLUSTER=PORT:FOLDER`` set, the fixture uses that running cluster (one
+  :func:`start_postgres_cluster` made, e.g. for every mutant process of ``nox -s mutation``)
+  and leaves it running.
 * ``postgres_database`` / ``postgres_url`` (function): a fresh database (``CREATE DATABASE``)
   in that cluster for each test, dropped afterwards; the URL is
   ``postgresql://postgres@127.0.0.1:PORT/DBNAME``.
@@ -53,6 +56,8 @@ __all__ = [
 
 #: Folder holding initdb/pg_ctl, overriding the search.
 BIN_ENV = "FLOWYML_PG_BIN"
+#: ``PORT:FOLDER`` of a running cluster to use instead of starting one (see :meth:`PostgresCluster.spec`).
+CLUSTER_ENV = "FLOWYML_PG_CLUSTER"
 SUPERUSER = "postgres"
 HOST = "127.0.0.1"
 START_ATTEMPTS = 3
@@ -126,6 +131,7 @@ class PostgresCluster:
         self.host = HOST
         self._as_postgres = as_postgres
         self._running = False
+        self._attached = False
 
     @property
     def data_dir(self) -> Path:
@@ -134,6 +140,21 @@ class PostgresCluster:
     @property
     def log_path(self) -> Path:
         return self.root / "log"
+
+    @property
+    def spec(self) -> str:
+        """``PORT:FOLDER``, the value of ``FLOWYML_PG_CLUSTER`` that lets other processes use this cluster."""
+        return f"{self.port}:{self.root}"
+
+    @classmethod
+    def attach(cls, spec: str) -> PostgresCluster:
+        """The running cluster ``spec`` names (its :attr:`spec`); :meth:`stop` of the result does nothing."""
+        port, sep, root = spec.partition(":")
+        if not sep or not port.isdigit() or not Path(root).is_dir():
+            raise PostgresUnavailable(f"{CLUSTER_ENV}={spec!r} is not PORT:FOLDER of a running cluster")
+        cluster = cls(find_bin_dir(), Path(root), int(port), hasattr(os, "geteuid") and os.geteuid() == 0)
+        cluster._attached = True
+        return cluster
 
     def url(self, database: str = "postgres") -> str:
         """SQLAlchemy/psycopg URL of ``database`` for the ``postgres`` superuser (no password)."""
@@ -181,7 +202,9 @@ class PostgresCluster:
     def stop(self) -> None:
         """Stop the server (``-m fast``: open sessions are rolled back) and remove its folder.
 
-        Calling it twice is harmless."""
+        Calling it twice is harmless; an attached cluster (:meth:`attach`) is left as it is."""
+        if self._attached:
+            return
         if self._running:
             self._running = False
             self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "-t", "60", "stop")
@@ -267,9 +290,11 @@ def _unavailable(reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def postgres_cluster() -> Iterator[PostgresCluster]:
-    """One throwaway PostgreSQL cluster for the whole session (stopped at its end)."""
+    """One throwaway PostgreSQL cluster for the whole session (stopped at its end), or the running one
+    ``FLOWYML_PG_CLUSTER`` names."""
     try:
-        cluster = start_postgres_cluster()
+        spec = os.environ.get(CLUSTER_ENV)
+        cluster = PostgresCluster.attach(spec) if spec else start_postgres_cluster()
     except (PostgresUnavailable, OSError, subprocess.SubprocessError) as exc:
         _unavailable(str(exc))
     try:

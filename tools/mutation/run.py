@@ -22,6 +22,7 @@ each with its reason, in ``equivalent.txt`` beside this file, and those matching
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fnmatch
 import json
 import os
@@ -31,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -133,17 +135,19 @@ GROUPS: dict[str, tuple[list[str], list[str], list[str]]] = {
             "tests/test_metadata.py",
             "tests/test_query_plans.py",  # every listing and lookup reads through an index
             "tests/test_step_transactions.py",  # one commit per step, the `running` announcement, the WAL bound
-            "tests/test_retries.py",  # the attempts of a step with retries
-            # the engine tests on SQLite only: their PostgreSQL cases need a server per mutant process
+            "tests/test_step_settings.py::test_retries_run_the_step_again_and_record_every_attempt",  # step attempts
+            "tests/test_metadata_store_api.py",  # each method of the store, on both engines
+            # the engine tests, on both engines (one PostgreSQL cluster for the group: NEEDS_POSTGRES)
             *("tests/test_metadata_engines.py::" + t for t in (
-                "test_runs_steps_and_the_cache_round_trip[sqlite]",
-                "test_artifacts_lineage_events_and_deletion[sqlite]",
-                "test_a_transaction_is_all_or_nothing[sqlite]",
-                "test_model_versions_are_numbered_once_under_concurrent_registration[sqlite]",
+                "test_runs_steps_and_the_cache_round_trip",
+                "test_artifacts_lineage_events_and_deletion",
+                "test_a_transaction_is_all_or_nothing",
+                "test_model_versions_are_numbered_once_under_concurrent_registration",
                 "test_a_relative_sqlite_url_is_inside_the_project",
                 "test_an_empty_url_falls_back_to_the_embedded_database",
                 "test_a_version_2_file_is_upgraded_on_open_keeping_its_rows",
-                "test_a_newer_database_is_refused_on_both_engines[sqlite]",
+                "test_a_newer_database_is_refused_on_both_engines",
+                "test_a_host_that_does_not_exist_and_a_missing_database_are_named",
             )),
             "tests/reliability/test_crash_metadata.py",  # migration, heartbeat, effective status
             # ...but not the race of 8 processes opening a fresh project: they import the unmutated core
@@ -167,6 +171,11 @@ GROUPS: dict[str, tuple[list[str], list[str], list[str]]] = {
 PRELOAD: dict[str, list[str]] = {
     "serialization": ["numpy", "pandas", "pyarrow", "pyarrow.parquet", "sklearn.linear_model", "xgboost", "lightgbm", "onnx"],
 }
+
+#: Groups whose tests include PostgreSQL cases: one cluster (tests/standins/postgres.py) is started for
+#: the group's whole run and every mutant's process uses it (FLOWYML_PG_CLUSTER), instead of each
+#: starting its own. Its server's CPU is not in the group's measured CPU (pg_ctl detaches it).
+NEEDS_POSTGRES = {"metadata"}
 
 #: Lines not mutated (regular expressions): the wording of a hint is prose, not a decision.
 NOT_MUTATED = [r"hint="]
@@ -284,6 +293,22 @@ def environment(group: str) -> dict[str, str]:
     return env
 
 
+@contextlib.contextmanager
+def _postgres_for(group: str) -> Iterator[dict[str, str]]:
+    """The environment that points ``group``'s tests at one running PostgreSQL cluster (none needed: {})."""
+    if group not in NEEDS_POSTGRES:
+        yield {}
+        return
+    sys.path.insert(0, str(ROOT / "tests"))
+    from standins.postgres import CLUSTER_ENV, start_postgres_cluster
+
+    cluster = start_postgres_cluster()
+    try:
+        yield {CLUSTER_ENV: cluster.spec}
+    finally:
+        cluster.stop()
+
+
 def equivalents() -> dict[str, str]:
     found: dict[str, str] = {}
     path = HERE / "equivalent.txt"
@@ -295,7 +320,7 @@ def equivalents() -> dict[str, str]:
     return found
 
 
-_SQL = re.compile(r"\b(select|insert|update|delete|from|where|join|order by|values)\b|=\?", re.I)
+_SQL = re.compile(r"\b(select|insert|update|delete|from|where|join|order by|values|pragma|begin|commit|rollback)\b|=\?", re.I)
 
 
 def _diff(work: Path, name: str, source: str) -> str:
@@ -482,7 +507,11 @@ def main() -> int:
             kept = _verdicts(work) if args.rerun else {}
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             load_before = os.getloadavg()[1]
-            done = subprocess.run([_mutmut(), "run", "--max-children", str(args.max_children), *names], cwd=work, env=environment(group))
+            with _postgres_for(group) as extra_env:
+                done = subprocess.run(
+                    [_mutmut(), "run", "--max-children", str(args.max_children), *names], cwd=work,
+                    env={**environment(group), **extra_env},
+                )
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             timing = {
                 "wall_s": round(time.monotonic() - started, 1),

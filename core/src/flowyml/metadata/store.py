@@ -29,7 +29,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, RowMapping, and_, func, select, text
 from sqlalchemy.dialects import postgresql as pg_dialect
@@ -150,7 +150,7 @@ class MetadataStore(BackendRecords):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn_sa = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         #: The sqlite3 connection underneath (tests trace the SQL it runs).
-        self._conn = cast("sqlite3.Connection", self._conn_sa.connection.driver_connection)
+        self._conn: sqlite3.Connection = self._conn_sa.connection.driver_connection  # type: ignore[assignment]
         self._conn_sa.exec_driver_sql("PRAGMA busy_timeout=30000")
         with _file_lock(self.path.with_name(self.path.name + ".lock")):
             mode = self._conn_sa.exec_driver_sql("PRAGMA journal_mode").scalar()
@@ -326,10 +326,6 @@ class MetadataStore(BackendRecords):
             return insert.on_conflict_do_nothing(index_elements=list(keys))
         return insert.on_conflict_do_update(index_elements=list(keys), set_={c: insert.excluded[c] for c in columns})
 
-    def insert_ignore(self, table: Any, values: Mapping[str, Any], keys: Sequence[str]) -> Any:
-        insert = (sqlite_dialect.insert if self._sqlite else pg_dialect.insert)(table).values(**values)
-        return insert.on_conflict_do_nothing(index_elements=list(keys))
-
     def prefix_of(self, column: Any, prefix: str) -> Any:
         """"``column`` starts with ``prefix``", as a range an index answers (see :mod:`flowyml.metadata.prefix`)."""
         low, high = prefix_range(prefix)
@@ -368,8 +364,8 @@ class MetadataStore(BackendRecords):
         runs = self.t.runs
         rows = self.fetch(select(runs).where(runs.c.run_id == run_id))
         if not rows:
-            rows = self.fetch(select(runs).where(self.prefix_of(runs.c.run_id, run_id)).order_by(runs.c.started_at.desc()))
-            if len(rows) > 1:
+            rows = self.fetch(select(runs).where(self.prefix_of(runs.c.run_id, run_id)))
+            if len(rows) > 1:  # ambiguous
                 return None
         return rows[0] if rows else None
 
@@ -384,7 +380,7 @@ class MetadataStore(BackendRecords):
         if status is None:
             return self.fetch(query.limit(limit))
         # A crashed run is stored 'running': filter in Python, over the rows that can have that status.
-        stored = "running" if status in ("running", "crashed") else status
+        stored = "running" if status == "crashed" else status
         rows = self.fetch(query.where(runs.c.status == stored))
         return [r for r in rows if effective_status(r) == status][:limit]
 
