@@ -138,7 +138,7 @@ def mutation(session: nox.Session) -> None:
     Extra arguments go to tools/mutation/run.py (e.g. ``-- --group config``). Runs niced: the
     machine is usually shared.
     """
-    install(session, ["local"], "mutation")
+    install(session, ["local"], "mutation", "standins-postgres")  # the metadata group runs on PostgreSQL too
     session.run("nice", "-n", "10", "python", "tools/mutation/run.py", *session.posargs, external=True)
 
 
