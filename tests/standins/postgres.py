@@ -292,11 +292,17 @@ def _unavailable(reason: str) -> None:
 def postgres_cluster() -> Iterator[PostgresCluster]:
     """One throwaway PostgreSQL cluster for the whole session (stopped at its end), or the running one
     ``FLOWYML_PG_CLUSTER`` names."""
-    try:
-        spec = os.environ.get(CLUSTER_ENV)
-        cluster = PostgresCluster.attach(spec) if spec else start_postgres_cluster()
-    except (PostgresUnavailable, OSError, subprocess.SubprocessError) as exc:
-        _unavailable(str(exc))
+    spec = os.environ.get(CLUSTER_ENV)
+    if spec:  # asked for a cluster that is not there: a mistake to report, never a skip
+        try:
+            cluster = PostgresCluster.attach(spec)
+        except PostgresUnavailable as exc:
+            pytest.fail(str(exc), pytrace=False)
+    else:
+        try:
+            cluster = start_postgres_cluster()
+        except (PostgresUnavailable, OSError, subprocess.SubprocessError) as exc:
+            _unavailable(str(exc))
     try:
         yield cluster
     finally:

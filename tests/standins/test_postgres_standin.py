@@ -15,6 +15,7 @@ import pytest
 
 from standins.postgres import (
     BIN_ENV,
+    CLUSTER_ENV,
     PostgresCluster,
     PostgresUnavailable,
     find_bin_dir,
@@ -111,3 +112,38 @@ def test_unavailable_server_fails_in_ci_and_skips_elsewhere(tmp_path: Path, ci: 
     )
     assert outcome in done.stdout, done.stdout + done.stderr
     assert "could not start" in done.stdout and "has no initdb" in done.stdout, done.stdout
+
+
+_USES_POSTGRES = """
+def test_uses_postgres(postgres_url, postgres_cluster):
+    assert postgres_url.startswith(f"postgresql://postgres@127.0.0.1:{postgres_cluster.port}/t_")
+"""
+
+
+def _pytest_in(folder: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    full = {**os.environ, "PYTHONPATH": str(TESTS), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", **env}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "standins.postgres", "-p", "no:cacheprovider", "-rsf", "-q", "."],
+        cwd=folder, env=full, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_a_running_cluster_named_by_the_variable_is_used_and_left_running(postgres_cluster: PostgresCluster, tmp_path: Path) -> None:
+    (tmp_path / "test_uses.py").write_text(_USES_POSTGRES)
+    before = _databases(postgres_cluster)
+    # no initdb reachable: had the fixture tried to start a cluster of its own, it could not
+    done = _pytest_in(tmp_path, **{CLUSTER_ENV: postgres_cluster.spec, BIN_ENV: str(postgres_cluster.bin_dir), "CI": "true"})
+    assert "1 passed" in done.stdout, done.stdout + done.stderr
+    assert _connects(postgres_cluster.host, postgres_cluster.port) and postgres_cluster.data_dir.is_dir()
+    assert _databases(postgres_cluster) == before  # its test database was dropped again
+
+
+def _databases(cluster: PostgresCluster) -> set[str]:
+    with psycopg.connect(cluster.url(), autocommit=True) as conn:
+        return {r[0] for r in conn.execute("SELECT datname FROM pg_database")}
+
+
+def test_a_variable_naming_no_cluster_fails_even_outside_ci(tmp_path: Path) -> None:
+    (tmp_path / "test_uses.py").write_text(_USES_POSTGRES)
+    done = _pytest_in(tmp_path, **{CLUSTER_ENV: f"5432:{tmp_path / 'no-such-folder'}", "CI": ""})
+    assert "1 error" in done.stdout and "is not PORT:FOLDER of a running cluster" in done.stdout, done.stdout + done.stderr
