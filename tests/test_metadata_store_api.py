@@ -97,8 +97,9 @@ def test_a_broken_table_is_a_metadata_error_naming_the_database_and_other_errors
     with pytest.raises(MetadataError) as raised:  # through one of the per-step writes (_put)
         store.add_route_event("r", None, None, "store", None, "ok", "")
     assert str(raised.value).startswith(f"cannot use the metadata database {tmp_path / 'metadata.db'}: no such table: route_events")
-    with pytest.raises(MetadataError, match="cannot use the metadata database"):  # through a read (connect)
+    with pytest.raises(MetadataError) as raised:  # through a read (connect): the driver's words, not "None"
         store.route_events("r")
+    assert str(raised.value).startswith(f"cannot use the metadata database {tmp_path / 'metadata.db'}: no such table: route_events")
     store.start_run("dup", "p", "s", "flag", {}, None)
     with pytest.raises(IntegrityError):  # not the database's fault: the caller's, left as it is
         store.execute("INSERT INTO runs (run_id, pipeline_name, stack_name, status) VALUES (?, ?, ?, ?)", ["dup", "p", "s", "running"])
@@ -114,6 +115,40 @@ def test_a_held_write_that_fails_rolls_back_the_others(tmp_path: Path) -> None:
     assert store.step_rows("r") == []  # the step's row went with the failed event
     store.record_step("r", "b", "completed", started_at=2.0)  # and the connection is usable again
     assert [s["step_name"] for s in store.step_rows("r")] == ["b"]
+
+
+def test_a_newer_database_is_refused_naming_its_file(tmp_path: Path) -> None:
+    from flowyml.metadata.schema import SCHEMA_VERSION
+
+    path = tmp_path / "metadata.db"
+    MetadataStore(path).execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 1)])
+    with pytest.raises(MetadataError) as raised:
+        MetadataStore(path)
+    assert f"the metadata database {path} has schema version {SCHEMA_VERSION + 1}" in str(raised.value)
+
+
+def test_the_store_of_a_loaded_configuration_is_the_one_it_names_even_if_the_file_changed_since(project) -> None:
+    from flowyml.config.loader import load_project
+
+    stacks = "stacks:\n  s:\n    orchestrator: { type: local }\n    artifact_store: { type: local }\nactive_stack: s\n"
+    project.write_config("metadata:\n  url: sqlite:///loaded.db\n" + stacks)
+    loaded = load_project(project.path)
+    project.write_config("metadata:\n  url: sqlite:///edited.db\n" + stacks)  # edited while the run goes on
+    assert MetadataStore.of(loaded).path == project.path / "loaded.db"
+
+
+def test_two_postgresql_databases_of_one_server_are_two_stores(postgres_cluster, postgres_url: str, tmp_path: Path) -> None:
+    second = postgres_cluster.create_database()
+    try:
+        first_store = MetadataStore.for_project(tmp_path, postgres_url)
+        second_store = MetadataStore.for_project(tmp_path, second.url)
+        assert first_store is not second_store and MetadataStore.for_project(tmp_path, postgres_url) is first_store
+        first_store.start_run("only-in-first", "p", "s", "flag", {}, None)
+        assert not second_store.run_exists("only-in-first")
+        second_store.close()
+        first_store.close()
+    finally:
+        postgres_cluster.drop_database(second.name)
 
 
 def test_of_and_for_project_use_the_projects_metadata_url(project) -> None:

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, RowMapping, and_, func, select, text
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from flowyml import redaction
 from flowyml.metadata.backend_records import BackendRecords
@@ -44,7 +44,7 @@ from flowyml.metadata.migrations import migrate
 from flowyml.metadata.owner import current_owner
 from flowyml.metadata.prefix import prefix_range
 from flowyml.metadata.schema import SCHEMA_VERSION, Tables, tables_for
-from flowyml.metadata.statements import Prepared, PreparedWrites, statements_for
+from flowyml.metadata.statements import Prepared, PreparedWrites, Statements
 
 if TYPE_CHECKING:
     import sqlite3
@@ -113,7 +113,7 @@ class MetadataStore(BackendRecords):
     ``MetadataStore(url)`` a ``sqlite:///`` or ``postgresql://`` URL.
     """
 
-    _open: dict[tuple[str, str], MetadataStore] = {}
+    _open: dict[tuple[str, str, str, str], MetadataStore] = {}
     _open_lock = threading.Lock()
 
     def __init__(self, target: Path | str | DatabaseURL, *, project_dir: Path | None = None) -> None:
@@ -127,7 +127,7 @@ class MetadataStore(BackendRecords):
         #: The SQLite file, or None on PostgreSQL.
         self.path: Path | None = url.path
         self.t: Tables = tables_for(url.dialect)
-        self._sql = statements_for(url.dialect)
+        self._sql = Statements(self.t)
         self._lock = threading.RLock()
         #: Per thread: the record writes held by :meth:`one_transaction` (None: write at once).
         self._held = threading.local()
@@ -175,7 +175,7 @@ class MetadataStore(BackendRecords):
 
             url = metadata_url_of(project_dir)
         found = url if isinstance(url, DatabaseURL) else parse_database_url(url, project_dir)
-        key = (found.dialect, str(found.path) if found.path else f"{found.user}:{found.password}@{found.where}")
+        key = (found.dialect, found.user, found.password, found.where)
         with cls._open_lock:
             store = cls._open.get(key)
             if store is None or (store.path is not None and not store.path.exists()):
@@ -240,7 +240,7 @@ class MetadataStore(BackendRecords):
             raise self._failure(exc) from None
 
     def _failure(self, exc: DBAPIError) -> BaseException:
-        if exc.connection_invalidated or type(exc).__name__ in ("OperationalError", "InterfaceError"):
+        if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
             return database_error(exc, self.url, "use")
         return exc
 
@@ -406,11 +406,8 @@ class MetadataStore(BackendRecords):
 
     def announce_step(self, run_id: str, step: str, started_at: float) -> None:
         """Record ``step`` ``running`` unless it has a row already (see :mod:`flowyml.metadata.announcer`)."""
-        values = {
-            "run_id": run_id, "step_name": step, "status": "running", "started_at": started_at, "ended_at": None,
-            "cache_key": None, "cached_from": None, "error": None,
-        }
-        self._put((self._writes.announce_step, values))
+        # the other columns are NULL: Prepared.args binds a column it is not given as NULL
+        self._put((self._writes.announce_step, {"run_id": run_id, "step_name": step, "status": "running", "started_at": started_at}))
 
     def steps_of(self, run_id: str) -> list[Row]:
         steps = self.t.steps
