@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from support.engines import store, url  # noqa: F401 (fixtures)
 
 from flowyml import Client, pipeline, step
 from flowyml.cli.main import cli
@@ -28,18 +29,6 @@ from flowyml.metadata.schema import SCHEMA_VERSION
 from flowyml.metadata.store import MetadataStore
 
 PASSWORD = "Pw-7c1e-s3cret"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'shared' / 'metadata.db'}"
-    return str(request.getfixturevalue("postgres_url"))
-
-
-@pytest.fixture
-def store(url: str, tmp_path: Path) -> MetadataStore:
-    return MetadataStore(url, project_dir=tmp_path)
 
 
 def _free_port() -> int:

@@ -15,25 +15,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import IntegrityError
+from support.engines import store, url  # noqa: F401 (fixtures)
 
 from flowyml import redaction
 from flowyml.errors import MetadataError
 from flowyml.metadata import store as store_module
 from flowyml.metadata.store import MetadataStore
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'db' / 'metadata.db'}"
-    return str(request.getfixturevalue("postgres_url"))
-
-
-@pytest.fixture
-def store(engine_url: str, tmp_path: Path) -> MetadataStore:
-    opened = MetadataStore(engine_url, project_dir=tmp_path)
-    yield opened
-    opened.close()
 
 
 def _free_port() -> int:
