@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import getpass
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -104,14 +105,47 @@ def test_a_held_write_that_fails_rolls_back_the_others(tmp_path: Path) -> None:
     assert [s["step_name"] for s in store.step_rows("r")] == ["b"]
 
 
-def test_a_newer_database_is_refused_naming_its_file(tmp_path: Path) -> None:
+def test_a_newer_database_is_refused_naming_it(url: str, tmp_path: Path) -> None:
     from flowyml.metadata.schema import SCHEMA_VERSION
 
-    path = tmp_path / "metadata.db"
-    MetadataStore(path).execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 1)])
+    first = MetadataStore(url, project_dir=tmp_path)
+    first.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 1)])
+    first.close()
     with pytest.raises(MetadataError) as raised:
-        MetadataStore(path)
-    assert f"the metadata database {path} has schema version {SCHEMA_VERSION + 1}" in str(raised.value)
+        MetadataStore(url, project_dir=tmp_path)
+    assert f"the metadata database {first.display} has schema version {SCHEMA_VERSION + 1}" in str(raised.value)
+
+
+def test_threads_opening_a_fresh_postgresql_database_at_once_all_open_it(postgres_cluster, tmp_path: Path) -> None:
+    # The tables of a new database are created by whoever opens it first, under an advisory lock: without
+    # it, openers racing through CREATE TABLE fail on PostgreSQL's catalog (duplicate key in pg_type).
+    for _round in range(3):
+        database = postgres_cluster.create_database()
+        try:
+            barrier = threading.Barrier(6)
+            opened: list[MetadataStore] = []
+            failures: list[BaseException] = []
+
+            def open_it() -> None:
+                barrier.wait()
+                try:
+                    opened.append(MetadataStore(database.url, project_dir=tmp_path))
+                except BaseException as exc:  # noqa: BLE001 - collected and reported below
+                    failures.append(exc)
+
+            threads = [threading.Thread(target=open_it) for _ in range(6)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(120)
+            assert not failures, failures
+            assert len(opened) == 6
+            opened[0].start_run("r", "p", "s", "flag", {}, None)
+            assert all(store.run_exists("r") for store in opened)
+            for store in opened:
+                store.close()
+        finally:
+            postgres_cluster.drop_database(database.name)
 
 
 def test_the_store_of_a_loaded_configuration_is_the_one_it_names_even_if_the_file_changed_since(project) -> None:
