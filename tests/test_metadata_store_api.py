@@ -130,7 +130,7 @@ def test_threads_opening_a_fresh_postgresql_database_at_once_all_open_it(postgre
                 barrier.wait()
                 try:
                     opened.append(MetadataStore(database.url, project_dir=tmp_path))
-                except BaseException as exc:  # noqa: BLE001 - collected and reported below
+                except BaseException as exc:
                     failures.append(exc)
 
             threads = [threading.Thread(target=open_it) for _ in range(6)]
