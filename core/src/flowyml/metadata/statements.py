@@ -12,7 +12,6 @@ or less, go through SQLAlchemy as usual.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -20,9 +19,9 @@ from sqlalchemy import Dialect, bindparam, func, select
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
-from flowyml.metadata.schema import Tables, tables_for
+from flowyml.metadata.schema import Tables
 
-__all__ = ["Prepared", "PreparedWrites", "Statements", "statements_for"]
+__all__ = ["Prepared", "PreparedWrites", "Statements"]
 
 
 class Statements:
@@ -73,11 +72,6 @@ class Statements:
         )
         self.record_consumption = t.consumptions.insert()
         self.add_route_event = t.route_events.insert()
-
-
-@functools.cache
-def statements_for(dialect: str) -> Statements:
-    return Statements(tables_for(dialect))
 
 
 class Prepared:
