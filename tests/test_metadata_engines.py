@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from support.engines import store, url  # noqa: F401 (fixtures)
+from support.engines import free_port, store, url  # noqa: F401 (fixtures)
 
 from flowyml import Client, pipeline, step
 from flowyml.cli.main import cli
@@ -29,12 +29,6 @@ from flowyml.metadata.schema import SCHEMA_VERSION
 from flowyml.metadata.store import MetadataStore
 
 PASSWORD = "Pw-7c1e-s3cret"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # -- the same behaviour on both engines --------------------------------------------------------
@@ -216,7 +210,7 @@ def test_an_unreachable_database_fails_before_any_step_and_loses_nothing(
     project.write_config(CONFIG)
     monkeypatch.setenv("FLOWYML_METADATA_URL", postgres_url)
     first = tiny.run()
-    port = _free_port()
+    port = free_port()
     wrong = f"postgresql://postgres:{PASSWORD}@127.0.0.1:{port}/flowyml"
     monkeypatch.setenv("FLOWYML_METADATA_URL", wrong)
     marker = project.path / "ran.txt"

@@ -16,19 +16,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import IntegrityError
-from support.engines import store, url  # noqa: F401 (fixtures)
+from support.engines import free_port, store, url  # noqa: F401 (fixtures)
 
 from flowyml import redaction
 from flowyml.errors import MetadataError
 from flowyml.metadata import store as store_module
 from flowyml.metadata.store import MetadataStore
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 # -- opening ------------------------------------------------------------------------------
 
@@ -67,7 +60,7 @@ def test_a_file_that_is_not_a_database_fails_to_open_with_its_name(tmp_path: Pat
 
 def test_an_unreachable_postgresql_fails_to_open_naming_where_and_masks_its_password(tmp_path: Path) -> None:
     password = "Unreach-9f2d-secret"
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     with pytest.raises(MetadataError) as raised:
         MetadataStore(f"postgresql://team:{password}@127.0.0.1:{port}/flowyml", project_dir=tmp_path)
     message = str(raised.value)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,3 +27,10 @@ def store(url: str, tmp_path: Path) -> Iterator[MetadataStore]:
     opened = MetadataStore(url, project_dir=tmp_path)
     yield opened
     opened.close()
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 nothing listens on (at the time of asking)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
