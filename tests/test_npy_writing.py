@@ -1,4 +1,4 @@
-"""numpy arrays and bytes are written from their own memory: the same file np.save writes, its sha256, no copy."""
+"""numpy arrays and bytes are written from their own memory: the same file np.save writes, its hash (BLAKE3), no copy."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import io
 import threading
 
 import pytest
+from blake3 import blake3
 
 from flowyml.serialization import hashing
 from flowyml.serialization.builtin import BytesSerializer, NumpySerializer, _npy_parts
@@ -37,12 +38,12 @@ ARRAYS = {
 
 @pytest.mark.filterwarnings("ignore:Stored array in format 2.0")
 @pytest.mark.parametrize("name", list(ARRAYS))
-def test_the_file_is_the_one_np_save_writes_and_its_sha256_is_right(tmp_path, name: str) -> None:
+def test_the_file_is_the_one_np_save_writes_and_its_hash_is_right(tmp_path, name: str) -> None:
     array = ARRAYS[name]
     hashed = NumpySerializer().save(array, tmp_path)
     written = (tmp_path / "data.npy").read_bytes()
     assert written == _np_save_bytes(array)
-    assert hashed == {"data.npy": hashlib.sha256(written).hexdigest()}
+    assert hashed == {"data.npy": "blake3:" + blake3(written).hexdigest()}
     if name.startswith("header needs"):
         return  # np.load refuses headers this large without allow_pickle (as before)
     back = NumpySerializer().load(tmp_path, {})
@@ -63,11 +64,11 @@ def test_an_array_holding_objects_is_still_refused(tmp_path) -> None:
         NumpySerializer().save(mixed, tmp_path)
 
 
-def test_bytes_and_bytearray_are_written_with_their_sha256(tmp_path) -> None:
+def test_bytes_and_bytearray_are_written_with_their_hash(tmp_path) -> None:
     for value in (b"abc" * 5_000_000, bytearray(b"xyz" * 1000), b""):
         hashed = BytesSerializer().save(value, tmp_path)
         assert (tmp_path / "data.bin").read_bytes() == bytes(value)
-        assert hashed == {"data.bin": hashlib.sha256(value).hexdigest()}
+        assert hashed == {"data.bin": "blake3:" + blake3(bytes(value)).hexdigest()}
 
 
 def test_write_buffer_slices_a_large_buffer_and_mixes_with_write(tmp_path) -> None:

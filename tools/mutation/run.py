@@ -102,10 +102,11 @@ GROUPS: dict[str, tuple[list[str], list[str], list[str]]] = {
         ],
     ),
     "serialization": (
-        ["src/flowyml/serialization/artifact_io.py", "src/flowyml/serialization/hashing.py"],
-        ["flowyml.serialization.artifact_io.*", "flowyml.serialization.hashing.*"],
+        ["src/flowyml/serialization/artifact_io.py", "src/flowyml/serialization/hashing.py", "src/flowyml/serialization/digests.py"],
+        ["flowyml.serialization.artifact_io.*", "flowyml.serialization.hashing.*", "flowyml.serialization.digests.*"],
         [
             "tests/test_serialization.py",
+            "tests/reliability/test_file_hash_algorithms.py",
             "tests/test_artifacts.py",
             "tests/test_hashing_file.py",
             D + "test_a_manifest_claiming_safe_does_not_open_the_pickle_gate",

@@ -11,6 +11,7 @@ from typing import Any
 
 from flowyml.core.artifacts import ARTIFACT_TYPES, Artifact, Dataset, Metrics, Parameters
 from flowyml.errors import IntegrityError, SerializationError
+from flowyml.serialization import digests
 from flowyml.serialization.base import type_path
 from flowyml.serialization.integrity import (
     FORMAT_VERSION,
@@ -61,7 +62,8 @@ def write_artifact(value: Any, directory: Path, extra: dict[str, Any] | None = N
     files: dict[str, dict[str, Any]] = {}
     for rel, path in _list_files(directory):
         if rel != MANIFEST:
-            files[rel] = {"sha256": hashed.get(rel) or file_sha256(path), "size": path.stat().st_size}
+            given = hashed.get(rel)
+            files[rel] = {**(digests.entry(given) if given else {serializer.hash_algorithm: digests.of_file(path, serializer.hash_algorithm)}), "size": path.stat().st_size}
     manifest = build_manifest(value, payload, serializer, files, extra)
     write_manifest(directory, manifest)
     return manifest
@@ -82,7 +84,7 @@ def manifest_bytes(manifest: dict[str, Any]) -> bytes:
 def build_manifest(
     value: Any, payload: Any, serializer: Any, files: dict[str, dict[str, Any]], extra: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """The manifest of ``value`` written by ``serializer`` as ``files`` ({name: {sha256, size}}), hash included."""
+    """The manifest of ``value`` written by ``serializer`` as ``files`` ({name: {sha256 or blake3, size}}), hash included."""
     if not files:
         raise SerializationError(f"serializer {serializer.name!r} wrote no file for a {type_path(payload)}")
     manifest = {
@@ -152,7 +154,7 @@ def verify(directory: Path, manifest: dict[str, Any], expected: str | Expected |
         installed.setdefault(serializer.name, serializer)  # the first of a name is the one by_name() returns
     unsafe = name in installed and not installed[name].safe  # an unknown name fails after the checks, naming the plugin
     check_manifest(directory, manifest, record, unsafe=unsafe)
-    check_files(directory, manifest, record, file_sha256)
+    check_files(directory, manifest, record, digests.of_file)
 
 
 def read_artifact(directory: Path, expected_hash: str | Expected | None = None) -> Any:

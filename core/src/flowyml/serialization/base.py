@@ -20,6 +20,9 @@ class Serializer:
     name: ClassVar[str] = ""
     safe: ClassVar[bool] = True
     frameworks: ClassVar[tuple[str, ...]] = ()
+    #: The algorithm this serializer's files are recorded under (:mod:`flowyml.serialization.digests`):
+    #: the hashes ``save`` returns and those of the files ``encode`` makes. ``"sha256"`` unless it says otherwise.
+    hash_algorithm: ClassVar[str] = "sha256"
 
     def can_save(self, value: Any) -> bool:
         """Whether this serializer can write ``value``. Must not import heavy libraries."""
@@ -28,9 +31,11 @@ class Serializer:
     def save(self, value: Any, directory: Path) -> dict[str, str] | None:
         """Write ``value`` as one or more files into the (empty) ``directory``.
 
-        May return ``{file name: sha256}`` for files it hashed while writing
-        (see :class:`flowyml.serialization.hashing.HashingFile`); other files
-        are hashed afterwards.
+        May return ``{file name: hash}`` for files it hashed while writing
+        (see :class:`flowyml.serialization.hashing.HashingFile`): a sha256 hex
+        digest, or ``"blake3:" + HEX`` (``HashingFile.file_hash``) for a
+        serializer whose :attr:`hash_algorithm` is ``"blake3"``; other files
+        are hashed afterwards with :attr:`hash_algorithm`.
         """
         raise NotImplementedError
 

@@ -16,6 +16,7 @@ from typing import Any
 from flowyml.core.frameworks import detect_framework
 from flowyml.errors import SerializationError
 from flowyml.plugins.markers import hookimpl
+from flowyml.serialization import digests
 from flowyml.serialization.base import Serializer, module_root, type_path
 from flowyml.serialization.frameworks import FRAMEWORK_SERIALIZERS
 from flowyml.serialization.hashing import HashingFile
@@ -26,6 +27,7 @@ class ParquetSerializer(Serializer):
     """pandas / polars DataFrames and pyarrow Tables, as Parquet through pyarrow."""
 
     name = "parquet"
+    hash_algorithm = digests.STREAMING  # large values: hashed as fast as they are written
 
     def can_save(self, value: Any) -> bool:
         cls = type(value).__name__
@@ -47,9 +49,9 @@ class ParquetSerializer(Serializer):
             table = value.to_arrow()
         else:
             table = value
-        with HashingFile(directory / "data.parquet") as out:
+        with HashingFile(directory / "data.parquet", algorithm=self.hash_algorithm) as out:
             pq.write_table(table, out)
-        return {"data.parquet": out.sha256}
+        return {"data.parquet": out.file_hash}
 
     def load(self, directory: Path, info: dict[str, Any]) -> Any:
         import pyarrow.parquet as pq
@@ -69,6 +71,7 @@ class NumpySerializer(Serializer):
     """numpy arrays (not of dtype object), as .npy without pickle."""
 
     name = "npy"
+    hash_algorithm = digests.STREAMING  # large values: hashed as fast as they are written
 
     def can_save(self, value: Any) -> bool:
         return module_root(value) == "numpy" and type(value).__name__ == "ndarray" and value.dtype.kind != "O"
@@ -76,14 +79,14 @@ class NumpySerializer(Serializer):
     def save(self, value: Any, directory: Path) -> dict[str, str]:
         import numpy as np
 
-        with HashingFile(directory / "data.npy") as out:
+        with HashingFile(directory / "data.npy", algorithm=self.hash_algorithm) as out:
             parts = _npy_parts(value)
             if parts is None:  # not contiguous in memory: numpy copies it out in chunks
                 np.save(out, value, allow_pickle=False)
             else:
                 out.write(parts[0])
                 out.write_buffer(parts[1])
-        return {"data.npy": out.sha256}
+        return {"data.npy": out.file_hash}
 
     def load(self, directory: Path, info: dict[str, Any]) -> Any:
         import numpy as np
@@ -172,14 +175,15 @@ class TextSerializer(Serializer):
 
 class BytesSerializer(Serializer):
     name = "binary"
+    hash_algorithm = digests.STREAMING  # large values: hashed as fast as they are written
 
     def can_save(self, value: Any) -> bool:
         return isinstance(value, bytes | bytearray)
 
     def save(self, value: Any, directory: Path) -> dict[str, str]:
-        with HashingFile(directory / "data.bin") as out:
+        with HashingFile(directory / "data.bin", algorithm=self.hash_algorithm) as out:
             out.write_buffer(value)  # no copy: the value's own memory, hashed as it is written
-        return {"data.bin": out.sha256}
+        return {"data.bin": out.file_hash}
 
     def load(self, directory: Path, info: dict[str, Any]) -> Any:
         return (directory / "data.bin").read_bytes()
@@ -209,6 +213,7 @@ class PickleSerializer(Serializer):
     """Anything picklable: the last resort. Loaded only when its sha256 still matches."""
 
     name = "pickle"
+    hash_algorithm = digests.STREAMING  # large values: hashed as fast as they are written
     safe = False
 
     def can_save(self, value: Any) -> bool:
@@ -219,9 +224,9 @@ class PickleSerializer(Serializer):
         # containers of Vertex AI and SageMaker look for.
         name = "model.pkl" if detect_framework(value) else "data.pkl"
         try:
-            with HashingFile(directory / name) as out:
+            with HashingFile(directory / name, algorithm=self.hash_algorithm) as out:
                 pickle.dump(value, out, protocol=pickle.HIGHEST_PROTOCOL)
-            return {name: out.sha256}
+            return {name: out.file_hash}
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
             raise SerializationError(
                 f"cannot store a {type_path(value)}: no serializer handles it and it cannot be pickled ({exc})",

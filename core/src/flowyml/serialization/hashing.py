@@ -1,9 +1,13 @@
-"""Writing a file and computing its sha256 in the same pass.
+"""Writing a file and computing its hash (sha256 or BLAKE3) in the same pass.
 
 Serializers that stream large data (Parquet, .npy, pickle) write through
 :class:`HashingFile`; the digest is computed on a second thread while the
-writer produces the next chunk (hashlib releases the GIL on large buffers), so
-recording the sha256 of an artifact costs no extra read of the file.
+writer produces the next chunk (hashlib and blake3 release the GIL on large
+buffers), so recording the hash of an artifact costs no extra read of the file.
+``HashingFile(path)`` computes a sha256 (:attr:`HashingFile.sha256`, what a
+serializer's ``save`` returns by default); the built-in serializers pass
+``algorithm="blake3"`` and return :attr:`HashingFile.file_hash`
+(:mod:`flowyml.serialization.digests`).
 
 Two ways in: :meth:`HashingFile.write` copies what it is given (the caller may
 reuse its buffer), and at most :data:`MAX_PENDING` copied bytes wait for the
@@ -17,12 +21,13 @@ they are all hashed.
 
 from __future__ import annotations
 
-import hashlib
 import queue
 import threading
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+from flowyml.serialization import digests
 
 _DONE = object()
 #: Bytes copied by :meth:`HashingFile.write` that may wait for the hasher at once.
@@ -34,24 +39,37 @@ SLICE = 8 << 20
 class HashingFile:
     """A write-only binary file that hashes what is written. Use as a context manager."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, algorithm: str = "sha256") -> None:
+        self._digest = digests.new(algorithm)  # an unknown name fails before the file is created
+        self.algorithm = algorithm
         self.path = Path(path)
         self._fh = open(self.path, "wb", buffering=1 << 20)  # noqa: SIM115 - closed in close()
-        self._digest = hashlib.sha256()
         self._queue: queue.Queue[Any] = queue.Queue()
         self._pending = 0  # bytes queued and not hashed yet
         self._hashed = threading.Condition()
         self._size = 0
-        self._thread = threading.Thread(target=self._hash, name="flowyml-sha256", daemon=True)
+        self._thread = threading.Thread(target=self._hash, name=f"flowyml-{algorithm}", daemon=True)
         self._thread.start()
-        self._sha256: str | None = None
+        self._hex: str | None = None
+
+    @property
+    def hexdigest(self) -> str:
+        """The hex digest of everything written (available once closed)."""
+        if self._hex is None:
+            raise RuntimeError("HashingFile's digest is known once the file is closed")
+        return self._hex
 
     @property
     def sha256(self) -> str:
-        """The hex digest of everything written (available once closed)."""
-        if self._sha256 is None:
-            raise RuntimeError("HashingFile.sha256 is known once the file is closed")
-        return self._sha256
+        """The sha256 hex digest of everything written (available once closed; a sha256 HashingFile only)."""
+        if self.algorithm != "sha256":
+            raise RuntimeError(f"this HashingFile computes {self.algorithm}, not sha256: use .file_hash")
+        return self.hexdigest
+
+    @property
+    def file_hash(self) -> str:
+        """The digest as a serializer's ``save`` returns it: plain hex for sha256, ``ALG:HEX`` otherwise."""
+        return self.hexdigest if self.algorithm == "sha256" else f"{self.algorithm}:{self.hexdigest}"
 
     def _hash(self) -> None:
         while (chunk := self._queue.get()) is not _DONE:
@@ -115,7 +133,7 @@ class HashingFile:
         self._queue.put(_DONE)
         self._thread.join()
         self._fh.close()
-        self._sha256 = self._digest.hexdigest()
+        self._hex = str(self._digest.hexdigest())
 
     def __enter__(self) -> HashingFile:
         return self

@@ -3,7 +3,7 @@
 The content hash recorded with a run is a sha256 over a canonical form of
 everything that decides how the artifact is read back: the manifest format
 version, the artifact type, the serializer, the Python type, and each file's
-name and sha256. A reader recomputes it from the manifest and compares it with
+name and hash (sha256, or BLAKE3 marked as such: :mod:`flowyml.serialization.digests`). A reader recomputes it from the manifest and compares it with
 the hash its trusted record holds (the run record in the metadata store, a
 step record, a registry entry) before any serializer touches a file, so an
 edited manifest (another serializer, another file name) is refused just like
@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 
 from flowyml.errors import IntegrityError, SerializationError
+from flowyml.serialization import digests
 
 #: The manifest format this FlowyML writes (and the newest it reads).
 FORMAT_VERSION = 2
@@ -57,7 +58,7 @@ def canonical_form(manifest: Mapping[str, Any]) -> str:
         "artifact_type": manifest.get("artifact_type"),
         "serializer": manifest.get("serializer"),
         "python_type": manifest.get("python_type"),
-        "files": {str(name): str((info or {}).get("sha256")) for name, info in files.items()},
+        "files": {str(name): digests.canonical(info or {}) for name, info in files.items()},
     }
     return "flowyml-artifact\n" + json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
@@ -69,10 +70,10 @@ def canonical_hash(manifest: Mapping[str, Any]) -> str:
 def legacy_hash(files: Mapping[str, Mapping[str, Any]]) -> str:
     """Format 1's content hash: the single file's sha256, or a hash over names and hashes."""
     if len(files) == 1:
-        return str(next(iter(files.values()))["sha256"])
+        return str(next(iter(files.values())).get("sha256"))  # format 1 knew sha256 only
     digest = hashlib.sha256()
     for name in sorted(files):
-        digest.update(f"{name}\0{files[name]['sha256']}\n".encode())
+        digest.update(f"{name}\0{files[name].get('sha256')}\n".encode())
     return digest.hexdigest()
 
 
@@ -149,8 +150,8 @@ def _check_shape(manifest: Any, what: str) -> None:
         problem = "it lists no file"
     else:
         for name, info in manifest["files"].items():
-            if not isinstance(info, dict) or not isinstance(info.get("sha256"), str):
-                problem = f"file {name!r} has no sha256"
+            if not isinstance(info, dict) or digests.recorded(info) is None:
+                problem = f"file {name!r} has no hash (one of {', '.join(digests.ALGORITHMS)}, as text)"
                 break
             if not _inside(name):
                 problem = f"file name {name!r} points outside the artifact folder"
@@ -166,17 +167,18 @@ def _inside(name: str) -> bool:
     return ".." not in posixpath.normpath(name).split("/") and not posixpath.normpath(name).startswith("/")
 
 
-def check_files(directory: Path, manifest: Mapping[str, Any], expected: Expected, sha256_of: Any) -> None:
-    """Every file the manifest lists exists and has its recorded sha256."""
+def check_files(directory: Path, manifest: Mapping[str, Any], expected: Expected, digest_of: Any) -> None:
+    """Every file the manifest lists exists and has its recorded hash (``digest_of(path, algorithm)``)."""
     what = _what(directory, expected)
     for name, info in manifest["files"].items():
         path = directory / name
         if not path.is_file():
             raise IntegrityError(f"{what}: file {name} is missing", hint="re-run the step that produced it")
-        actual = sha256_of(path)
-        if actual != info["sha256"]:
+        algorithm, want = digests.recorded(info) or ("sha256", "")
+        actual = digest_of(path, algorithm)
+        if actual != want:
             raise IntegrityError(
-                f"{what}: file {name} no longer matches its recorded sha256 (expected {info['sha256'][:12]}…, "
+                f"{what}: file {name} no longer matches its recorded {algorithm} (expected {want[:12]}…, "
                 f"found {actual[:12]}…); refusing to load it",
                 hint="the file was modified or corrupted after it was written; re-run the step that produced it",
             )

@@ -12,11 +12,11 @@ usual). Either way :attr:`ArtifactWriter.manifest` is the manifest written.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+from flowyml.serialization import digests
 from flowyml.serialization.artifact_io import (
     artifact_type_of,
     build_manifest,
@@ -46,7 +46,7 @@ class ArtifactWriter:
         payload, serializer, files = self._encoded  # packed() encoded it already: write those bytes
         for name, data in files.items():
             (directory / name).write_bytes(data)
-        self.manifest = build_manifest(self.value, payload, serializer, _described(files), self.extra)
+        self.manifest = build_manifest(self.value, payload, serializer, _described(files, serializer.hash_algorithm), self.extra)
         write_manifest(directory, self.manifest)
         return self.manifest
 
@@ -67,7 +67,7 @@ class ArtifactWriter:
         if not all(plain_name(name) for name in files):  # packs hold flat names only
             self._encoded = (payload, serializer, files)
             return None
-        manifest = build_manifest(self.value, payload, serializer, _described(files), self.extra)
+        manifest = build_manifest(self.value, payload, serializer, _described(files, serializer.hash_algorithm), self.extra)
         head = manifest_bytes(manifest)
         if len(MAGIC) + len(head) + 1 + sum(len(data) for data in files.values()) > limit or b"\n" in head:
             self._encoded = (payload, serializer, files)
@@ -76,6 +76,12 @@ class ArtifactWriter:
         return pack_files(head, files)
 
 
-def _described(files: dict[str, bytes]) -> dict[str, dict[str, Any]]:
-    return {name: {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)} for name, data in sorted(files.items())}
+def _described(files: dict[str, bytes], algorithm: str) -> dict[str, dict[str, Any]]:
+    """The manifest entries of in-memory files: hashed as the serializer's own save() would record them."""
+    described = {}
+    for name, data in sorted(files.items()):
+        digest = digests.new(algorithm)
+        digest.update(data)
+        described[name] = {algorithm: str(digest.hexdigest()), "size": len(data)}
+    return described
 
