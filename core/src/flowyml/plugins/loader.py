@@ -54,6 +54,7 @@ def forget_installed() -> None:
     any code, in any thread) stays invisible without this.
     """
     entry_points_in.cache_clear()
+    _name_and_version.cache_clear()
     importlib.metadata.MetadataPathFinder().invalidate_caches()  # an instance: 3.11 declares no classmethod
     importlib.invalidate_caches()
 
@@ -67,6 +68,12 @@ def _dist_of(ep: Any) -> tuple[str, str]:
     dist = getattr(ep, "dist", None)
     if dist is None:
         return ("<unknown>", "?")
+    return _name_and_version(dist)
+
+
+@functools.cache
+def _name_and_version(dist: Any) -> tuple[str, str]:
+    """A distribution's name and version, its METADATA parsed once per process (the entry points are cached too)."""
     return (dist.metadata.get("Name") or "<unknown>", dist.metadata.get("Version") or "?")
 
 

@@ -13,6 +13,7 @@ from flowyml.config.schema import ProjectConfig, StackConfig
 from flowyml.errors import ConfigError, FlowymlError, PluginError
 from flowyml.plugins import hookspecs
 from flowyml.plugins.component import Component, ComponentContext
+from flowyml.plugins.component_manager import ComponentPluginManager
 from flowyml.plugins.kinds import Kind
 from flowyml.plugins.loader import load_component_class
 from flowyml.plugins.markers import PROJECT_NAME
@@ -141,7 +142,7 @@ class Stack:
             raise
 
     def _build_components(self) -> pluggy.PluginManager:
-        pm = pluggy.PluginManager(PROJECT_NAME)
+        pm = ComponentPluginManager(PROJECT_NAME)
         pm.add_hookspecs(hookspecs)
         source = self.project.source
         for cfg in self.config.all_components():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import stat
 import threading
 from pathlib import Path
 from typing import Any
@@ -90,22 +91,19 @@ class LocalArtifactStore(FsspecArtifactStore):
     @flowyml.hookimpl
     def flowyml_artifact_store_save(self, key: str, write: Any) -> str:
         dest = self.base / key
-        if (dest / MANIFEST).exists() or dest.is_file():
-            raise StoreError(
-                f"an artifact already exists at {dest}; refusing to overwrite it",
-                hint="make the routing path template unique per run (include {run_id})",
-            )
+        leftover = self._refuse_existing(dest)
         staging = self._take_staging()
         try:
             # A small value arrives packed from memory (flowyml.serialization.writer): no staged files to write,
             # read back and delete. Other writers (plain functions, from the contract suite) stage a folder.
             in_memory = getattr(write, "packed", None)
             packed = in_memory(PACK_LIMIT, FOLDER_TYPES) if in_memory is not None else None
-            if packed is None:
+            staged = packed is None
+            if staged:
                 write(staging)
                 packed = pack_bytes(staging, keep_as_folder=FOLDER_TYPES)
             dest.parent.mkdir(parents=True, exist_ok=True)
-            if dest.exists():
+            if leftover:
                 # A folder without a manifest: left by an interrupted write, never a complete artifact.
                 shutil.rmtree(dest)
             if packed is None:
@@ -116,11 +114,25 @@ class LocalArtifactStore(FsspecArtifactStore):
                 tmp = staging / ".packed"
                 tmp.write_bytes(packed)
                 os.replace(tmp, dest)
-                self._give_back(staging)
+                self._give_back(staging, emptied=not staged)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         return dest.as_posix()
+
+    @staticmethod
+    def _refuse_existing(dest: Path) -> bool:
+        """Raise when ``dest`` holds an artifact; whether a folder without a manifest is left there (one stat when free)."""
+        try:
+            found = os.stat(dest)
+        except (FileNotFoundError, NotADirectoryError):  # nothing there (as Path.exists() says)
+            return False
+        if not stat.S_ISDIR(found.st_mode) or (dest / MANIFEST).exists():
+            raise StoreError(
+                f"an artifact already exists at {dest}; refusing to overwrite it",
+                hint="make the routing path template unique per run (include {run_id})",
+            )
+        return True
 
     def _take_staging(self) -> Path:
         """An empty staging folder owned by this process: a spare one, or a new one."""
@@ -142,11 +154,12 @@ class LocalArtifactStore(FsspecArtifactStore):
         folder.mkdir()
         return folder
 
-    def _give_back(self, staging: Path) -> None:
-        """Empty ``staging`` (a packed artifact's files, all flat) and keep it for the next save. Never raises."""
+    def _give_back(self, staging: Path, *, emptied: bool = False) -> None:
+        """Empty ``staging`` (a packed artifact's files, all flat; nothing to do when ``emptied``) and keep it. Never raises."""
         try:
-            for entry in os.scandir(staging):
-                os.unlink(entry.path)
+            if not emptied:
+                for entry in os.scandir(staging):
+                    os.unlink(entry.path)
         except OSError:
             shutil.rmtree(staging, ignore_errors=True)
             return
