@@ -87,3 +87,15 @@ def test_a_misspelt_hook_is_still_refused() -> None:
     pm.register(Typo(), name="typo")
     with pytest.raises(pluggy.PluginValidationError, match="flowyml_artifact_store_sav"):
         pm.check_pending()
+
+
+def test_every_manager_gets_the_same_hook_specifications() -> None:
+    plain, ours = managers()
+    again = ComponentPluginManager(PROJECT_NAME)
+    again.add_hookspecs(hookspecs)  # the second time, from what the first one read
+
+    def specs(pm):
+        return {name: (caller.spec.opts, caller.spec.argnames) for name, caller in vars(pm.hook).items() if caller.spec}
+
+    assert specs(plain) == specs(ours) == specs(again) and "flowyml_artifact_store_save" in specs(plain)
+    assert specs(ours)["flowyml_artifact_store_save"][0] is not specs(again)["flowyml_artifact_store_save"][0]

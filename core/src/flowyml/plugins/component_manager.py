@@ -7,7 +7,9 @@ that search was most of a small pipeline's run time (about 6 of 16 ms for two
 components). :class:`ComponentPluginManager` does the search once per class
 and, for every later instance, looks up only the names that carry a
 ``@flowyml.hookimpl`` on the class, plus any attribute set on the instance
-itself. What is registered is exactly what pluggy's own search finds.
+itself. The hook specifications of a module (``flowyml.plugins.hookspecs``,
+added to every stack's manager) are likewise read once per module. What is
+registered is exactly what pluggy's own search finds.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import pluggy
 
 _IMPL_NAMES: weakref.WeakKeyDictionary[type, frozenset[str]] = weakref.WeakKeyDictionary()
+_SPEC_OPTS: weakref.WeakKeyDictionary[ModuleType, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
 class ComponentPluginManager(pluggy.PluginManager):
@@ -34,3 +37,12 @@ class ComponentPluginManager(pluggy.PluginManager):
             names = frozenset(attr for attr in dir(cls) if search(cls, attr) is not None)
             _IMPL_NAMES[cls] = names
         return super().parse_hookimpl_opts(plugin, name) if name in names else None
+
+    def parse_hookspec_opts(self, module_or_class: Any, name: str) -> Any:
+        if not isinstance(module_or_class, ModuleType):
+            return super().parse_hookspec_opts(module_or_class, name)
+        known = _SPEC_OPTS.setdefault(module_or_class, {})
+        if name not in known:
+            known[name] = super().parse_hookspec_opts(module_or_class, name)
+        opts = known[name]
+        return None if opts is None else dict(opts)  # each manager gets its own copy
