@@ -96,3 +96,18 @@ def test_parameters_is_a_mapping() -> None:
     params = Parameters({"learning_rate": 0.001, "epochs": 100, "batch_size": 32})
     assert params["epochs"] == 100 and len(params) == 3 and set(params) == {"learning_rate", "epochs", "batch_size"}
     assert dict(**params)["batch_size"] == 32
+
+
+def test_an_artifact_row_has_every_public_field_and_its_own_info() -> None:
+    import attrs
+
+    from flowyml.runner.result import StoredArtifact
+
+    info = {"schema": {"a": "int64"}, "statistics": {"rows": 3}}
+    art = StoredArtifact("id", "run", "step", "output", "Dataset", "pandas.DataFrame", "/x", "h" * 64, 10, "parquet", info)
+    row = art.to_row()
+    public = [f.name for f in attrs.fields(StoredArtifact) if not f.name.startswith("_")]
+    assert list(row) == public and all(row[name] == getattr(art, name) for name in public)
+    row["info"]["schema"]["a"] = "edited"
+    assert art.info["schema"]["a"] == "int64"  # the row is a copy: editing it changes no record
+    assert StoredArtifact.from_row({**art.to_row(), "info": '{"schema": {"a": "int64"}, "statistics": {"rows": 3}}'}) == art

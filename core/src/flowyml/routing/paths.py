@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import string
 from collections.abc import Mapping
@@ -13,8 +14,13 @@ DEFAULT_TEMPLATE = "{pipeline_name}/{run_id}/{step_name}/{name}"
 
 
 def placeholders_in(template: str) -> list[str]:
+    return list(_placeholders(template))
+
+
+@functools.lru_cache(maxsize=256)  # a run renders the same few templates for every output
+def _placeholders(template: str) -> tuple[str, ...]:
     try:
-        return [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
+        return tuple(field for _, field, _, _ in string.Formatter().parse(template) if field is not None)
     except ValueError as exc:
         raise PathTemplateError(
             f"path template {template!r} is malformed: {exc}",
@@ -55,7 +61,7 @@ def normalise(rendered: str, template: str, prefix: str = "") -> str:
 def render(template: str, values: Mapping[str, str | None]) -> str:
     """Fill a template; the result is a normalised relative key inside the store."""
     filled = {}
-    used = set(placeholders_in(template))
+    used = _placeholders(template)
     for key in PLACEHOLDERS:
         value = values.get(key)
         if key == "version" and key in used and value in (None, ""):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -67,8 +68,12 @@ class StoredArtifact:
         return self._lineage
 
     def to_row(self) -> dict[str, Any]:
-        """The metadata-store row of this artifact."""
-        return attrs.asdict(self, filter=lambda a, _: a.name not in ("_loader", "_lineage"))
+        """The metadata-store row of this artifact (every public field; ``info`` copied)."""
+        return {
+            "artifact_id": self.artifact_id, "run_id": self.run_id, "step_name": self.step_name, "output_name": self.output_name,
+            "artifact_type": self.artifact_type, "python_type": self.python_type, "uri": self.uri,
+            "content_hash": self.content_hash, "size": self.size, "serializer": self.serializer, "info": copy.deepcopy(self.info),
+        }
 
     @classmethod
     def from_manifest(cls, manifest: Manifest, *, artifact_id: str, run_id: str, step_name: str, output_name: str) -> StoredArtifact:
