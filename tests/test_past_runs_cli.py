@@ -116,7 +116,7 @@ def test_artifacts_download_copies_the_verified_files(project, tmp_path: Path) -
     assert "not an empty folder" in flowyml("artifacts", "download", art.artifact_id, str(dest), ok=False)
     stored = Path(art.uri) if Path(art.uri).is_file() else Path(art.uri) / "data.parquet"  # packed: the data file ends the pack
     stored.write_bytes(stored.read_bytes()[:-10] + b"0123456789")
-    assert "no longer matches its recorded sha256" in flowyml("artifacts", "download", art.artifact_id, str(tmp_path / "again"), ok=False)
+    assert "no longer matches its recorded blake3" in flowyml("artifacts", "download", art.artifact_id, str(tmp_path / "again"), ok=False)
 
 
 def test_artifacts_lineage_prints_upstream_and_downstream(project) -> None:
