@@ -142,5 +142,8 @@ def test_hashing_file_names_its_algorithm(tmp_path: Path) -> None:
 def test_a_serializer_hash_is_read_by_its_prefix() -> None:
     assert digests.entry("ab" * 32) == {"sha256": "ab" * 32}
     assert digests.entry("blake3:" + "cd" * 32) == {"blake3": "cd" * 32}
-    with pytest.raises(ValueError, match="unknown file hash algorithm 'md5'"):
+    with pytest.raises(ValueError, match=r"unknown file hash algorithm 'md5' in 'md5:00' \(known: sha256, blake3\)"):
         digests.entry("md5:00")
+    for bad in ("ab" * 31, "AB" * 32, "blake3:" + "cd" * 31 + "c:", "blake3:" + "xy" * 32):
+        with pytest.raises(ValueError, match="is not a (sha256|blake3) digest"):
+            digests.entry(bad)

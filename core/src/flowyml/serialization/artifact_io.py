@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -31,8 +30,8 @@ MANIFEST = "flowyml.json"
 
 
 def file_sha256(path: Path) -> str:
-    with open(path, "rb", buffering=0) as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
+    """The sha256 hex digest of a file (what earlier releases recorded for every file)."""
+    return digests.of_file(path, "sha256")
 
 
 def artifact_type_of(value: Any) -> str:

@@ -57,9 +57,11 @@ def entry(file_hash: str) -> dict[str, str]:
     """The manifest fields for a hash as a serializer returns it: plain hex is sha256, ``ALG:HEX`` names its algorithm."""
     algorithm, sep, hexdigest = file_hash.partition(":")
     if not sep:
-        return {"sha256": file_hash}
-    if algorithm not in ALGORITHMS:
+        algorithm, hexdigest = "sha256", file_hash
+    elif algorithm not in ALGORITHMS:
         raise ValueError(f"unknown file hash algorithm {algorithm!r} in {file_hash!r} (known: {', '.join(ALGORITHMS)})")
+    if len(hexdigest) != 64 or hexdigest.strip("0123456789abcdef"):
+        raise ValueError(f"file hash {file_hash!r} is not a {algorithm} digest (64 lowercase hex digits)")
     return {algorithm: hexdigest}
 
 
