@@ -12,10 +12,16 @@ the same project folder. Prints the median and the best times, their ratios
 memory above the value during a run (target <= +64 MB). ``--quick`` uses
 128 MiB / 64 MB.
 
-On a virtual machine the kernel's time to take new page-cache pages varies
+On a virtual machine the kernel's time to take page-cache pages varies
 several-fold from one write to the next (a plain 1 GiB write: 0.38-2.35 s of
-system time here, same code, same file): run enough repeats and read the
-best times beside the medians.
+system time here, same code, same file): memory the guest freed a few seconds
+ago may have been handed back to the host, and touching it again then faults
+on the host. ``--settle S`` waits S seconds (not timed) after each timed call
+and its clean-up, so that every timed write starts from that state (both
+sides then pay the host's faults); by default the calls alternate at once.
+The baseline writes ``raw.npy``: ``np.save`` appends ``.npy`` to any other
+name (before this was known, the baseline's file was never deleted between
+calls and every baseline overwrote it, a cheaper path for the kernel).
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_core import PeakRSS
 
 
-def measure(value: Any, raw_write: Callable[[Path], None], project: Path, repeats: int) -> dict[str, float]:
+def measure(value: Any, raw_write: Callable[[Path], None], project: Path, repeats: int, *, settle: float = 0.0) -> dict[str, float]:
     from flowyml import pipeline, step
 
     @step(cache=False)
@@ -61,11 +67,11 @@ def measure(value: Any, raw_write: Callable[[Path], None], project: Path, repeat
             raise SystemExit(f"the benchmark pipeline did not complete: {run.status}")
 
     def raw() -> None:
-        raw_write(project / "raw.out")
+        raw_write(project / "raw.npy")  # np.save appends .npy to any other name
 
     def clean() -> None:
         shutil.rmtree(artifacts, ignore_errors=True)
-        (project / "raw.out").unlink(missing_ok=True)
+        (project / "raw.npy").unlink(missing_ok=True)
         os.sync()  # nobody pays for the other's dirty pages
         gc.collect()
 
@@ -81,6 +87,7 @@ def measure(value: Any, raw_write: Callable[[Path], None], project: Path, repeat
             end_cpu = _user_sys()
             cpu[name].append((end_cpu[0] - start_cpu[0], end_cpu[1] - start_cpu[1]))
             clean()
+            time.sleep(settle)
     tiny = value[:1]
     produce_value = value
 
@@ -149,19 +156,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="128 MiB array, 64 MB bytes")
+    parser.add_argument("--settle", type=float, default=0.0, help="seconds to wait after each timed call (default 0)")
     args = parser.parse_args()
     array_bytes = (128 if args.quick else 1024) << 20
     bytes_len = (64 if args.quick else 500) * 10**6
-    print(f"flowyml from {Path(flowyml.__file__).parent}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; median of {args.repeats}, raw and flowyml alternated")
+    print(f"flowyml from {Path(flowyml.__file__).parent}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; median of {args.repeats}, raw and flowyml alternated,"
+          f" {args.settle:g} s settling after each call")
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
         array = np.random.default_rng(0).random(array_bytes // 8)
-        got = measure(array, lambda p: np.save(p, array, allow_pickle=False), Path(tmp), args.repeats)
+        got = measure(array, lambda p: np.save(p, array, allow_pickle=False), Path(tmp), args.repeats, settle=args.settle)
         ok &= report(f"{array.nbytes / 2**30:.3g} GiB float64 array", "np.save", got)
         array = None  # free it before the bytes value
         gc.collect()
         blob = os.urandom(bytes_len)
-        got = measure(blob, lambda p: p.write_bytes(blob), Path(tmp), args.repeats)
+        got = measure(blob, lambda p: p.write_bytes(blob), Path(tmp), args.repeats, settle=args.settle)
         ok &= report(f"{bytes_len / 1e6:.0f} MB bytes value", "raw write", got)
     return 0 if ok else 1
 
