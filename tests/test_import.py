@@ -30,8 +30,8 @@ def test_import_flowyml_loads_no_backend_no_vendor_sdk_no_data_library() -> None
     assert not roots & set(HEAVY), roots & set(HEAVY)
     assert not any(m.startswith("flowyml_") for m in loaded), "a backend was imported"
     assert not {m for m in loaded if m.startswith(("google.cloud.aiplatform", "google.cloud.storage"))}
-    # plugin machinery is loaded when a stack is used, not on import
-    assert "pluggy" not in roots and "yaml" not in roots and "cattrs" not in roots
+    # plugin machinery is loaded when a stack is used, not on import; the file hasher when a file is hashed
+    assert "pluggy" not in roots and "yaml" not in roots and "cattrs" not in roots and "blake3" not in roots
 
 
 def test_use_stack_import_is_light_too() -> None:
@@ -66,5 +66,5 @@ def test_local_backend_installed_with_core_and_listed_from_metadata() -> None:
 
 def test_client_import_is_light_and_reading_runs_loads_no_backend(tmp_path: Path) -> None:
     loaded = modules_after(f"import os; os.chdir({str(tmp_path)!r})\nfrom flowyml import Client\nClient().list_runs()")
-    assert not {m.split(".")[0] for m in loaded} & set(HEAVY)
+    assert not {m.split(".")[0] for m in loaded} & {*HEAVY, "blake3"}
     assert not any(m.startswith("flowyml_") for m in loaded), "reading run records imported a backend"
