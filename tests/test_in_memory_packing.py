@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 from pathlib import Path
@@ -126,7 +127,8 @@ _watching = threading.local()
 
 def _audit(event: str, args: tuple) -> None:
     if event == "open" and getattr(_watching, "on", False) and isinstance(args[0], str | Path):
-        _opens.append((str(args[0]), str(args[1])))
+        mode = args[1] if args[1] is not None else ("w" if args[2] & (os.O_WRONLY | os.O_RDWR) else "r")  # os.open: its flags
+        _opens.append((str(args[0]), str(mode)))
 
 
 sys.addaudithook(_audit)
