@@ -61,8 +61,9 @@ def write_artifact(value: Any, directory: Path, extra: dict[str, Any] | None = N
     files: dict[str, dict[str, Any]] = {}
     for rel, path in _list_files(directory):
         if rel != MANIFEST:
-            given = hashed.get(rel)
-            files[rel] = {**(digests.entry(given) if given else {serializer.hash_algorithm: digests.of_file(path, serializer.hash_algorithm)}), "size": path.stat().st_size}
+            algorithm = serializer.hash_algorithm
+            recorded = digests.entry(hashed[rel]) if hashed.get(rel) else {algorithm: digests.of_file(path, algorithm)}
+            files[rel] = {**recorded, "size": path.stat().st_size}
     manifest = build_manifest(value, payload, serializer, files, extra)
     write_manifest(directory, manifest)
     return manifest

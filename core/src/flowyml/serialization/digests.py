@@ -19,6 +19,7 @@ as before) or ``"blake3:" + HEX`` (:attr:`HashingFile.file_hash`).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,14 +28,11 @@ from typing import Any
 ALGORITHMS = ("sha256", "blake3")
 #: What the built-in serializers hash large files with.
 STREAMING = "blake3"
-_READ_CHUNK = 8 << 20
 
 
 def new(algorithm: str) -> Any:
     """A fresh hash object of ``algorithm`` (``update()``, ``hexdigest()``); blake3 is imported here, on first use."""
     if algorithm == "sha256":
-        import hashlib
-
         return hashlib.sha256()
     if algorithm == "blake3":
         from blake3 import blake3
@@ -45,12 +43,14 @@ def new(algorithm: str) -> Any:
 
 def of_file(path: Path, algorithm: str) -> str:
     """The hex digest of the file at ``path``."""
-    digest = new(algorithm)
-    buffer = bytearray(_READ_CHUNK)
-    view = memoryview(buffer)
     with open(path, "rb", buffering=0) as fh:
-        while n := fh.readinto(buffer):
-            digest.update(view[:n])
+        return str(hashlib.file_digest(fh, lambda: new(algorithm)).hexdigest())
+
+
+def of_bytes(data: bytes, algorithm: str) -> str:
+    """The hex digest of ``data`` (a file encoded in memory)."""
+    digest = new(algorithm)
+    digest.update(data)
     return str(digest.hexdigest())
 
 

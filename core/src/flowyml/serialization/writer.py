@@ -78,10 +78,5 @@ class ArtifactWriter:
 
 def _described(files: dict[str, bytes], algorithm: str) -> dict[str, dict[str, Any]]:
     """The manifest entries of in-memory files: hashed as the serializer's own save() would record them."""
-    described = {}
-    for name, data in sorted(files.items()):
-        digest = digests.new(algorithm)
-        digest.update(data)
-        described[name] = {algorithm: str(digest.hexdigest()), "size": len(data)}
-    return described
+    return {name: {algorithm: digests.of_bytes(data, algorithm), "size": len(data)} for name, data in sorted(files.items())}
 
