@@ -86,16 +86,52 @@ def test_a_broken_table_is_a_metadata_error_naming_the_database_and_other_errors
         store.execute("INSERT INTO runs (run_id, pipeline_name, stack_name, status) VALUES (?, ?, ?, ?)", ["dup", "p", "s", "running"])
 
 
-def test_a_held_write_that_fails_rolls_back_the_others(tmp_path: Path) -> None:
-    store = MetadataStore(tmp_path / "metadata.db")  # SQLite: see above
+def test_a_held_step_the_database_cannot_take_is_committed_whole_once_it_can(tmp_path: Path, monkeypatch) -> None:
+    """Bug caught: held step records dropped when their commit fails (the database locked or broken for a
+    while), or a step's rows committed in part."""
+    import sqlite3
+
+    monkeypatch.setattr("flowyml.metadata.pending.FLUSH_AFTER", 3600.0)  # commit when the test says so
+
+    db = tmp_path / "metadata.db"
+    store = MetadataStore(db)  # SQLite: see above
     store.start_run("r", "p", "s", "flag", {}, None)
-    store.execute("DROP TABLE route_events")
-    with pytest.raises(MetadataError), store.one_transaction():
+    with sqlite3.connect(db) as raw:
+        raw.execute("ALTER TABLE route_events RENAME TO route_events_away")
+    with store.one_transaction():
         store.record_step("r", "a", "completed", started_at=1.0)
         store.add_route_event("r", "a", None, "store", None, "ok", "")
-    assert store.step_rows("r") == []  # the step's row went with the failed event
-    store.record_step("r", "b", "completed", started_at=2.0)  # and the connection is usable again
-    assert [s["step_name"] for s in store.step_rows("r")] == ["b"]
+    with pytest.raises(MetadataError, match="no such table: route_events"):
+        store.flush()
+    with sqlite3.connect(db) as raw:  # the step's row went with the failed event
+        assert raw.execute("SELECT COUNT(*) FROM steps").fetchone()[0] == 0
+        raw.execute("ALTER TABLE route_events_away RENAME TO route_events")
+    store.record_step("r", "b", "completed", started_at=2.0)  # the next write commits the held step first
+    assert [s["step_name"] for s in store.step_rows("r")] == ["a", "b"]
+    assert [e["step_name"] for e in store.route_events("r")] == ["a"]
+
+
+def test_a_held_step_the_database_refuses_is_dropped_naming_it_and_the_others_are_committed(tmp_path: Path, monkeypatch) -> None:
+    """Bug caught: one refused record (a constraint) keeping every later step from being committed, or taking
+    the steps held with it down too."""
+    import sqlite3
+
+    monkeypatch.setattr("flowyml.metadata.pending.FLUSH_AFTER", 3600.0)
+
+    db = tmp_path / "metadata.db"
+    store = MetadataStore(db)
+    store.start_run("r", "p", "s", "flag", {}, None)
+    with sqlite3.connect(db) as raw:
+        raw.execute("CREATE TRIGGER refuse BEFORE INSERT ON steps WHEN NEW.step_name = 'bad' BEGIN SELECT RAISE(ABORT, 'no'); END")
+    for name in ("good", "bad", "also_good"):
+        with store.one_transaction():
+            store.record_step("r", name, "completed", started_at=1.0)
+    with pytest.raises(sqlite3.IntegrityError) as raised:  # the driver's error, as for any write it refuses
+        store.flush()
+    assert "the records of step 'bad' were not committed" in str(raised.value.__notes__)
+    assert {s["step_name"] for s in store.step_rows("r")} == {"good", "also_good"}
+    store.record_step("r", "later", "completed", started_at=2.0)  # nothing is left held to fail again
+    assert {s["step_name"] for s in store.step_rows("r")} == {"good", "also_good", "later"}
 
 
 def test_a_newer_database_is_refused_naming_it(url: str, tmp_path: Path) -> None:

@@ -1,11 +1,16 @@
 """Marking a step ``running`` in the metadata store once it has run for a moment, not as it starts.
 
-A step's row is written in the step's own transaction when it ends (one commit
-per step: :meth:`flowyml.metadata.store.MetadataStore.one_transaction`). A step
+A step's row is written with the step's other records when it ends
+(:meth:`flowyml.metadata.store.MetadataStore.one_transaction`). A step
 that is still running after :data:`ANNOUNCE_AFTER` seconds is also written
 ``running`` by this background thread, so ``flowyml runs show`` of a live
 run, and of a run killed in a long step, names the step it is in. A trivial
-step (most of a long linear pipeline) thus costs one commit instead of two.
+step (most of a long linear pipeline) thus costs no commit of its own.
+
+The same thread also commits the records of ended steps the store holds
+(:mod:`flowyml.metadata.pending`) once they are :data:`ANNOUNCE_AFTER`
+seconds old, so other processes see a step soon after it ends even when the
+next step runs long.
 
 The announcement is an insert that does nothing when the step's row exists,
 so it can never overwrite the step's outcome, in whichever order the two
@@ -61,6 +66,7 @@ class StepAnnouncer:
 
     def _loop(self) -> None:
         while not self._wake.wait(self.after / 2):
+            self._commit_held()
             now = time.time()
             with self._lock:
                 due = [(step, at) for step, at in self._pending.items() if now - at >= self.after]
@@ -71,3 +77,14 @@ class StepAnnouncer:
                     self.metadata.announce_step(self.run_id, step, at)
                 except Exception as exc:  # the step's own write, when it ends, reports a broken database
                     log.warning("could not record step %s of run %s as running: %s", step, self.run_id, exc)
+
+    def _commit_held(self) -> None:
+        """Commit the ended steps' records the store holds (flowyml.metadata.pending) once they have waited
+        :attr:`after`: other processes see a step within about that long of its end."""
+        flush = getattr(self.metadata, "flush_older_than", None)
+        if flush is None:
+            return
+        try:
+            flush(self.after)
+        except Exception as exc:  # kept in the pending file; the run's next write reports a broken database
+            log.warning("could not commit the records of run %s's ended steps: %s", self.run_id, exc)

@@ -20,8 +20,10 @@ name (``row["run_id"]``).
 
 from __future__ import annotations
 
+import atexit
 import getpass
 import json
+import logging
 import os
 import socket
 import threading
@@ -30,6 +32,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from weakref import WeakSet
 
 from sqlalchemy import Connection, RowMapping, and_, func, select, text
 from sqlalchemy.dialects import postgresql as pg_dialect
@@ -37,11 +40,13 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from flowyml import redaction
+from flowyml.metadata import pending
 from flowyml.metadata.backend_records import BackendRecords
 from flowyml.metadata.database_url import DatabaseURL, parse_database_url
 from flowyml.metadata.engine import database_error, make_engine
 from flowyml.metadata.migrations import migrate
 from flowyml.metadata.owner import current_owner
+from flowyml.metadata.pending import PendingFile
 from flowyml.metadata.prefix import prefix_range
 from flowyml.metadata.schema import SCHEMA_VERSION, Tables, tables_for
 from flowyml.metadata.statements import Prepared, PreparedWrites, Statements
@@ -63,6 +68,41 @@ STATE_DIR = ".flowyml"
 #: steps. 4,000 pages (16 MiB of WAL) makes that one per ~200 steps; durability is unchanged (each
 #: commit is in the WAL when it returns, synchronous=NORMAL as before). benchmarks/bench_core.py.
 WAL_CHECKPOINT_PAGES = 4000
+
+log = logging.getLogger("flowyml.metadata")
+
+#: Step records are held in a pending file (flowyml.metadata.pending) only where flock exists.
+try:
+    import fcntl  # noqa: F401
+
+    _HAS_FLOCK = True
+except ImportError:  # pragma: no cover - Windows: each step commits at once
+    _HAS_FLOCK = False
+
+#: SQLite stores of this process with a pending file: committed and closed at exit, forgotten in a forked child.
+_live_stores: WeakSet[MetadataStore] = WeakSet()
+
+
+def _close_all_pending() -> None:
+    for store in list(_live_stores):
+        try:
+            store._close_pending()
+        except Exception as exc:  # the file stays: the next process to open the database commits it
+            log.warning("could not commit the pending step records of %s at exit: %s", store.display, exc)
+
+
+def _forget_in_child() -> None:
+    """A forked child must neither commit nor remove its parent's held records (the parent does)."""
+    for store in list(_live_stores):
+        store._pending = []
+        if store._pending_file is not None:
+            store._pending_file.forget()
+            store._pending_file = PendingFile(store._pending_file.folder)
+
+
+atexit.register(_close_all_pending)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
 
 #: The advisory lock key PostgreSQL openers serialize on (any constant: "flowyml" in ASCII).
 _OPEN_LOCK_KEY = 0x666C6F77796D6C
@@ -137,6 +177,11 @@ class MetadataStore(BackendRecords):
         self._engine = make_engine(url)
         self._writes = PreparedWrites(self._sql, self.t, self._engine.dialect)
         self._dbapi = self._engine.dialect.loaded_dbapi
+        #: SQLite: the step records ended but not yet committed, and the file that keeps them meanwhile
+        #: (flowyml.metadata.pending); on PostgreSQL, or without flock, each step commits at once.
+        self._pending: list[tuple[int, list[tuple[Prepared, Mapping[str, Any]]]]] = []
+        self._pending_since = 0.0
+        self._pending_file: PendingFile | None = None
         try:
             if self._sqlite:
                 self._open_sqlite()
@@ -160,6 +205,10 @@ class MetadataStore(BackendRecords):
             self._conn_sa.exec_driver_sql(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
             with self.transaction() as conn:
                 migrate(conn, self.t, str(self.path))
+        if _HAS_FLOCK:
+            self._pending_file = PendingFile(pending.folder_for(self.path))
+            _live_stores.add(self)
+        self._take_over_pending()
 
     def _open_postgres(self) -> None:
         with self._engine.begin() as conn:  # the first connection: a wrong host, port or password fails here
@@ -192,8 +241,21 @@ class MetadataStore(BackendRecords):
         """Close this store's connections (a store shared by :meth:`for_project` is closed for everyone)."""
         with self._lock:
             if self._sqlite:
+                self._close_pending()
                 self._conn_sa.close()
             self._engine.dispose()
+
+    def _close_pending(self) -> None:
+        """Commit what is pending, then remove this store's pending file and its mark."""
+        pending_file = self._pending_file
+        if pending_file is None:
+            return
+        self.flush()  # raises, keeping the file, when the database cannot take them
+        self._pending_file = None
+        _live_stores.discard(self)
+        if pending_file.seq:
+            pending_file.close()
+            self._put_now((self._writes.drop_mark, {"key": pending_file.mark_key}))
 
     @property
     def display(self) -> str:
@@ -211,6 +273,7 @@ class MetadataStore(BackendRecords):
         try:
             if self._sqlite:
                 with self._lock:
+                    self._settle()
                     yield self._conn_sa
             else:
                 with self._engine.begin() as conn:
@@ -224,6 +287,7 @@ class MetadataStore(BackendRecords):
         try:
             if self._sqlite:
                 with self._lock:
+                    self._settle()
                     conn = self._conn_sa
                     conn.exec_driver_sql("BEGIN IMMEDIATE")
                     try:
@@ -256,13 +320,22 @@ class MetadataStore(BackendRecords):
 
     @contextmanager
     def one_transaction(self) -> Iterator[None]:
-        """Hold this thread's record writes (steps, artifacts and outputs, consumptions, route events) and commit
-        them together in one transaction when the block ends, also when it raises.
+        """Hold this thread's record writes (steps, artifacts and outputs, consumptions, route events) and record
+        them together when the block ends, also when it raises.
 
-        The runner wraps each step in it: one commit per step instead of one per
-        record, and a step's rows appear together. A process killed inside the
-        block loses only that unfinished step's rows. A nested block joins the
-        outer one; reads inside the block do not see the held writes.
+        The runner wraps each step in it: a step's rows are written together,
+        in one transaction. On PostgreSQL that transaction is committed when
+        the block ends. On SQLite the block's writes are appended to this
+        store's pending file (:mod:`flowyml.metadata.pending`) and committed
+        with those of the next steps: when :data:`~flowyml.metadata.pending.FLUSH_AFTER`
+        seconds or :data:`~flowyml.metadata.pending.MAX_PENDING` steps are
+        held, before any other read or write of this store, when a step is
+        announced running, and when the store closes. A process killed
+        inside the block loses only that unfinished step's rows; a process
+        killed after it loses none (the next process to open the database, or
+        any read of a store on it, commits the dead process's file). A nested
+        block joins the outer one; reads inside the block do not see the held
+        writes.
         """
         if getattr(self._held, "writes", None) is not None:
             yield
@@ -273,7 +346,65 @@ class MetadataStore(BackendRecords):
         finally:
             writes, self._held.writes = self._held.writes, None
             if writes:
+                self._defer(writes)
+
+    def _defer(self, writes: list[tuple[Prepared, Mapping[str, Any]]]) -> None:
+        """Record one step's writes: in the pending file, committed later (SQLite), else at once."""
+        pending_file = self._pending_file
+        if pending_file is None:
+            self._put(*writes)
+            return
+        with self._lock:
+            try:
+                pending_file.append((prepared.name, values) for prepared, values in writes)
+            except (OSError, TypeError, ValueError) as exc:  # a full disk, a value JSON cannot hold: commit now
+                log.debug("step records committed at once, not held (%s)", exc)
                 self._put(*writes)
+                return
+            if not self._pending:
+                self._pending_since = time.monotonic()
+            self._pending.append((pending_file.seq, writes))
+            if len(self._pending) >= pending.MAX_PENDING or time.monotonic() - self._pending_since >= pending.FLUSH_AFTER:
+                self._put_now()
+
+    def flush(self) -> None:
+        """Commit the step records held since the last commit (see :meth:`one_transaction`); a no-op when none are."""
+        if self._pending:
+            with self._lock:
+                if self._pending:
+                    self._put_now()
+
+    def flush_older_than(self, seconds: float) -> None:
+        """:meth:`flush` if the oldest held record has waited ``seconds`` (the step announcer calls it)."""
+        if self._pending and time.monotonic() - self._pending_since >= seconds:
+            self.flush()
+
+    def _settle(self) -> None:
+        """Before a read or a write: commit what this store holds, and what dead processes left pending."""
+        if self._pending:
+            self._put_now()
+        if self._pending_file is not None:
+            self._take_over_pending()
+
+    def _take_over_pending(self) -> None:
+        """Commit the pending files of dead processes (flowyml.metadata.pending.take_over)."""
+        if self._pending_file is None:
+            return
+        try:
+            pending.take_over(
+                self._pending_file.folder, self._pending_file.path.name, self._writes.replayable.__contains__,
+                self._commit_taken, lambda key: self._put_now((self._writes.drop_mark, {"key": key})),
+            )
+        except (OSError, self._dbapi.Error) as exc:  # a read-only database or folder: the next writer commits them
+            log.warning("could not commit the step records a stopped run left in %s: %s", self._pending_file.folder, exc)
+
+    def _commit_taken(self, key: str, records: Sequence[pending.Record]) -> None:
+        marks = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchall()
+        done = int(marks[0][0]) if marks else 0
+        writes = [(self._writes.replayable[name], values) for seq, batch in records if seq > done for name, values in batch]
+        if records:
+            writes.append((self._writes.set_mark, {"key": key, "value": str(records[-1][0])}))
+        self._put_now(*writes, keep_pending=True)
 
     def _put(self, *writes: tuple[Prepared, Mapping[str, Any]]) -> None:
         """Run per-step writes (see :mod:`flowyml.metadata.statements`) on the driver, in one transaction."""
@@ -281,22 +412,17 @@ class MetadataStore(BackendRecords):
         if held is not None:  # inside one_transaction(): committed when it ends
             held.extend(writes)
             return
+        self._put_now(*writes)
+
+    def _put_now(self, *writes: tuple[Prepared, Mapping[str, Any]], keep_pending: bool = False) -> None:
+        """Commit ``writes`` in one transaction, after the held step records (unless ``keep_pending``)."""
         try:
             if self._sqlite:
                 with self._lock:
-                    raw = self._conn
-                    if len(writes) == 1:
-                        prepared, values = writes[0]
-                        raw.execute(prepared.sql, prepared.args(values))
-                        return
-                    raw.execute("BEGIN IMMEDIATE")
-                    try:
-                        for prepared, values in writes:
-                            raw.execute(prepared.sql, prepared.args(values))
-                    except BaseException:
-                        raw.execute("ROLLBACK")
-                        raise
-                    raw.execute("COMMIT")
+                    if self._pending and not keep_pending:
+                        self._commit_held(writes)
+                    elif writes:
+                        self._commit(writes)
             else:
                 with self._engine.begin() as conn:
                     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -304,6 +430,59 @@ class MetadataStore(BackendRecords):
                         cursor.execute(prepared.sql, prepared.args(values))
         except (self._dbapi.OperationalError, self._dbapi.InterfaceError) as exc:
             raise database_error(exc, self.url, "use") from None
+
+    def _commit(self, writes: Sequence[tuple[Prepared, Mapping[str, Any]]]) -> None:
+        raw = self._conn
+        if len(writes) == 1:
+            prepared, values = writes[0]
+            raw.execute(prepared.sql, prepared.args(values))
+            return
+        raw.execute("BEGIN IMMEDIATE")
+        try:
+            for prepared, values in writes:
+                raw.execute(prepared.sql, prepared.args(values))
+        except BaseException:
+            raw.execute("ROLLBACK")
+            raise
+        raw.execute("COMMIT")
+
+    def _commit_held(self, writes: Sequence[tuple[Prepared, Mapping[str, Any]]]) -> None:
+        """Commit the held step records, then ``writes``, and move this store's mark, in one transaction.
+
+        The database unusable (locked past the busy timeout, a full disk, a missing table): the error is
+        raised and every record stays held, in memory and in the pending file, for the next commit. A
+        record the database refuses (a constraint): the others are committed one by one, that one is
+        dropped and its error raised, naming its step.
+        """
+        pending_file = self._pending_file
+        assert pending_file is not None
+        held = self._pending
+
+        def mark(seq: int) -> tuple[Prepared, Mapping[str, Any]]:
+            return self._writes.set_mark, {"key": pending_file.mark_key, "value": str(seq)}
+
+        try:
+            self._commit([*(w for _, record in held for w in record), *writes, mark(held[-1][0])])
+        except (self._dbapi.OperationalError, self._dbapi.InterfaceError):
+            raise
+        except self._dbapi.Error:
+            refused: list[BaseException] = []
+            for seq, record in held:
+                try:
+                    self._commit([*record, mark(seq)])
+                except (self._dbapi.OperationalError, self._dbapi.InterfaceError):
+                    raise
+                except self._dbapi.Error as exc:
+                    step = next((v.get("step_name") for p, v in record if p is self._writes.record_step), None)
+                    exc.add_note(f"the records of step {step!r} were not committed: the metadata database {self.display} refused them")
+                    refused.append(exc)
+            self._pending = []
+            pending_file.emptied()
+            if writes:
+                self._commit(writes)
+            raise refused[0] from None
+        self._pending = []
+        pending_file.emptied()
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Rows of a plain SQL statement with ``?`` placeholders (for inspection and tests; portable SQL only)."""
