@@ -154,3 +154,41 @@ def test_a_long_run_checkpoints_less_often_yet_keeps_the_wal_bounded(project) ->
     assert chain.run().success
     frames = wal.stat().st_size // (page + 24)  # the WAL file keeps the largest size it reached
     assert frames <= WAL_CHECKPOINT_PAGES + 200, f"the WAL reached {frames} pages"
+
+
+def test_a_long_chain_commits_its_steps_in_batches_and_leaves_nothing_pending(project, monkeypatch) -> None:
+    """Bug caught: a commit per step on SQLite (about 18 WAL pages each: most of a trivial step's cost on a
+    real disk), a batch that splits a step's rows, or a run that ends with records still held or its pending
+    file not emptied."""
+    from flowyml.metadata import pending
+    from flowyml.metadata.announcer import StepAnnouncer
+    from flowyml.metadata.pending import folder_for
+
+    monkeypatch.setattr(pending, "FLUSH_AFTER", 3600.0)  # the batch size alone decides
+    monkeypatch.setattr(StepAnnouncer, "_commit_held", lambda self: None)
+
+    @pipeline
+    def chain() -> None:
+        value = inc(0)
+        for _ in range(149):
+            value = inc(value)
+
+    two_steps.run()
+    store = MetadataStore.for_project(project.path)
+    seen: list[str] = []
+    store._conn.set_trace_callback(seen.append)
+    try:
+        run = chain.run()
+    finally:
+        store._conn.set_trace_callback(None)
+    assert run.success, run.error
+    units = [unit for unit in _write_units(seen) if any("INSERT INTO steps" in sql for sql in unit)]
+    assert len(units) == 2, f"150 steps committed in {len(units)} transactions"  # 100 held at most, then the run's end
+    for unit in units:
+        named = [sql for sql in unit if "INSERT INTO steps" in sql]
+        for sql in named:  # each step's own rows are in the unit that has its row
+            step_name = sql.split("'")[3]
+            assert sum(f"'{step_name}'" in s for s in unit) >= 3, sql
+    assert len(store.steps_of(run.run_id)) == 150
+    files = list(folder_for(store.path).iterdir())
+    assert files and all(f.stat().st_size == 0 for f in files), [(f.name, f.stat().st_size) for f in files]

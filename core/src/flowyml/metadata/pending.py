@@ -81,8 +81,11 @@ def _lock(fd: int, wait: bool) -> bool:
     return True
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"))  # one instance: json.dumps builds one per call for these options
+
+
 def _encode(seq: int, writes: Iterable[tuple[str, Mapping[str, Any]]]) -> bytes:
-    body = json.dumps([seq, [[name, values] for name, values in writes]], separators=(",", ":"), allow_nan=True).encode()
+    body = _ENCODER.encode([seq, [[name, values] for name, values in writes]]).encode()
     return b"%08x %s\n" % (zlib.crc32(body), body)
 
 
@@ -262,7 +265,9 @@ def _drop_unborn(path: Path) -> None:
 
 
 def _read_all(fd: int) -> bytes:
-    chunks = []
-    while chunk := os.pread(fd, 1 << 20, sum(map(len, chunks))):
+    chunks: list[bytes] = []
+    offset = 0
+    while chunk := os.pread(fd, 1 << 20, offset):
         chunks.append(chunk)
+        offset += len(chunk)
     return b"".join(chunks)

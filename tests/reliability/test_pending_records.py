@@ -1,0 +1,266 @@
+"""Step records held between two SQLite commits (flowyml.metadata.pending): kept across a kill, never applied twice,
+never taken from a live writer, never trusted when edited, never committed by a forked child."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+
+from flowyml.metadata import pending
+from flowyml.metadata import store as store_module
+from flowyml.metadata.pending import PendingFile, folder_for
+from flowyml.metadata.status import effective_status
+from flowyml.metadata.store import MetadataStore
+
+KILLED_IN_THIRD_STEP = """
+import os, signal
+from flowyml.metadata import pending
+from flowyml.metadata.announcer import StepAnnouncer
+
+pending.FLUSH_AFTER = 3600.0  # nothing commits the two ended steps but the pending file's next reader
+StepAnnouncer._commit_held = lambda self: None
+
+from flowyml import pipeline, step
+
+@step(cache=False)
+def first() -> int:
+    return 1
+
+@step(cache=False)
+def second(value: int) -> int:
+    return value + 1
+
+@step(cache=False)
+def dies(value: int) -> int:
+    os.kill(os.getpid(), signal.SIGKILL)
+    return value
+
+@pipeline
+def chain() -> None:
+    dies(second(first()))
+
+chain.run()
+"""
+
+
+def _route_event(run_id: str, n: int) -> tuple[str, dict[str, object]]:
+    return "add_route_event", {
+        "run_id": run_id, "step_name": f"s{n}", "artifact_id": None, "action": "store", "target": "t", "status": "ok",
+        "detail": "", "created_at": float(n),
+    }
+
+
+def _events(db: Path) -> list[str]:
+    with sqlite3.connect(db) as raw:
+        return [r[0] for r in raw.execute("SELECT step_name FROM route_events ORDER BY id")]
+
+
+def _marks(db: Path) -> list[str]:
+    with sqlite3.connect(db) as raw:
+        return [r[0] for r in raw.execute("SELECT key FROM meta WHERE key LIKE 'journal:%'")]
+
+
+def _kill_a_run_in_its_third_step(project: Path) -> subprocess.CompletedProcess[str]:
+    (project / "pipelines.py").write_text(KILLED_IN_THIRD_STEP)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "pipelines.py"], cwd=project, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    return done
+
+
+def test_a_run_killed_between_commits_keeps_its_completed_steps(tmp_path: Path) -> None:
+    """Bug caught: the ended steps' records held only in memory (a kill loses every step since the last commit),
+    or a dead process's pending file never committed, by a store already open or by the next to open."""
+    project = tmp_path / "project"
+    project.mkdir()
+    db = project / ".flowyml" / "metadata.db"
+    reader = MetadataStore(db)  # open before the kill, as a dashboard is
+    for attempt in ("a store already open reads it", "the next store to open commits it"):
+        _kill_a_run_in_its_third_step(project)
+        files = list(folder_for(db).glob("*.jsonl"))
+        assert len(files) == 1 and files[0].read_bytes().count(b"\n") == 2, attempt  # one record per ended step
+        run_id = sqlite3.connect(db).execute("SELECT run_id FROM runs ORDER BY started_at DESC").fetchone()[0]
+        with sqlite3.connect(db) as raw:  # nothing of the two steps reached the database itself
+            assert raw.execute("SELECT COUNT(*) FROM steps WHERE run_id = ?", (run_id,)).fetchone()[0] == 0
+        if attempt.startswith("a store already open"):
+            steps = reader.steps_of(run_id)
+        else:
+            fresh = MetadataStore(db)
+            assert not list(folder_for(db).glob("*.jsonl")), "opening the database commits a dead process's records"
+            steps = fresh.steps_of(run_id)
+        assert [(s["step_name"], s["status"]) for s in steps] == [("first", "completed"), ("second", "completed")], attempt
+        assert [a["out_step"] for a in reader.outputs_of(run_id)] == ["first", "second"]
+        assert effective_status(reader.get_run(run_id)) == "crashed"
+        assert not list(folder_for(db).iterdir()) and _marks(db) == []
+
+
+def test_records_committed_before_their_writer_died_are_not_committed_again(tmp_path: Path) -> None:
+    """Bug caught: a dead process's file replayed whole, so the records it had committed (it died before
+    emptying its file) are written twice."""
+    db = tmp_path / "metadata.db"
+    store = MetadataStore(db)
+    store.start_run("r", "p", "s", "flag", {}, None)
+    writer = PendingFile(folder_for(db))
+    for n in (1, 2, 3):
+        writer.append([_route_event("r", n)])
+    with sqlite3.connect(db) as raw:  # records 1 and 2 committed, with the mark: then the writer died
+        for n in (1, 2):
+            raw.execute("INSERT INTO route_events (run_id, step_name, action, status, detail) VALUES ('r', ?, 'store', 'ok', '')", (f"s{n}",))
+        raw.execute("INSERT INTO meta (key, value) VALUES (?, '2')", (writer.mark_key,))
+    writer.forget()  # its lock goes, as when the process dies
+    assert store.route_events("r") and _events(db) == ["s1", "s2", "s3"]
+    assert _marks(db) == [] and not writer.path.exists()
+
+
+def test_a_live_writers_pending_file_is_left_alone(tmp_path: Path) -> None:
+    """Bug caught: a reader committing (and removing) the file of a process still running, whose own commit
+    then writes the same records again."""
+    db = tmp_path / "metadata.db"
+    store = MetadataStore(db)
+    writer = PendingFile(folder_for(db))
+    writer.append([_route_event("r", 1)])  # holds its lock from here on
+    assert store.route_events("r") == [] and writer.path.exists()
+    assert MetadataStore(db).route_events("r") == [] and writer.path.exists()  # nor on opening
+    writer.forget()
+    assert [e["step_name"] for e in store.route_events("r")] == ["s1"]
+
+
+def _raw(body: bytes, crc: int | None = None) -> bytes:
+    return b"%08x %s\n" % (zlib.crc32(body) if crc is None else crc, body)
+
+
+def _line(seq: int, writes: list, crc: int | None = None) -> bytes:
+    return _raw(json.dumps([seq, writes]).encode(), crc)
+
+
+EDITS = {
+    "a checksum that does not match": lambda w: _line(2, [list(w)], crc=0),
+    "a statement not written per step": lambda w: _line(2, [["drop_mark", {"key": "schema_version"}]]),
+    "a mark moved by hand": lambda w: _line(2, [["set_mark", {"key": "schema_version", "value": "999"}]]),
+    "raw SQL as the statement": lambda w: _line(2, [["DELETE FROM runs", {}]]),
+    "a value that is not a scalar": lambda w: _line(2, [[w[0], {**w[1], "detail": ["a", "list"]}]]),
+    "a boolean value": lambda w: _line(2, [[w[0], {**w[1], "status": True}]]),
+    "a sequence number going back": lambda w: _line(1, [list(w)]),
+    "not a record": lambda w: _raw(b'{"a": 1}'),
+    "not JSON": lambda w: _raw(b"{not json"),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_an_edited_pending_file_is_committed_up_to_the_edit_and_kept(edit: str, tmp_path: Path, caplog) -> None:
+    """Bug caught: an edited line applied (any statement or value it names), or the whole file dropped, or the
+    damage not reported."""
+    db = tmp_path / "metadata.db"
+    store = MetadataStore(db)
+    store.start_run("r", "p", "s", "flag", {}, None)
+    folder = folder_for(db)
+    folder.mkdir()
+    path = folder / "0123abcd.jsonl"
+    path.write_bytes(_line(1, [list(_route_event("r", 1))]) + EDITS[edit](_route_event("r", 2)) + _line(3, [list(_route_event("r", 3))]))
+    with caplog.at_level(logging.WARNING, "flowyml.metadata"):
+        rows = store.route_events("r")
+    assert [e["step_name"] for e in rows] == ["s1"], edit
+    assert not path.exists() and (folder / "0123abcd.unreadable").exists()
+    assert "line 2" in caplog.text and "0123abcd.unreadable" in caplog.text
+    assert store.get_run("r")["status"] == "running"  # nothing the edit named was run
+    meta = dict(sqlite3.connect(db).execute("SELECT key, value FROM meta").fetchall())
+    assert meta.keys() == {"schema_version", "journal:0123abcd"} and meta["schema_version"] != "999"
+
+
+def test_a_line_cut_short_by_a_kill_is_dropped_quietly(tmp_path: Path, caplog) -> None:
+    """Bug caught: the last line a killed process was writing taken for damage (the file kept, a warning), or
+    applied in part."""
+    db = tmp_path / "metadata.db"
+    store = MetadataStore(db)
+    folder = folder_for(db)
+    folder.mkdir()
+    path = folder / "feed.jsonl"
+    path.write_bytes(_line(1, [list(_route_event("r", 1))]) + _line(2, [list(_route_event("r", 2))])[:-9])
+    with caplog.at_level(logging.WARNING, "flowyml.metadata"):
+        assert [e["step_name"] for e in store.route_events("r")] == ["s1"]
+    assert not list(folder.iterdir()) and caplog.text == ""
+
+
+def test_a_forked_child_neither_commits_nor_removes_its_parents_held_records(tmp_path: Path, monkeypatch) -> None:
+    """Bug caught: a child forked by a step (multiprocessing, a server) inheriting the held records and the
+    pending file: at its exit it commits them (then the parent again: twice) and removes the parent's file."""
+    monkeypatch.setattr(pending, "FLUSH_AFTER", 3600.0)
+    db = tmp_path / "metadata.db"
+    store = MetadataStore(db)
+    store.start_run("r", "p", "s", "flag", {}, None)
+    with store.one_transaction():
+        store.add_route_event("r", "s1", None, "store", "t", "ok", "")
+    held_in = store._pending_file.path
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 0
+        try:
+            store_module._close_all_pending()  # what its exit does
+            store.flush()
+        except BaseException:
+            code = 1
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert _events(db) == [] and held_in.exists()
+    store.flush()
+    assert _events(db) == ["s1"]
+
+
+def test_ended_steps_reach_other_readers_soon_even_when_nothing_else_is_written(tmp_path: Path, monkeypatch) -> None:
+    """Bug caught: held records committed only by the next step's end or write, so a run busy in a step that was
+    announced long ago (or between steps) keeps its ended steps from every other process."""
+    from flowyml.metadata.announcer import StepAnnouncer
+
+    monkeypatch.setattr(pending, "FLUSH_AFTER", 3600.0)
+    db = tmp_path / "metadata.db"
+    store = MetadataStore(db)
+    store.start_run("r", "p", "s", "flag", {}, None)
+    announcer = StepAnnouncer(store, "r")
+    announcer.started("long", time.time() - 10)  # announced at once, then running on
+    deadline = time.monotonic() + 20
+    while not sqlite3.connect(db).execute("SELECT 1 FROM steps WHERE step_name = 'long'").fetchall():
+        assert time.monotonic() < deadline, "the step was never announced"
+        time.sleep(0.01)
+    with store.one_transaction():  # a step that ends after the announcement: nothing else writes from here
+        store.add_route_event("r", "ended", None, "store", "t", "ok", "")
+    try:
+        deadline = time.monotonic() + 20
+        while not _events(db) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _events(db) == ["ended"]
+    finally:
+        announcer.stop()
+
+
+def test_closing_a_store_or_exiting_commits_what_it_holds_and_removes_its_file(tmp_path: Path, monkeypatch) -> None:
+    """Bug caught: records still held when the store closes or the process exits left to the next process's
+    take-over (or lost), the pending file left behind, or its mark left in the database."""
+    monkeypatch.setattr(pending, "FLUSH_AFTER", 3600.0)
+    db = tmp_path / "metadata.db"
+    store = MetadataStore(db)
+    store.start_run("r", "p", "s", "flag", {}, None)
+    with store.one_transaction():
+        store.add_route_event("r", "closed", None, "store", "t", "ok", "")
+    store.close()
+    assert _events(db) == ["closed"] and not list(folder_for(db).iterdir()) and _marks(db) == []
+    script = (
+        "import sys\nfrom flowyml.metadata import pending\nfrom flowyml.metadata.store import MetadataStore\n"
+        "pending.FLUSH_AFTER = 3600.0\nstore = MetadataStore(sys.argv[1])\n"
+        "with store.one_transaction():\n    store.add_route_event('r', 'exited', None, 'store', 't', 'ok', '')\n"
+        "assert store._pending\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-c", script, str(db)], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert _events(db) == ["closed", "exited"] and not list(folder_for(db).iterdir()) and _marks(db) == []
