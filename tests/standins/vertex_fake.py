@@ -811,6 +811,25 @@ def _guard_getaddrinfo(fake: VertexFake, real: Callable[..., Any]) -> Callable[.
     return guarded
 
 
+def _blocked_project_number(fake: VertexFake) -> Callable[..., str]:
+    """Refuse (and record) the SDK's Cloud Resource Manager lookup, as the DNS guard refuses other hosts.
+
+    ``PipelineJob.submit`` checks who owns an existing pipeline-root bucket by asking Resource Manager,
+    over gRPC, for the project number. gRPC resolves names itself (the guard above never sees it) and
+    api-core retries the failure for 60 s before the SDK logs it and submits anyway: a minute of network
+    attempts per submission. Failing it at once keeps every test offline and leaves the SDK's own
+    behaviour (log, carry on) as it is.
+    """
+
+    def blocked(project_id: str, credentials: Any = None) -> str:
+        from google.api_core.exceptions import ServiceUnavailable
+
+        fake.blocked_hosts.append("cloudresourcemanager.googleapis.com")
+        raise ServiceUnavailable(f"vertex_env blocks cloudresourcemanager.googleapis.com (project {project_id})")
+
+    return blocked
+
+
 @pytest.fixture(scope="session")
 def vertex_fake() -> Iterator[VertexFake]:
     """The fake Vertex AI server on a free 127.0.0.1 port, for the session.
@@ -849,7 +868,9 @@ def vertex_env(vertex_fake: VertexFake, monkeypatch: pytest.MonkeyPatch) -> Iter
         "google.cloud.aiplatform", reason="installed by the vertex nox session"
     )
     from google.auth.credentials import AnonymousCredentials
+    from google.cloud.aiplatform.utils import resource_manager_utils
 
+    monkeypatch.setattr(resource_manager_utils, "get_project_number", _blocked_project_number(vertex_fake))
     aiplatform.init(
         project=vertex_fake.project,
         location=vertex_fake.location,
