@@ -135,7 +135,8 @@ GROUPS: dict[str, tuple[list[str], list[str], list[str]]] = {
         [
             "tests/test_metadata.py",
             "tests/test_query_plans.py",  # every listing and lookup reads through an index
-            "tests/test_step_transactions.py",  # one commit per step, the `running` announcement, the WAL bound
+            "tests/test_step_transactions.py",  # a step's rows in one commit, batches, the `running` announcement, the WAL bound
+            "tests/reliability/test_pending_records.py",  # held step records: kills, marks, edits, forks, close and exit
             "tests/test_step_settings.py::test_retries_run_the_step_again_and_record_every_attempt",  # step attempts
             "tests/test_metadata_store_api.py",  # each method of the store, on both engines
             # the engine tests, on both engines (one PostgreSQL cluster for the group: NEEDS_POSTGRES)
@@ -153,6 +154,16 @@ GROUPS: dict[str, tuple[list[str], list[str], list[str]]] = {
             "tests/reliability/test_crash_metadata.py",  # migration, heartbeat, effective status
             # ...but not the race of 8 processes opening a fresh project: they import the unmutated core
             "--deselect=tests/reliability/test_crash_metadata.py::test_eight_processes_open_a_fresh_project_at_once_20_times",
+        ],
+    ),
+    "pending": (
+        ["src/flowyml/metadata/pending.py"],
+        ["flowyml.metadata.pending.*"],
+        [
+            "tests/reliability/test_pending_records.py",
+            "tests/test_step_transactions.py",
+            "tests/test_metadata_store_api.py::test_a_held_step_the_database_cannot_take_is_committed_whole_once_it_can",
+            "tests/test_metadata_store_api.py::test_a_held_step_the_database_refuses_is_dropped_naming_it_and_the_others_are_committed",
         ],
     ),
     "loader": (
