@@ -264,3 +264,16 @@ def test_closing_a_store_or_exiting_commits_what_it_holds_and_removes_its_file(t
     done = subprocess.run([sys.executable, "-c", script, str(db)], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert _events(db) == ["closed", "exited"] and not list(folder_for(db).iterdir()) and _marks(db) == []
+
+
+def test_a_read_inside_a_transaction_does_not_commit_held_records_in_the_middle_of_it(tmp_path: Path, monkeypatch) -> None:
+    """Bug caught: a read inside transaction() (a model registry's decision) committing held records: SQLite
+    refuses a transaction within a transaction, and the registration fails."""
+    monkeypatch.setattr(pending, "FLUSH_AFTER", 3600.0)
+    db = tmp_path / "metadata.db"
+    store = MetadataStore(db)
+    with store.transaction():
+        with store.one_transaction():  # another thread's step would be held the same way
+            store.add_route_event("r", "held", None, "store", "t", "ok", "")
+        assert store.route_events("r") == []  # the read runs in the transaction, which began before the hold
+    assert [e["step_name"] for e in store.route_events("r")] == ["held"]

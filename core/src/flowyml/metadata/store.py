@@ -381,6 +381,8 @@ class MetadataStore(BackendRecords):
 
     def _settle(self) -> None:
         """Before a read or a write: commit what this store holds, and what dead processes left pending."""
+        if self._conn.in_transaction:  # a read inside transaction(): settled when that began
+            return
         if self._pending:
             self._put_now()
         if self._pending_file is not None:
