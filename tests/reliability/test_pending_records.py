@@ -243,17 +243,25 @@ def test_ended_steps_reach_other_readers_soon_even_when_nothing_else_is_written(
         announcer.stop()
 
 
-def test_closing_a_store_or_exiting_commits_what_it_holds_and_removes_its_file(tmp_path: Path, monkeypatch) -> None:
-    """Bug caught: records still held when the store closes or the process exits left to the next process's
-    take-over (or lost), the pending file left behind, or its mark left in the database."""
+def test_closing_a_store_commits_what_it_holds_and_removes_its_file_and_mark(tmp_path: Path, monkeypatch) -> None:
+    """Bug caught: records still held when the store closes left to the next process's take-over (or lost),
+    the pending file left behind, or its mark left in the database."""
     monkeypatch.setattr(pending, "FLUSH_AFTER", 3600.0)
     db = tmp_path / "metadata.db"
     store = MetadataStore(db)
     store.start_run("r", "p", "s", "flag", {}, None)
     with store.one_transaction():
         store.add_route_event("r", "closed", None, "store", "t", "ok", "")
+    assert list(folder_for(db).iterdir()) and _marks(db) == []
     store.close()
     assert _events(db) == ["closed"] and not list(folder_for(db).iterdir()) and _marks(db) == []
+
+
+def test_exiting_commits_what_the_process_holds_and_removes_its_file(tmp_path: Path) -> None:
+    """Bug caught: no exit hook, so a process that ends normally between two commits leaves its last steps
+    to the next process (or, with no next process, uncommitted)."""
+    db = tmp_path / "metadata.db"
+    MetadataStore(db).close()
     script = (
         "import sys\nfrom flowyml.metadata import pending\nfrom flowyml.metadata.store import MetadataStore\n"
         "pending.FLUSH_AFTER = 3600.0\nstore = MetadataStore(sys.argv[1])\n"
@@ -263,7 +271,31 @@ def test_closing_a_store_or_exiting_commits_what_it_holds_and_removes_its_file(t
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     done = subprocess.run([sys.executable, "-c", script, str(db)], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert _events(db) == ["closed", "exited"] and not list(folder_for(db).iterdir()) and _marks(db) == []
+    assert _events(db) == ["exited"] and not list(folder_for(db).iterdir()) and _marks(db) == []
+
+
+def test_a_file_whose_writer_died_before_naming_it_is_removed_after_a_minute(tmp_path: Path) -> None:
+    """Bug caught: the empty files of writers killed between creating and naming their pending file piling up,
+    or a file a live writer is about to name removed under it."""
+    db = tmp_path / "metadata.db"
+    store = MetadataStore(db)
+    folder = folder_for(db)
+    folder.mkdir()
+    old, fresh, held = folder / "old.new", folder / "fresh.new", folder / "held.new"
+    for path in (old, fresh, held):
+        path.write_bytes(b"")
+    an_hour_ago = time.time() - 3600
+    for path in (old, held):
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    import fcntl
+
+    fd = os.open(held, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        store.route_events("r")
+        assert sorted(p.name for p in folder.iterdir()) == ["fresh.new", "held.new"]
+    finally:
+        os.close(fd)
 
 
 def test_a_read_inside_a_transaction_does_not_commit_held_records_in_the_middle_of_it(tmp_path: Path, monkeypatch) -> None:

@@ -156,7 +156,7 @@ GROUPS: dict[str, tuple[list[str], list[str], list[str]]] = {
             "--deselect=tests/reliability/test_crash_metadata.py::test_eight_processes_open_a_fresh_project_at_once_20_times",
             # ...but not the tests that run a child Python (mutmut's trampolines do not start outside its folder)
             "--deselect=tests/reliability/test_pending_records.py::test_a_run_killed_between_commits_keeps_its_completed_steps",
-            "--deselect=tests/reliability/test_pending_records.py::test_closing_a_store_or_exiting_commits_what_it_holds_and_removes_its_file",
+            "--deselect=tests/reliability/test_pending_records.py::test_exiting_commits_what_the_process_holds_and_removes_its_file",
         ],
     ),
     "pending": (
@@ -169,7 +169,7 @@ GROUPS: dict[str, tuple[list[str], list[str], list[str]]] = {
             "tests/test_metadata_store_api.py::test_a_held_step_the_database_refuses_is_dropped_naming_it_and_the_others_are_committed",
             # ...but not the tests that run a child Python (mutmut's trampolines do not start outside its folder)
             "--deselect=tests/reliability/test_pending_records.py::test_a_run_killed_between_commits_keeps_its_completed_steps",
-            "--deselect=tests/reliability/test_pending_records.py::test_closing_a_store_or_exiting_commits_what_it_holds_and_removes_its_file",
+            "--deselect=tests/reliability/test_pending_records.py::test_exiting_commits_what_the_process_holds_and_removes_its_file",
         ],
     ),
     "loader": (
