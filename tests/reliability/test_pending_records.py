@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -28,7 +29,7 @@ from flowyml.metadata import pending
 from flowyml.metadata.announcer import StepAnnouncer
 
 pending.FLUSH_AFTER = 3600.0  # nothing commits the two ended steps but the pending file's next reader
-StepAnnouncer._commit_held = lambda self: None
+StepAnnouncer.started = lambda self, step, at: None  # nor an announcement (a step slowed past 50 ms by a busy machine)
 
 from flowyml import pipeline, step
 
@@ -143,16 +144,22 @@ def _line(seq: int, writes: list, crc: int | None = None) -> bytes:
     return _raw(json.dumps([seq, writes]).encode(), crc)
 
 
+CHECKSUM, NOT_A_RECORD, OUT_OF_ORDER = (
+    "its checksum does not match", "it is not a record of step writes", "its sequence number does not follow the previous line's"
+)
+#: edit -> (the line that replaces record 2, what the warning says of it)
 EDITS = {
-    "a checksum that does not match": lambda w: _line(2, [list(w)], crc=0),
-    "a statement not written per step": lambda w: _line(2, [["drop_mark", {"key": "schema_version"}]]),
-    "a mark moved by hand": lambda w: _line(2, [["set_mark", {"key": "schema_version", "value": "999"}]]),
-    "raw SQL as the statement": lambda w: _line(2, [["DELETE FROM runs", {}]]),
-    "a value that is not a scalar": lambda w: _line(2, [[w[0], {**w[1], "detail": ["a", "list"]}]]),
-    "a boolean value": lambda w: _line(2, [[w[0], {**w[1], "status": True}]]),
-    "a sequence number going back": lambda w: _line(1, [list(w)]),
-    "not a record": lambda w: _raw(b'{"a": 1}'),
-    "not JSON": lambda w: _raw(b"{not json"),
+    "a checksum that does not match": (lambda w: _line(2, [list(w)], crc=0), CHECKSUM),
+    "a statement not written per step": (lambda w: _line(2, [["drop_mark", {"key": "schema_version"}]]), NOT_A_RECORD),
+    "a mark moved by hand": (lambda w: _line(2, [["set_mark", {"key": "schema_version", "value": "999"}]]), NOT_A_RECORD),
+    "raw SQL as the statement": (lambda w: _line(2, [["DELETE FROM runs", {}]]), NOT_A_RECORD),
+    "a value that is not a scalar": (lambda w: _line(2, [[w[0], {**w[1], "detail": ["a", "list"]}]]), NOT_A_RECORD),
+    "a boolean value": (lambda w: _line(2, [[w[0], {**w[1], "status": True}]]), NOT_A_RECORD),
+    "a sequence number going back": (lambda w: _line(1, [list(w)]), OUT_OF_ORDER),
+    "not a record": (lambda w: _raw(b'{"a": 1}'), NOT_A_RECORD),
+    "a record of three parts": (lambda w: _raw(json.dumps([2, [], 3]).encode()), NOT_A_RECORD),
+    "a record without its writes": (lambda w: _raw(b"[2]"), NOT_A_RECORD),
+    "not JSON": (lambda w: _raw(b"{not json"), "it does not parse (Expecting property name enclosed in double quotes"),
 }
 
 
@@ -166,12 +173,17 @@ def test_an_edited_pending_file_is_committed_up_to_the_edit_and_kept(edit: str, 
     folder = folder_for(db)
     folder.mkdir()
     path = folder / "0123abcd.jsonl"
-    path.write_bytes(_line(1, [list(_route_event("r", 1))]) + EDITS[edit](_route_event("r", 2)) + _line(3, [list(_route_event("r", 3))]))
+    line, reason = EDITS[edit]
+    path.write_bytes(_line(1, [list(_route_event("r", 1))]) + line(_route_event("r", 2)) + _line(3, [list(_route_event("r", 3))]))
     with caplog.at_level(logging.WARNING, "flowyml.metadata"):
         rows = store.route_events("r")
     assert [e["step_name"] for e in rows] == ["s1"], edit
-    assert not path.exists() and (folder / "0123abcd.unreadable").exists()
-    assert "line 2" in caplog.text and "0123abcd.unreadable" in caplog.text
+    kept = folder / "0123abcd.unreadable"
+    assert not path.exists() and kept.exists()
+    assert (
+        f"the pending step records {path} are damaged (line 2: {reason}" in caplog.text
+        and f"; the 1 records before it were committed, and the file is kept as {kept}" in caplog.text
+    ), caplog.text
     assert store.get_run("r")["status"] == "running"  # nothing the edit named was run
     meta = dict(sqlite3.connect(db).execute("SELECT key, value FROM meta").fetchall())
     assert meta.keys() == {"schema_version", "journal:0123abcd"} and meta["schema_version"] != "999"
@@ -251,10 +263,18 @@ def test_closing_a_store_commits_what_it_holds_and_removes_its_file_and_mark(tmp
     store = MetadataStore(db)
     store.start_run("r", "p", "s", "flag", {}, None)
     with store.one_transaction():
+        store.add_route_event("r", "first", None, "store", "t", "ok", "")
+    store.flush()
+    with store.one_transaction():
         store.add_route_event("r", "closed", None, "store", "t", "ok", "")
-    assert list(folder_for(db).iterdir()) and _marks(db) == []
+    (held,) = folder_for(db).iterdir()
+    assert held.parent == tmp_path / "metadata.db.pending" and held.suffix == ".jsonl"
+    assert stat.S_IMODE(held.stat().st_mode) == 0o600  # the rows' own privacy
+    data = held.read_bytes()  # appended after the commit emptied it: one whole line, no hole before it
+    assert data.count(b"\n") == 1 and data.endswith(b"\n") and b"\0" not in data and b'"closed"' in data
+    assert _marks(db) == [held.name.replace(".jsonl", "").join(["journal:", ""])]
     store.close()
-    assert _events(db) == ["closed"] and not list(folder_for(db).iterdir()) and _marks(db) == []
+    assert _events(db) == ["first", "closed"] and not list(folder_for(db).iterdir()) and _marks(db) == []
 
 
 def test_exiting_commits_what_the_process_holds_and_removes_its_file(tmp_path: Path) -> None:
@@ -309,3 +329,77 @@ def test_a_read_inside_a_transaction_does_not_commit_held_records_in_the_middle_
             store.add_route_event("r", "held", None, "store", "t", "ok", "")
         assert store.route_events("r") == []  # the read runs in the transaction, which began before the hold
     assert [e["step_name"] for e in store.route_events("r")] == ["held"]
+
+
+def test_a_line_the_disk_cannot_take_whole_is_cut_off_again(tmp_path: Path, monkeypatch) -> None:
+    """Bug caught: a short write (a full disk, on which the database then fails too) leaving half a line that
+    every later line follows: after a kill the whole rest of the file is unreadable."""
+    from flowyml.errors import MetadataError
+
+    monkeypatch.setattr(pending, "FLUSH_AFTER", 3600.0)
+    db = tmp_path / "metadata.db"
+    store = MetadataStore(db)
+    for name in ("s0", "s1"):
+        with store.one_transaction():
+            store.add_route_event("r", name, None, "store", "t", "ok", "")
+    path = store._pending_file.path
+    before = path.read_bytes()
+    with sqlite3.connect(db) as raw:
+        raw.execute("ALTER TABLE route_events RENAME TO away")
+    real_write = os.write
+    monkeypatch.setattr(pending.os, "write", lambda fd, data: real_write(fd, data[: len(data) // 2]))
+    with pytest.raises(MetadataError), store.one_transaction():  # held nowhere: committed at once, which fails
+        store.add_route_event("r", "s2", None, "store", "t", "ok", "")
+    monkeypatch.setattr(pending.os, "write", real_write)
+    assert path.read_bytes() == before
+    with store.one_transaction():
+        store.add_route_event("r", "s3", None, "store", "t", "ok", "")
+    assert path.read_bytes().count(b"\n") == 3 and pending.read_records(path.read_bytes(), lambda name: True)[1] is None
+    with sqlite3.connect(db) as raw:
+        raw.execute("ALTER TABLE away RENAME TO route_events")
+    store.flush()
+    assert _events(db) == ["s0", "s1", "s3"]
+
+
+def test_a_live_file_does_not_stop_the_take_over_of_the_dead_ones_after_it(tmp_path: Path) -> None:
+    """Bug caught: the take-over stopping at the first file it cannot take (a live writer's, one another reader
+    removed), leaving the dead files after it uncommitted."""
+    import fcntl
+
+    db = tmp_path / "metadata.db"
+    store = MetadataStore(db)
+    folder = folder_for(db)
+    folder.mkdir()
+    live = folder / "0000live.jsonl"
+    live.write_bytes(_line(1, [list(_route_event("r", 1))]))
+    (folder / "ffffdead.jsonl").write_bytes(_line(1, [list(_route_event("r", 2))]))
+    fd = os.open(live, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        assert [e["step_name"] for e in store.route_events("r")] == ["s2"]
+        assert sorted(p.name for p in folder.iterdir()) == ["0000live.jsonl"]
+    finally:
+        os.close(fd)
+
+
+def test_a_file_another_reader_took_meanwhile_is_not_committed_again(tmp_path: Path, monkeypatch) -> None:
+    """Bug caught: a reader that opened a dead file just before another reader committed and removed it (and a
+    new file took its name) committing what it holds again."""
+    db = tmp_path / "metadata.db"
+    store = MetadataStore(db)
+    folder = folder_for(db)
+    folder.mkdir()
+    raced = folder / "0000raced.jsonl"
+    raced.write_bytes(_line(1, [list(_route_event("r", 1))]))
+    (folder / "ffffdead.jsonl").write_bytes(_line(1, [list(_route_event("r", 2))]))
+    real_lock = pending._lock
+
+    def lock_after_the_other_reader(fd: int) -> bool:
+        if os.fstat(fd).st_ino == os.stat(raced).st_ino:  # the other reader takes it and a new file gets its name
+            raced.unlink()
+            raced.write_bytes(b"")
+        return real_lock(fd)
+
+    monkeypatch.setattr(pending, "_lock", lock_after_the_other_reader)
+    assert [e["step_name"] for e in store.route_events("r")] == ["s2"]
+    assert raced.exists()  # the new file is left to its own writer

@@ -36,13 +36,14 @@ there: the lines before it are committed, and the file is kept as
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import time
 import uuid
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,8 @@ FLUSH_AFTER = 0.1
 MAX_PENDING = 100
 
 SUFFIX = ".jsonl"
+#: A file being created: locked, then renamed to its SUFFIX name.
+UNNAMED = ".new"
 UNREADABLE = ".unreadable"
 MARK_PREFIX = "journal:"
 
@@ -71,11 +74,19 @@ def folder_for(database: Path) -> Path:
     return database.with_name(database.name + ".pending")
 
 
-def _lock(fd: int, wait: bool) -> bool:
+def _hold(fd: int) -> None:
+    """Take the exclusive lock a writer holds on its file for as long as it lives."""
+    import fcntl
+
+    fcntl.flock(fd, fcntl.LOCK_EX)
+
+
+def _lock(fd: int) -> bool:
+    """Take the exclusive lock if no one holds it (its writer is dead); whether it was taken."""
     import fcntl
 
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return False
     return True
@@ -97,6 +108,7 @@ class PendingFile:
         self.id = uuid.uuid4().hex
         self.path = folder / (self.id + SUFFIX)
         self._fd: int | None = None
+        self._size = 0
         #: The sequence number of the last record appended.
         self.seq = 0
 
@@ -106,31 +118,40 @@ class PendingFile:
 
     def _open(self) -> int:
         if self._fd is None:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            temporary = self.folder / (self.id + ".new")
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC, 0o600)
+            self.folder.mkdir(exist_ok=True)  # beside the database, whose folder exists
+            temporary = self.folder / (self.id + UNNAMED)
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)  # private, as the rows
             try:
-                _lock(fd, wait=True)
+                _hold(fd)
                 os.replace(temporary, self.path)
             except BaseException:
                 os.close(fd)
                 raise
             self._fd = fd
+            self._size = 0
         return self._fd
 
     def append(self, writes: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
-        """Write one step's writes as the next record (raises TypeError for a value JSON cannot hold)."""
+        """Write one step's writes as the next record.
+
+        Raises TypeError for a value JSON cannot hold, OSError when the line
+        cannot be written whole (a full disk: what was written of it is cut
+        off again, so the file stays a sequence of whole lines).
+        """
         line = _encode(self.seq + 1, writes)
         fd = self._open()
         written = os.write(fd, line)
-        while written < len(line):  # a short write on a full disk raises on the next call
-            written += os.write(fd, line[written:])
+        if written != len(line):
+            os.ftruncate(fd, self._size)
+            raise OSError(errno.ENOSPC, f"only {written} of {len(line)} bytes written to {self.path}")
+        self._size += written
         self.seq += 1
 
     def emptied(self) -> None:
         """Every record appended so far is committed: empty the file (its lock stays held)."""
         if self._fd is not None:
             os.ftruncate(self._fd, 0)
+            self._size = 0
 
     def close(self) -> None:
         """Remove the file (every record is committed) and drop the lock."""
@@ -191,34 +212,25 @@ def _record(value: Any, known: Callable[[str], bool]) -> Record | None:
 
 def take_over(
     folder: Path,
-    skip: str | None,
     known: Callable[[str], bool],
     commit: Callable[[str, Sequence[Record]], None],
     done: Callable[[str], None],
-) -> list[Path]:
-    """Commit the pending file of every dead process in ``folder``; returns the files taken.
+) -> None:
+    """Commit the pending file of every dead process in ``folder``.
 
     ``commit(mark_key, records)`` applies the records above the file's mark and
     moves the mark, in one transaction; ``done(mark_key)`` drops the mark once
-    the file is gone.
+    the file is gone. A live writer's file (this store's own included) cannot
+    be locked and is left alone.
     """
-    taken: list[Path] = []
-    for path in _candidates(folder, skip):
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
-        except FileNotFoundError:  # taken by another reader meanwhile
+    for path in _candidates(folder):
+        fd = _open_dead(path)
+        if fd is None:
             continue
         try:
-            if not _lock(fd, wait=False):
-                continue  # its writer is alive
-            try:
-                if os.stat(path).st_ino != os.fstat(fd).st_ino:
-                    continue  # taken and removed by another reader between our open and our lock
-            except FileNotFoundError:
-                continue
-            data = _read_all(fd)
-            records, problem = read_records(data, known)
-            key = MARK_PREFIX + path.name[: -len(SUFFIX)]
+            with open(fd, "rb", closefd=False) as file:
+                records, problem = read_records(file.read(), known)
+            key = MARK_PREFIX + path.name.removesuffix(SUFFIX)
             commit(key, records)
             if problem is None:
                 path.unlink()
@@ -227,25 +239,38 @@ def take_over(
                 kept = path.with_suffix(UNREADABLE)
                 os.replace(path, kept)
                 log.warning(
-                    "the pending step records %s are damaged (%s); %d records before it were committed, "
-                    "the file is kept as %s", path, problem, len(records), kept,
+                    "the pending step records %s are damaged (%s); the %d records before it were committed, "
+                    "and the file is kept as %s", path, problem, len(records), kept,
                 )
-            taken.append(path)
         finally:
             os.close(fd)
-    return taken
 
 
-def _candidates(folder: Path, skip: str | None) -> Iterator[Path]:
+def _open_dead(path: Path) -> int | None:
+    """``path`` opened and locked, if its writer is dead and no other reader took it meanwhile; else None."""
     try:
-        entries = list(os.scandir(folder))
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:  # taken by another reader since the folder was listed
+        return None
+    try:
+        if _lock(fd) and os.fstat(fd).st_ino == os.stat(path).st_ino:
+            return fd
+    except FileNotFoundError:  # taken and removed by another reader between our open and our lock
+        pass
+    os.close(fd)
+    return None
+
+
+def _candidates(folder: Path) -> list[Path]:
+    """The pending files in ``folder``, in name order (removing the unnamed files of writers long dead)."""
+    try:
+        names = sorted(os.listdir(folder))
     except FileNotFoundError:
-        return
-    for entry in entries:
-        if entry.name.endswith(SUFFIX) and entry.name != skip:
-            yield Path(entry.path)
-        elif entry.name.endswith(".new"):
-            _drop_unborn(Path(entry.path))
+        return []
+    for name in names:
+        if name.endswith(UNNAMED):
+            _drop_unborn(folder / name)
+    return [folder / name for name in names if name.endswith(SUFFIX)]
 
 
 def _drop_unborn(path: Path) -> None:
@@ -254,20 +279,11 @@ def _drop_unborn(path: Path) -> None:
     Only after a minute: a live writer locks and renames its new file within microseconds.
     """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         return
     try:
-        if time.time() - os.fstat(fd).st_mtime > 60 and _lock(fd, wait=False):
+        if time.time() - os.fstat(fd).st_mtime > 60 and _lock(fd):
             path.unlink(missing_ok=True)
     finally:
         os.close(fd)
-
-
-def _read_all(fd: int) -> bytes:
-    chunks: list[bytes] = []
-    offset = 0
-    while chunk := os.pread(fd, 1 << 20, offset):
-        chunks.append(chunk)
-        offset += len(chunk)
-    return b"".join(chunks)

@@ -394,8 +394,8 @@ class MetadataStore(BackendRecords):
             return
         try:
             pending.take_over(
-                self._pending_file.folder, self._pending_file.path.name, self._writes.replayable.__contains__,
-                self._commit_taken, lambda key: self._put_now((self._writes.drop_mark, {"key": key})),
+                self._pending_file.folder, self._writes.replayable.__contains__, self._commit_taken,
+                lambda key: self._put_now((self._writes.drop_mark, {"key": key})),
             )
         except (OSError, self._dbapi.Error) as exc:  # a read-only database or folder: the next writer commits them
             log.warning("could not commit the step records a stopped run left in %s: %s", self._pending_file.folder, exc)
