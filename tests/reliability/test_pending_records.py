@@ -3,6 +3,7 @@ never taken from a live writer, never trusted when edited, never committed by a 
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -295,6 +296,7 @@ def test_exiting_commits_what_the_process_holds_and_removes_its_file(tmp_path: P
 
 
 def test_a_file_whose_writer_died_before_naming_it_is_removed_after_a_minute(tmp_path: Path) -> None:
+    assert pending.UNBORN_AFTER == 60.0
     """Bug caught: the empty files of writers killed between creating and naming their pending file piling up,
     or a file a live writer is about to name removed under it."""
     db = tmp_path / "metadata.db"
@@ -304,9 +306,10 @@ def test_a_file_whose_writer_died_before_naming_it_is_removed_after_a_minute(tmp
     old, fresh, held = folder / "old.new", folder / "fresh.new", folder / "held.new"
     for path in (old, fresh, held):
         path.write_bytes(b"")
-    an_hour_ago = time.time() - 3600
-    for path in (old, held):
-        os.utime(path, (an_hour_ago, an_hour_ago))
+    now = time.time()
+    os.utime(fresh, (now - 30, now - 30))
+    for path in (old, held):  # just past the limit
+        os.utime(path, (now - pending.UNBORN_AFTER - 0.5, now - pending.UNBORN_AFTER - 0.5))
     import fcntl
 
     fd = os.open(held, os.O_RDONLY)
@@ -331,7 +334,7 @@ def test_a_read_inside_a_transaction_does_not_commit_held_records_in_the_middle_
     assert [e["step_name"] for e in store.route_events("r")] == ["held"]
 
 
-def test_a_line_the_disk_cannot_take_whole_is_cut_off_again(tmp_path: Path, monkeypatch) -> None:
+def test_a_line_the_disk_cannot_take_whole_is_cut_off_again(tmp_path: Path, monkeypatch, caplog) -> None:
     """Bug caught: a short write (a full disk, on which the database then fails too) leaving half a line that
     every later line follows: after a kill the whole rest of the file is unreadable."""
     from flowyml.errors import MetadataError
@@ -352,6 +355,7 @@ def test_a_line_the_disk_cannot_take_whole_is_cut_off_again(tmp_path: Path, monk
         store.add_route_event("r", "s2", None, "store", "t", "ok", "")
     monkeypatch.setattr(pending.os, "write", real_write)
     assert path.read_bytes() == before
+    assert f"step records committed at once: they could not be kept in {path} ([Errno {errno.ENOSPC}] No space left on device: " in caplog.text
     with store.one_transaction():
         store.add_route_event("r", "s3", None, "store", "t", "ok", "")
     assert path.read_bytes().count(b"\n") == 3 and pending.read_records(path.read_bytes(), lambda name: True)[1] is None
@@ -403,3 +407,44 @@ def test_a_file_another_reader_took_meanwhile_is_not_committed_again(tmp_path: P
     monkeypatch.setattr(pending, "_lock", lock_after_the_other_reader)
     assert [e["step_name"] for e in store.route_events("r")] == ["s2"]
     assert raced.exists()  # the new file is left to its own writer
+
+
+def test_two_stores_on_one_database_each_hold_their_records_in_their_own_file(tmp_path: Path, monkeypatch) -> None:
+    """Bug caught: the second writer of a folder failing to make it (it exists) and so committing every step at
+    once, or two writers sharing one file."""
+    monkeypatch.setattr(pending, "FLUSH_AFTER", 3600.0)
+    db = tmp_path / "metadata.db"
+    first, second = MetadataStore(db), MetadataStore(db)
+    for store, name in ((first, "a"), (second, "b")):
+        with store.one_transaction():
+            store.add_route_event("r", name, None, "store", "t", "ok", "")
+    assert _events(db) == [] and len(list(folder_for(db).glob("*.jsonl"))) == 2
+    assert first._pending_file.path != second._pending_file.path
+
+
+def test_a_pending_file_that_cannot_be_made_leaves_nothing_and_the_step_is_committed_at_once(tmp_path: Path, monkeypatch, caplog) -> None:
+    """Bug caught: a failed rename leaking the file descriptor and the unnamed file, or the step's records lost."""
+    monkeypatch.setattr(pending, "FLUSH_AFTER", 3600.0)
+    db = tmp_path / "metadata.db"
+    store = MetadataStore(db)
+
+    def refuse(src: object, dst: object) -> None:
+        raise PermissionError(13, "refused by the test", str(dst))
+
+    fds = len(os.listdir("/proc/self/fd"))
+    monkeypatch.setattr(pending.os, "replace", refuse)
+    with caplog.at_level(logging.WARNING, "flowyml.metadata"), store.one_transaction():
+        store.add_route_event("r", "s1", None, "store", "t", "ok", "")
+    assert len(os.listdir("/proc/self/fd")) == fds and "refused by the test" in caplog.text
+    assert _events(db) == ["s1"] and list(folder_for(db).iterdir()) == []
+
+
+def test_closing_after_the_pending_file_was_removed_by_hand_still_commits(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(pending, "FLUSH_AFTER", 3600.0)
+    db = tmp_path / "metadata.db"
+    store = MetadataStore(db)
+    with store.one_transaction():
+        store.add_route_event("r", "s1", None, "store", "t", "ok", "")
+    store._pending_file.path.unlink()
+    store.close()
+    assert _events(db) == ["s1"] and _marks(db) == []

@@ -62,6 +62,8 @@ SUFFIX = ".jsonl"
 UNNAMED = ".new"
 UNREADABLE = ".unreadable"
 MARK_PREFIX = "journal:"
+#: Seconds after which a file still unnamed is taken for the leftover of a writer that died creating it.
+UNBORN_AFTER = 60.0
 
 #: One record: (sequence number, [(statement name, values), ...]).
 Record = tuple[int, list[tuple[str, dict[str, Any]]]]
@@ -108,7 +110,6 @@ class PendingFile:
         self.id = uuid.uuid4().hex
         self.path = folder / (self.id + SUFFIX)
         self._fd: int | None = None
-        self._size = 0
         #: The sequence number of the last record appended.
         self.seq = 0
 
@@ -126,9 +127,9 @@ class PendingFile:
                 os.replace(temporary, self.path)
             except BaseException:
                 os.close(fd)
+                temporary.unlink(missing_ok=True)
                 raise
             self._fd = fd
-            self._size = 0
         return self._fd
 
     def append(self, writes: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
@@ -142,16 +143,14 @@ class PendingFile:
         fd = self._open()
         written = os.write(fd, line)
         if written != len(line):
-            os.ftruncate(fd, self._size)
-            raise OSError(errno.ENOSPC, f"only {written} of {len(line)} bytes written to {self.path}")
-        self._size += written
+            os.ftruncate(fd, os.fstat(fd).st_size - written)  # appended: the part written is the file's end
+            raise OSError(errno.ENOSPC, f"{os.strerror(errno.ENOSPC)}: {written} of {len(line)} bytes written to {self.path}")
         self.seq += 1
 
     def emptied(self) -> None:
         """Every record appended so far is committed: empty the file (its lock stays held)."""
         if self._fd is not None:
             os.ftruncate(self._fd, 0)
-            self._size = 0
 
     def close(self) -> None:
         """Remove the file (every record is committed) and drop the lock."""
@@ -276,14 +275,14 @@ def _candidates(folder: Path) -> list[Path]:
 def _drop_unborn(path: Path) -> None:
     """Remove a file whose writer died between creating and naming it (it holds nothing yet).
 
-    Only after a minute: a live writer locks and renames its new file within microseconds.
+    Only after :data:`UNBORN_AFTER` seconds: a live writer locks and renames its new file within microseconds.
     """
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         return
     try:
-        if time.time() - os.fstat(fd).st_mtime > 60 and _lock(fd):
+        if time.time() - os.fstat(fd).st_mtime > UNBORN_AFTER and _lock(fd):
             path.unlink(missing_ok=True)
     finally:
         os.close(fd)

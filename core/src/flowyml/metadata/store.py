@@ -358,7 +358,7 @@ class MetadataStore(BackendRecords):
             try:
                 pending_file.append((prepared.name, values) for prepared, values in writes)
             except (OSError, TypeError, ValueError) as exc:  # a full disk, a value JSON cannot hold: commit now
-                log.debug("step records committed at once, not held (%s)", exc)
+                log.warning("step records committed at once: they could not be kept in %s (%s)", pending_file.path, exc)
                 self._put(*writes)
                 return
             if not self._pending:
