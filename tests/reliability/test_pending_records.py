@@ -448,3 +448,26 @@ def test_closing_after_the_pending_file_was_removed_by_hand_still_commits(tmp_pa
     store._pending_file.path.unlink()
     store.close()
     assert _events(db) == ["s1"] and _marks(db) == []
+
+
+def test_an_unnamed_file_another_reader_removed_first_is_no_error(tmp_path: Path, monkeypatch, caplog) -> None:
+    """Bug caught: two readers removing one dead writer's unnamed file, the second failing (a warning on every
+    read that races another)."""
+    db = tmp_path / "metadata.db"
+    store = MetadataStore(db)
+    folder = folder_for(db)
+    folder.mkdir()
+    unnamed = folder / "dead.new"
+    unnamed.write_bytes(b"")
+    long_ago = time.time() - 3600
+    os.utime(unnamed, (long_ago, long_ago))
+    real_lock = pending._lock
+
+    def lock_after_the_other_reader(fd: int) -> bool:
+        unnamed.unlink()  # the other reader locked and removed it, then let go
+        return real_lock(fd)
+
+    monkeypatch.setattr(pending, "_lock", lock_after_the_other_reader)
+    with caplog.at_level(logging.WARNING, "flowyml.metadata"):
+        assert store.route_events("r") == []
+    assert caplog.text == "" and list(folder.iterdir()) == []

@@ -127,7 +127,7 @@ class PendingFile:
                 os.replace(temporary, self.path)
             except BaseException:
                 os.close(fd)
-                temporary.unlink(missing_ok=True)
+                temporary.unlink()  # still there: nothing after the rename can fail
                 raise
             self._fd = fd
         return self._fd
@@ -283,6 +283,6 @@ def _drop_unborn(path: Path) -> None:
         return
     try:
         if time.time() - os.fstat(fd).st_mtime > UNBORN_AFTER and _lock(fd):
-            path.unlink(missing_ok=True)
+            path.unlink(missing_ok=True)  # another reader may have removed it before we got the lock
     finally:
         os.close(fd)
