@@ -127,11 +127,15 @@ def test_a_held_step_the_database_refuses_is_dropped_naming_it_and_the_others_ar
         with store.one_transaction():
             store.record_step("r", name, "completed", started_at=1.0)
     with pytest.raises(sqlite3.IntegrityError) as raised:  # the driver's error, as for any write it refuses
-        store.flush()
+        store.record_step("r", "direct", "completed", started_at=2.0)  # a write that commits the held ones first
     assert "the records of step 'bad' were not committed" in str(raised.value.__notes__)
-    assert {s["step_name"] for s in store.step_rows("r")} == {"good", "also_good"}
-    store.record_step("r", "later", "completed", started_at=2.0)  # nothing is left held to fail again
-    assert {s["step_name"] for s in store.step_rows("r")} == {"good", "also_good", "later"}
+    assert {s["step_name"] for s in store.step_rows("r")} == {"good", "also_good", "direct"}
+    mark = store._pending_file.mark_key
+    assert dict(sqlite3.connect(db).execute("SELECT key, value FROM meta").fetchall())[mark] == "3"
+    with store.one_transaction():  # nothing is left held to fail again
+        store.record_step("r", "later", "completed", started_at=2.0)
+    store.flush()
+    assert {s["step_name"] for s in store.step_rows("r")} == {"good", "also_good", "direct", "later"}
 
 
 def test_a_newer_database_is_refused_naming_it(url: str, tmp_path: Path) -> None:

@@ -184,6 +184,7 @@ def test_a_long_chain_commits_its_steps_in_batches_and_leaves_nothing_pending(pr
     assert run.success, run.error
     units = [unit for unit in _write_units(seen) if any("INSERT INTO steps" in sql for sql in unit)]
     assert len(units) == 2, f"150 steps committed in {len(units)} transactions"  # 100 held at most, then the run's end
+    assert sum("INSERT INTO steps" in sql for sql in units[0]) == 100
     for unit in units:
         named = [sql for sql in unit if "INSERT INTO steps" in sql]
         for sql in named:  # each step's own rows are in the unit that has its row

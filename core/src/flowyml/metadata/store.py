@@ -406,7 +406,7 @@ class MetadataStore(BackendRecords):
         writes = [(self._writes.replayable[name], values) for seq, batch in records if seq > done for name, values in batch]
         if records:
             writes.append((self._writes.set_mark, {"key": key, "value": str(records[-1][0])}))
-        self._put_now(*writes, keep_pending=True)
+            self._commit(writes)  # this store's own held records are committed first (_settle)
 
     def _put(self, *writes: tuple[Prepared, Mapping[str, Any]]) -> None:
         """Run per-step writes (see :mod:`flowyml.metadata.statements`) on the driver, in one transaction."""
@@ -416,12 +416,12 @@ class MetadataStore(BackendRecords):
             return
         self._put_now(*writes)
 
-    def _put_now(self, *writes: tuple[Prepared, Mapping[str, Any]], keep_pending: bool = False) -> None:
-        """Commit ``writes`` in one transaction, after the held step records (unless ``keep_pending``)."""
+    def _put_now(self, *writes: tuple[Prepared, Mapping[str, Any]]) -> None:
+        """Commit ``writes`` in one transaction, after the held step records."""
         try:
             if self._sqlite:
                 with self._lock:
-                    if self._pending and not keep_pending:
+                    if self._pending:
                         self._commit_held(writes)
                     elif writes:
                         self._commit(writes)
@@ -475,7 +475,7 @@ class MetadataStore(BackendRecords):
                 except (self._dbapi.OperationalError, self._dbapi.InterfaceError):
                     raise
                 except self._dbapi.Error as exc:
-                    step = next((v.get("step_name") for p, v in record if p is self._writes.record_step), None)
+                    step = record[0][1].get("step_name")  # every write of a step names it
                     exc.add_note(f"the records of step {step!r} were not committed: the metadata database {self.display} refused them")
                     refused.append(exc)
             self._pending = []
