@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flowyml import pipeline, step
 from flowyml.metadata.store import MetadataStore
 
@@ -134,17 +136,25 @@ def inc(value: int) -> int:
     return value + 1
 
 
+def chain_of(steps: int) -> Any:
+    """A linear pipeline of ``steps`` trivial steps."""
+
+    @pipeline
+    def chain() -> None:
+        value = inc(0)
+        for _ in range(steps - 1):
+            value = inc(value)
+
+    return chain
+
+
 def test_a_long_run_checkpoints_less_often_yet_keeps_the_wal_bounded(project) -> None:
     """Bug caught: SQLite's default checkpoint every 1,000 WAL pages (one sync of both files every ~50 trivial
     steps, the largest wall cost per step on a real disk), or no checkpoint during the run (the WAL grows
     with every step: 400 trivial steps write about 7,000 pages)."""
     from flowyml.metadata.store import WAL_CHECKPOINT_PAGES
 
-    @pipeline
-    def chain() -> None:
-        value = inc(0)
-        for _ in range(399):
-            value = inc(value)
+    chain = chain_of(400)
 
     two_steps.run()
     store = MetadataStore.for_project(project.path)
@@ -167,11 +177,7 @@ def test_a_long_chain_commits_its_steps_in_batches_and_leaves_nothing_pending(pr
     monkeypatch.setattr(pending, "FLUSH_AFTER", 3600.0)  # the batch size alone decides
     monkeypatch.setattr(StepAnnouncer, "started", lambda self, step, at: None)  # a step slowed past 50 ms commits too
 
-    @pipeline
-    def chain() -> None:
-        value = inc(0)
-        for _ in range(149):
-            value = inc(value)
+    chain = chain_of(150)
 
     two_steps.run()
     store = MetadataStore.for_project(project.path)

@@ -14,6 +14,8 @@ import subprocess
 import sys
 import time
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -70,6 +72,34 @@ def _events(db: Path) -> list[str]:
 def _marks(db: Path) -> list[str]:
     with sqlite3.connect(db) as raw:
         return [r[0] for r in raw.execute("SELECT key FROM meta WHERE key LIKE 'journal:%'")]
+
+
+@pytest.fixture(autouse=True)
+def _commits_only_when_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No commit for a record's age (0.1 s): the tests say when held records are committed."""
+    monkeypatch.setattr(pending, "FLUSH_AFTER", 3600.0)
+
+
+def _store_and_folder(tmp_path: Path) -> tuple[Path, MetadataStore, Path]:
+    """A database, a store on it, and its (created) folder of pending files."""
+    db = tmp_path / "metadata.db"
+    store = MetadataStore(db)
+    folder = folder_for(db)
+    folder.mkdir()
+    return db, store, folder
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold ``path``'s lock as its live writer would."""
+    import fcntl
+
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _kill_a_run_in_its_third_step(project: Path) -> subprocess.CompletedProcess[str]:
@@ -168,11 +198,8 @@ EDITS = {
 def test_an_edited_pending_file_is_committed_up_to_the_edit_and_kept(edit: str, tmp_path: Path, caplog) -> None:
     """Bug caught: an edited line applied (any statement or value it names), or the whole file dropped, or the
     damage not reported."""
-    db = tmp_path / "metadata.db"
-    store = MetadataStore(db)
+    db, store, folder = _store_and_folder(tmp_path)
     store.start_run("r", "p", "s", "flag", {}, None)
-    folder = folder_for(db)
-    folder.mkdir()
     path = folder / "0123abcd.jsonl"
     line, reason = EDITS[edit]
     path.write_bytes(_line(1, [list(_route_event("r", 1))]) + line(_route_event("r", 2)) + _line(3, [list(_route_event("r", 3))]))
@@ -194,10 +221,7 @@ def test_an_edited_pending_file_is_committed_up_to_the_edit_and_kept(edit: str, 
 def test_a_line_cut_short_by_a_kill_is_dropped_quietly(tmp_path: Path, caplog) -> None:
     """Bug caught: the last line a killed process was writing taken for damage (the file kept, a warning), or
     applied in part."""
-    db = tmp_path / "metadata.db"
-    store = MetadataStore(db)
-    folder = folder_for(db)
-    folder.mkdir()
+    _, store, folder = _store_and_folder(tmp_path)
     path = folder / "feed.jsonl"
     path.write_bytes(_line(1, [list(_route_event("r", 1))]) + _line(2, [list(_route_event("r", 2))])[:-9])
     with caplog.at_level(logging.WARNING, "flowyml.metadata"):
@@ -208,7 +232,6 @@ def test_a_line_cut_short_by_a_kill_is_dropped_quietly(tmp_path: Path, caplog) -
 def test_a_forked_child_neither_commits_nor_removes_its_parents_held_records(tmp_path: Path, monkeypatch) -> None:
     """Bug caught: a child forked by a step (multiprocessing, a server) inheriting the held records and the
     pending file: at its exit it commits them (then the parent again: twice) and removes the parent's file."""
-    monkeypatch.setattr(pending, "FLUSH_AFTER", 3600.0)
     db = tmp_path / "metadata.db"
     store = MetadataStore(db)
     store.start_run("r", "p", "s", "flag", {}, None)
@@ -236,7 +259,6 @@ def test_ended_steps_reach_other_readers_soon_even_when_nothing_else_is_written(
     announced long ago (or between steps) keeps its ended steps from every other process."""
     from flowyml.metadata.announcer import StepAnnouncer
 
-    monkeypatch.setattr(pending, "FLUSH_AFTER", 3600.0)
     db = tmp_path / "metadata.db"
     store = MetadataStore(db)
     store.start_run("r", "p", "s", "flag", {}, None)
@@ -260,7 +282,6 @@ def test_ended_steps_reach_other_readers_soon_even_when_nothing_else_is_written(
 def test_closing_a_store_commits_what_it_holds_and_removes_its_file_and_mark(tmp_path: Path, monkeypatch) -> None:
     """Bug caught: records still held when the store closes left to the next process's take-over (or lost),
     the pending file left behind, or its mark left in the database."""
-    monkeypatch.setattr(pending, "FLUSH_AFTER", 3600.0)
     db = tmp_path / "metadata.db"
     store = MetadataStore(db)
     store.start_run("r", "p", "s", "flag", {}, None)
@@ -300,10 +321,7 @@ def test_a_file_whose_writer_died_before_naming_it_is_removed_after_a_minute(tmp
     assert pending.UNBORN_AFTER == 60.0
     """Bug caught: the empty files of writers killed between creating and naming their pending file piling up,
     or a file a live writer is about to name removed under it."""
-    db = tmp_path / "metadata.db"
-    store = MetadataStore(db)
-    folder = folder_for(db)
-    folder.mkdir()
+    _, store, folder = _store_and_folder(tmp_path)
     old, fresh, held = folder / "old.new", folder / "fresh.new", folder / "held.new"
     for path in (old, fresh, held):
         path.write_bytes(b"")
@@ -311,21 +329,14 @@ def test_a_file_whose_writer_died_before_naming_it_is_removed_after_a_minute(tmp
     os.utime(fresh, (now - 30, now - 30))
     for path in (old, held):  # just past the limit
         os.utime(path, (now - pending.UNBORN_AFTER - 0.5, now - pending.UNBORN_AFTER - 0.5))
-    import fcntl
-
-    fd = os.open(held, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with _locked(held):
         store.route_events("r")
         assert sorted(p.name for p in folder.iterdir()) == ["fresh.new", "held.new"]
-    finally:
-        os.close(fd)
 
 
 def test_a_read_inside_a_transaction_does_not_commit_held_records_in_the_middle_of_it(tmp_path: Path, monkeypatch) -> None:
     """Bug caught: a read inside transaction() (a model registry's decision) committing held records: SQLite
     refuses a transaction within a transaction, and the registration fails."""
-    monkeypatch.setattr(pending, "FLUSH_AFTER", 3600.0)
     db = tmp_path / "metadata.db"
     store = MetadataStore(db)
     with store.transaction():
@@ -340,7 +351,6 @@ def test_a_line_the_disk_cannot_take_whole_is_cut_off_again(tmp_path: Path, monk
     every later line follows: after a kill the whole rest of the file is unreadable."""
     from flowyml.errors import MetadataError
 
-    monkeypatch.setattr(pending, "FLUSH_AFTER", 3600.0)
     db = tmp_path / "metadata.db"
     store = MetadataStore(db)
     for name in ("s0", "s1"):
@@ -372,31 +382,19 @@ def test_a_line_the_disk_cannot_take_whole_is_cut_off_again(tmp_path: Path, monk
 def test_a_live_file_does_not_stop_the_take_over_of_the_dead_ones_after_it(tmp_path: Path) -> None:
     """Bug caught: the take-over stopping at the first file it cannot take (a live writer's, one another reader
     removed), leaving the dead files after it uncommitted."""
-    import fcntl
-
-    db = tmp_path / "metadata.db"
-    store = MetadataStore(db)
-    folder = folder_for(db)
-    folder.mkdir()
+    _, store, folder = _store_and_folder(tmp_path)
     live = folder / "0000live.jsonl"
     live.write_bytes(_line(1, [list(_route_event("r", 1))]))
     (folder / "ffffdead.jsonl").write_bytes(_line(1, [list(_route_event("r", 2))]))
-    fd = os.open(live, os.O_RDONLY)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+    with _locked(live):
         assert [e["step_name"] for e in store.route_events("r")] == ["s2"]
         assert sorted(p.name for p in folder.iterdir()) == ["0000live.jsonl"]
-    finally:
-        os.close(fd)
 
 
 def test_a_file_another_reader_took_meanwhile_is_not_committed_again(tmp_path: Path, monkeypatch) -> None:
     """Bug caught: a reader that opened a dead file just before another reader committed and removed it (and a
     new file took its name) committing what it holds again."""
-    db = tmp_path / "metadata.db"
-    store = MetadataStore(db)
-    folder = folder_for(db)
-    folder.mkdir()
+    _, store, folder = _store_and_folder(tmp_path)
     raced = folder / "0000raced.jsonl"
     raced.write_bytes(_line(1, [list(_route_event("r", 1))]))
     (folder / "ffffdead.jsonl").write_bytes(_line(1, [list(_route_event("r", 2))]))
@@ -416,7 +414,6 @@ def test_a_file_another_reader_took_meanwhile_is_not_committed_again(tmp_path: P
 def test_two_stores_on_one_database_each_hold_their_records_in_their_own_file(tmp_path: Path, monkeypatch) -> None:
     """Bug caught: the second writer of a folder failing to make it (it exists) and so committing every step at
     once, or two writers sharing one file."""
-    monkeypatch.setattr(pending, "FLUSH_AFTER", 3600.0)
     db = tmp_path / "metadata.db"
     first, second = MetadataStore(db), MetadataStore(db)
     for store, name in ((first, "a"), (second, "b")):
@@ -428,7 +425,6 @@ def test_two_stores_on_one_database_each_hold_their_records_in_their_own_file(tm
 
 def test_a_pending_file_that_cannot_be_made_leaves_nothing_and_the_step_is_committed_at_once(tmp_path: Path, monkeypatch, caplog) -> None:
     """Bug caught: a failed rename leaking the file descriptor and the unnamed file, or the step's records lost."""
-    monkeypatch.setattr(pending, "FLUSH_AFTER", 3600.0)
     db = tmp_path / "metadata.db"
     store = MetadataStore(db)
 
@@ -444,7 +440,6 @@ def test_a_pending_file_that_cannot_be_made_leaves_nothing_and_the_step_is_commi
 
 
 def test_closing_after_the_pending_file_was_removed_by_hand_still_commits(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(pending, "FLUSH_AFTER", 3600.0)
     db = tmp_path / "metadata.db"
     store = MetadataStore(db)
     with store.one_transaction():
@@ -457,10 +452,7 @@ def test_closing_after_the_pending_file_was_removed_by_hand_still_commits(tmp_pa
 def test_an_unnamed_file_another_reader_removed_first_is_no_error(tmp_path: Path, monkeypatch, caplog) -> None:
     """Bug caught: two readers removing one dead writer's unnamed file, the second failing (a warning on every
     read that races another)."""
-    db = tmp_path / "metadata.db"
-    store = MetadataStore(db)
-    folder = folder_for(db)
-    folder.mkdir()
+    _, store, folder = _store_and_folder(tmp_path)
     unnamed = folder / "dead.new"
     unnamed.write_bytes(b"")
     long_ago = time.time() - 3600
@@ -480,7 +472,6 @@ def test_an_unnamed_file_another_reader_removed_first_is_no_error(tmp_path: Path
 def test_a_writer_killed_after_a_commit_but_before_emptying_its_file_leaves_each_record_once(tmp_path: Path, monkeypatch) -> None:
     """Bug caught: a commit that does not move the writer's mark to its last record (or moves it wrong), so the
     records it committed are committed again by whoever takes the file over."""
-    monkeypatch.setattr(pending, "FLUSH_AFTER", 3600.0)
     db = tmp_path / "metadata.db"
     writer = MetadataStore(db)
     for name in ("s1", "s2"):
@@ -499,11 +490,8 @@ def test_a_writer_killed_after_a_commit_but_before_emptying_its_file_leaves_each
 
 def test_a_take_over_the_database_cannot_take_keeps_the_file_and_says_why(tmp_path: Path, caplog) -> None:
     """Bug caught: a failed take-over breaking the read that triggered it, removing the file, or saying nothing."""
-    db = tmp_path / "metadata.db"
-    store = MetadataStore(db)
+    db, store, folder = _store_and_folder(tmp_path)
     store.start_run("r", "p", "s", "flag", {}, None)
-    folder = folder_for(db)
-    folder.mkdir()
     dead = folder / "dead.jsonl"
     dead.write_bytes(_line(1, [list(_route_event("r", 1))]))
     with sqlite3.connect(db) as raw:
@@ -522,7 +510,6 @@ def test_a_take_over_the_database_cannot_take_keeps_the_file_and_says_why(tmp_pa
 def test_held_records_are_committed_only_once_they_have_waited(tmp_path: Path, monkeypatch) -> None:
     """Bug caught: the announcer's periodic commit taking records however young (a commit per tick, every 25 ms,
     whatever the steps), or never."""
-    monkeypatch.setattr(pending, "FLUSH_AFTER", 3600.0)
     db = tmp_path / "metadata.db"
     store = MetadataStore(db)
     with store.one_transaction():
@@ -535,7 +522,6 @@ def test_held_records_are_committed_only_once_they_have_waited(tmp_path: Path, m
 
 def test_the_exit_hook_commits_every_store_and_a_failing_one_keeps_its_file(tmp_path: Path, monkeypatch, caplog) -> None:
     """Bug caught: the exit hook stopping at the first store it cannot close, or raising at exit."""
-    monkeypatch.setattr(pending, "FLUSH_AFTER", 3600.0)
     broken_db, good_db = tmp_path / "broken.db", tmp_path / "good.db"
     broken, good = MetadataStore(broken_db), MetadataStore(good_db)
     for store in (broken, good):
@@ -555,7 +541,6 @@ def test_the_exit_hook_commits_every_store_and_a_failing_one_keeps_its_file(tmp_
 def test_the_fork_hook_drops_the_held_records_and_the_file_without_touching_them(tmp_path: Path, monkeypatch) -> None:
     """Bug caught: a forked child keeping its parent's held records or file (see the fork test above), checked
     on the hook itself, in this process."""
-    monkeypatch.setattr(pending, "FLUSH_AFTER", 3600.0)
     db = tmp_path / "metadata.db"
     store = MetadataStore(db)
     with store.one_transaction():

@@ -171,9 +171,7 @@ class PendingFile:
 def read_records(data: bytes, known: Callable[[str], bool]) -> tuple[list[Record], str | None]:
     """The records in a pending file's ``data``, and what is wrong with the first line that does not check."""
     records: list[Record] = []
-    lines = data.split(b"\n")
-    last = lines.pop()  # after the final newline: empty, or the line a killed process was writing
-    del last
+    lines = data.split(b"\n")[:-1]  # the part after the final newline: empty, or the line a kill cut short
     for number, line in enumerate(lines, 1):
         problem = None
         try:

@@ -82,9 +82,9 @@ class Statements:
 class Prepared:
     """A statement compiled for one dialect, run on a driver cursor with a dict of values."""
 
-    def __init__(self, statement: Any, dialect: Dialect, keys: Iterable[str] | None = None, name: str = "") -> None:
+    def __init__(self, statement: Any, dialect: Dialect, keys: Iterable[str] | None = None) -> None:
         #: The attribute of :class:`PreparedWrites` it is (how a pending file names it).
-        self.name = name
+        self.name = ""
         compiled = statement.compile(dialect=dialect, column_keys=list(keys) if keys is not None else None)
         self.sql = str(compiled)
         #: Values the statement binds itself (a literal in its WHERE clause).
@@ -108,22 +108,18 @@ class PreparedWrites:
         def columns(table: Any) -> list[str]:
             return [c.name for c in table.c if c.name not in ("row_seq", "id")]
 
-        self.insert_run = Prepared(sql.insert_run, dialect, columns(t.runs), "insert_run")
-        self.heartbeat = Prepared(sql.heartbeat, dialect, name="heartbeat")
-        self.finish_run = Prepared(sql.finish_run, dialect, name="finish_run")
-        self.record_step = Prepared(sql.record_step, dialect, columns(t.steps), "record_step")
-        self.announce_step = Prepared(sql.announce_step, dialect, columns(t.steps), "announce_step")
-        self.insert_artifact = Prepared(sql.insert_artifact, dialect, columns(t.artifacts), "insert_artifact")
-        self.record_output = Prepared(sql.record_output, dialect, columns(t.step_outputs), "record_output")
-        self.record_consumption = Prepared(sql.record_consumption, dialect, columns(t.consumptions), "record_consumption")
-        self.add_route_event = Prepared(sql.add_route_event, dialect, columns(t.route_events), "add_route_event")
-        self.set_mark = Prepared(sql.set_mark, dialect, ["key", "value"], "set_mark")
-        self.drop_mark = Prepared(sql.drop_mark, dialect, name="drop_mark")
+        self.insert_run = Prepared(sql.insert_run, dialect, columns(t.runs))
+        self.heartbeat = Prepared(sql.heartbeat, dialect)
+        self.finish_run = Prepared(sql.finish_run, dialect)
+        self.record_step = Prepared(sql.record_step, dialect, columns(t.steps))
+        self.announce_step = Prepared(sql.announce_step, dialect, columns(t.steps))
+        self.insert_artifact = Prepared(sql.insert_artifact, dialect, columns(t.artifacts))
+        self.record_output = Prepared(sql.record_output, dialect, columns(t.step_outputs))
+        self.record_consumption = Prepared(sql.record_consumption, dialect, columns(t.consumptions))
+        self.add_route_event = Prepared(sql.add_route_event, dialect, columns(t.route_events))
+        self.set_mark = Prepared(sql.set_mark, dialect, ["key", "value"])
+        self.drop_mark = Prepared(sql.drop_mark, dialect)
+        for name, prepared in vars(self).items():
+            prepared.name = name
         #: The writes a pending file may hold, by name: those of a run and its steps, never the marks.
-        self.replayable = {
-            p.name: p
-            for p in (
-                self.insert_run, self.heartbeat, self.finish_run, self.record_step, self.announce_step, self.insert_artifact,
-                self.record_output, self.record_consumption, self.add_route_event,
-            )
-        }
+        self.replayable: dict[str, Prepared] = {n: p for n, p in vars(self).items() if n not in ("set_mark", "drop_mark")}

@@ -370,9 +370,7 @@ class MetadataStore(BackendRecords):
     def flush(self) -> None:
         """Commit the step records held since the last commit (see :meth:`one_transaction`); a no-op when none are."""
         if self._pending:
-            with self._lock:
-                if self._pending:
-                    self._put_now()
+            self._put_now()  # takes the lock, and does nothing if another thread committed them meanwhile
 
     def flush_older_than(self, seconds: float) -> None:
         """:meth:`flush` if the oldest held record has waited ``seconds`` (the step announcer calls it)."""
