@@ -23,11 +23,15 @@ from pathlib import Path
 def bench_import(repeats: int) -> tuple[float, float]:
     """Median wall time of `python -c pass` and of `python -c 'import flowyml'` (fresh interpreters)."""
 
+    # PYTHONDONTWRITEBYTECODE=1 (set on some machines and CI images) would make every child compile
+    # flowyml from source: an import a user with a normal environment never pays.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
     def median(code: str) -> float:
         times = []
         for _ in range(repeats):
             start = time.perf_counter()
-            subprocess.run([sys.executable, "-c", code], check=True)
+            subprocess.run([sys.executable, "-c", code], check=True, env=env)
             times.append(time.perf_counter() - start)
         return statistics.median(times)
 
