@@ -172,6 +172,11 @@ GROUPS: dict[str, tuple[list[str], list[str], list[str]]] = {
             "--deselect=tests/reliability/test_pending_records.py::test_exiting_commits_what_the_process_holds_and_removes_its_file",
         ],
     ),
+    "preallocate": (
+        ["src/flowyml/serialization/preallocate.py"],
+        ["flowyml.serialization.preallocate.*"],
+        ["tests/test_preallocate.py", "tests/test_hashing_file.py", "tests/test_npy_writing.py"],
+    ),
     "loader": (
         ["src/flowyml/plugins/loader.py"],
         ["flowyml.plugins.loader.*"],

@@ -16,7 +16,8 @@ hasher, so memory stays bounded however fast the writer is.
 unchanged until it returns (an array's memory, a ``bytes`` value) with no copy
 at all: slices of it go to the file and to the hasher (the writer never waits
 for the hasher: a queued slice holds no memory of its own), and it returns once
-they are all hashed.
+they are all hashed; the file's blocks for it are reserved first
+(:mod:`flowyml.serialization.preallocate`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from flowyml.serialization import digests
+from flowyml.serialization import digests, preallocate
 
 _DONE = object()
 #: Bytes copied by :meth:`HashingFile.write` that may wait for the hasher at once.
@@ -96,6 +97,7 @@ class HashingFile:
     def write_buffer(self, data: Any) -> int:
         """Write all of ``data`` (any buffer) without copying it; the caller must not change it until this returns."""
         view = memoryview(data).cast("B")
+        preallocate.reserve(self._fh.fileno(), self._size, len(view))  # its blocks in one call (a hint)
         for start in range(0, len(view), SLICE):
             piece = view[start : start + SLICE]
             self._fh.write(piece)
