@@ -40,7 +40,7 @@ def _look_up() -> Any:
     import ctypes  # here, not at import: only a process writing a large value pays for it
 
     try:
-        function = ctypes.CDLL(None, use_errno=True).fallocate64  # off64_t on every architecture
+        function = ctypes.CDLL(None).fallocate64  # off64_t on every architecture
     except (OSError, AttributeError):  # a libc without it (musl before 1.2.4 names it fallocate only)
         return False
     function.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
