@@ -147,3 +147,13 @@ def test_a_serializer_hash_is_read_by_its_prefix() -> None:
     for bad in ("ab" * 31, "AB" * 32, "X" + "a" * 63, "blake3:" + "cd" * 31 + "c:", "blake3:" + "xy" * 32):
         with pytest.raises(ValueError, match="is not a (sha256|blake3) digest"):
             digests.entry(bad)
+
+
+@pytest.mark.parametrize("algorithm", digests.ALGORITHMS)
+def test_of_bytes_is_the_digest_a_file_of_those_bytes_records(tmp_path: Path, algorithm: str) -> None:
+    """Bug caught: a packed artifact's in-memory files hashed other than the same bytes on disk."""
+    data = b"flowyml" * 1000
+    path = tmp_path / "data.bin"
+    path.write_bytes(data)
+    expected = hashlib.sha256(data).hexdigest() if algorithm == "sha256" else blake3(data).hexdigest()
+    assert digests.of_bytes(data, algorithm) == digests.of_file(path, algorithm) == expected

@@ -109,6 +109,7 @@ GROUPS: dict[str, tuple[list[str], list[str], list[str]]] = {
             "tests/reliability/test_file_hash_algorithms.py",
             "tests/test_artifacts.py",
             "tests/test_hashing_file.py",
+            "tests/test_preallocate.py",  # write_buffer's reservation: where and how much
             D + "test_a_manifest_claiming_safe_does_not_open_the_pickle_gate",
             D + "test_a_safe_format_loads_without_a_recorded_hash",
         ],
