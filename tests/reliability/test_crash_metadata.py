@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import socket
 import sqlite3
 import subprocess
@@ -119,6 +121,37 @@ def test_the_owner_records_host_pid_start_time_and_scope() -> None:
     assert me.host == socket.gethostname() and me.pid > 0
     assert me.started and me.started == process_start(me.pid)
     assert me.scope and me.checkable_here() and me.alive() is True
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork() is POSIX")
+def test_a_forked_child_is_another_owner() -> None:
+    """Bug caught: the owner this process remembers handed to a forked child (its folders then look like the parent's)."""
+    parent = current_owner()
+    assert current_owner() is parent  # remembered, not read from /proc again at every staging folder
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report what it is as an owner, then leave without running pytest's exit
+        try:
+            child = current_owner()
+            os.write(write, json.dumps([child.pid, child.started, child.scope_key, process_start(os.getpid())]).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as fh:
+        child_pid, child_started, child_key, child_start_read = json.loads(fh.read())
+    os.waitpid(pid, 0)
+    assert child_pid == pid != parent.pid
+    assert child_started == child_start_read and child_started  # the child's own start time
+    assert child_key == parent.scope_key  # same host, boot and pid namespace
+    assert current_owner() is parent
+
+
+def test_an_owner_follows_a_host_name_change(monkeypatch) -> None:
+    parent = current_owner()
+    monkeypatch.setattr(socket, "gethostname", lambda: "renamed-host")
+    renamed = current_owner()
+    assert renamed.host == "renamed-host" and renamed.pid == parent.pid and renamed.started == parent.started
+    assert renamed.scope_key != parent.scope_key
 
 
 def test_a_running_run_is_crashed_once_its_owner_is_gone() -> None:

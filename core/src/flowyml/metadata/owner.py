@@ -59,7 +59,7 @@ class Owner:
     started: str
     scope: str
 
-    @property
+    @functools.cached_property
     def scope_key(self) -> str:
         """A short, file-name-safe digest of (host, scope): equal keys mean the pid can be checked here."""
         return hashlib.sha1(f"{self.host}\0{self.scope}".encode()).hexdigest()[:10]
@@ -95,10 +95,17 @@ def pid_alive(pid: int, started: str) -> bool:
     return not _PROC.is_dir()
 
 
+_me: Owner | None = None  # this process as an owner, once known (a staging folder's name asks at every save)
+
+
 def current_owner() -> Owner:
-    """This process as an owner (computed per call: a forked child is a different owner)."""
-    pid = os.getpid()
-    return Owner(socket.gethostname(), pid, process_start(pid), _scope())
+    """This process as an owner: known again when the pid or host name changed (a forked child is another owner)."""
+    global _me
+    pid, host = os.getpid(), socket.gethostname()
+    me = _me
+    if me is None or me.pid != pid or me.host != host:
+        me = _me = Owner(host, pid, process_start(pid), _scope())  # its start time: one read of /proc per process
+    return me
 
 
 # -- owners encoded in a folder name (staging folders) --------------------------------------------
