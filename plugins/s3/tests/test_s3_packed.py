@@ -248,3 +248,60 @@ def test_a_manifest_longer_than_the_first_read_is_fetched_whole(tmp_path: Path, 
         assert fetch_and_read(stack, uri, content_hash).data == b"weights"
     assert [(method, status) for method, _, status in seen] == [("GET", "206"), ("GET", "200"), ("GET", "200"), ("GET", "200")]
     assert seen[1][1] == f"/{s3_bucket}/model/{MANIFEST}" and "list-type=2" in seen[2][1]
+
+
+def test_a_value_packed_in_memory_is_uploaded_without_a_local_staging_folder(
+    tmp_path: Path, s3_bucket: str, aws_env: Any, requests: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pipeline's small output (an ArtifactWriter) goes up from memory: same two requests, nothing staged on disk."""
+    from flowyml.serialization.writer import ArtifactWriter
+    from flowyml.stores import fsspec_store
+
+    staged: list[Path] = []
+    real_staging = fsspec_store.new_temp_staging
+
+    def counting_staging() -> Path:
+        staged.append(real_staging())
+        return staged[-1]
+
+    monkeypatch.setattr(fsspec_store, "new_temp_staging", counting_staging)
+    # staging a killed process left in the temp folder is still removed by this process's first save
+    import subprocess
+    import sys
+
+    from flowyml.metadata.owner import current_owner, process_start
+    from flowyml.stores import staging as staging_module
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.setattr(staging_module, "_swept", set())
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    started = process_start(child.pid)
+    child.kill()
+    child.wait()
+    dead = temp / f"{staging_module.TEMP_PREFIX}{current_owner().scope_key}-{child.pid}-{started}-0123abcd"
+    (dead / "artifact").mkdir(parents=True)
+    stack = stack_on(tmp_path, s3_bucket)
+    writer = ArtifactWriter({"rows": 3}, {"run_id": "r1"})
+    with requests(s3_bucket) as seen:
+        uri = stack.hook.flowyml_artifact_store_save(key="memory", write=writer)
+        assert writer.manifest is not None and writer.manifest["run_id"] == "r1"
+        assert fetch_and_read(stack, uri, writer.manifest["content_hash"]) == {"rows": 3}
+    assert seen == [("PUT", f"/{s3_bucket}/memory/{MANIFEST}", "200"), ("GET", f"/{s3_bucket}/memory/{MANIFEST}", "206")]
+    assert staged == [] and not dead.exists()
+    objects = stored(aws_env.endpoint_url, s3_bucket, "memory/")
+    assert list(objects) == [f"memory/{MANIFEST}"] and objects[f"memory/{MANIFEST}"].startswith(MAGIC)
+
+    # the same key again: refused by the conditional PUT, the stored value untouched
+    with pytest.raises(StoreError, match="refusing to overwrite it"):
+        stack.hook.flowyml_artifact_store_save(key="memory", write=ArtifactWriter({"rows": 4}))
+    assert fetch_and_read(stack, uri, writer.manifest["content_hash"]) == {"rows": 3}
+
+    # a Model stays a folder, and goes through a staging folder as before (removed afterwards)
+    model = ArtifactWriter(Model(b"weights", name="m"))
+    model_uri = stack.hook.flowyml_artifact_store_save(key="model", write=model)
+    assert len(staged) == 1 and not staged[0].exists()
+    assert model.manifest is not None
+    assert fetch_and_read(stack, model_uri, model.manifest["content_hash"]).data == b"weights"
+    assert not stored(aws_env.endpoint_url, s3_bucket, "model/")[f"model/{MANIFEST}"].startswith(MAGIC)

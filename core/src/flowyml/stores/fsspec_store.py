@@ -197,6 +197,14 @@ class FsspecArtifactStore(Component):
         if not limit:  # fail before serializing; a packing store learns it from its one conditional PUT
             self._refuse_if_stored(dest)
         sweep_once(Path(tempfile.gettempdir()), TEMP_PREFIX)  # staging left by killed processes
+        # A small value packed in memory (flowyml.serialization.writer) goes up as it is: no local staging
+        # folder to write, read back and delete. Other writers (plain functions) stage a folder below.
+        in_memory = getattr(write, "packed", None) if limit else None
+        packed = in_memory(limit, self.keep_as_folder) if in_memory is not None else None
+        if packed is not None:
+            if not self.put_new(packed, posixpath.join(dest, MANIFEST)):  # one object, one request
+                raise self._refusal(dest)
+            return self.uri_of_path(dest)
         work = new_temp_staging()
         staging = work / "artifact"
         staging.mkdir()
