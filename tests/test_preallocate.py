@@ -97,8 +97,8 @@ def test_no_fallocate_outside_linux(monkeypatch, fresh_lookup) -> None:
 
 
 @linux_only
-@pytest.mark.parametrize("libc", [None, object()], ids=["no-libc", "no-fallocate64"])
-def test_a_libc_without_fallocate64_means_no_reservation(monkeypatch, fresh_lookup, libc) -> None:
+@pytest.mark.parametrize("libc", [None, object()], ids=["no-libc", "no-fallocate"])
+def test_a_libc_without_fallocate_means_no_reservation(monkeypatch, fresh_lookup, libc) -> None:
     import ctypes
 
     def load(name: object) -> object:
@@ -147,3 +147,22 @@ def test_write_buffer_writes_the_same_file_when_the_reservation_is_refused(tmp_p
     with HashingFile(tmp_path / "data.bin", algorithm="blake3") as out:
         assert out.write_buffer(data) == len(data)
     assert (tmp_path / "data.bin").read_bytes() == data
+
+
+@linux_only
+def test_a_libc_with_only_fallocate_is_used_on_64_bit(tmp_path, monkeypatch, fresh_lookup) -> None:
+    """musl 1.2.4 and later name the call fallocate only (off_t is 64 bits there)."""
+    import ctypes
+
+    real = ctypes.CDLL(None)
+
+    class OnlyFallocate:
+        fallocate = real.fallocate
+
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: OnlyFallocate())
+    _reserving(tmp_path)
+    fd = os.open(tmp_path / "big", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        assert preallocate.reserve(fd, 0, 16 << 20) is (ctypes.sizeof(ctypes.c_void_p) == 8)
+    finally:
+        os.close(fd)

@@ -40,8 +40,13 @@ def _look_up() -> Any:
     import ctypes  # here, not at import: only a process writing a large value pays for it
 
     try:
-        function = ctypes.CDLL(None).fallocate64  # off64_t on every architecture
-    except (OSError, AttributeError):  # a libc without it (musl before 1.2.4 names it fallocate only)
+        libc = ctypes.CDLL(None)
+    except OSError:
+        return False
+    function = getattr(libc, "fallocate64", None)  # takes an off64_t on every architecture (glibc)
+    if function is None and ctypes.sizeof(ctypes.c_void_p) == 8:  # 64-bit: off_t is 64 bits, the same call
+        function = getattr(libc, "fallocate", None)  # musl 1.2.4 and later have no *64 names
+    if function is None:
         return False
     function.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
     function.restype = ctypes.c_int
