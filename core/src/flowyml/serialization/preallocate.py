@@ -43,9 +43,9 @@ def _look_up() -> Any:
         libc = ctypes.CDLL(None)
     except OSError:
         return False
-    function = getattr(libc, "fallocate64", None)  # takes an off64_t on every architecture (glibc)
-    if function is None and ctypes.sizeof(ctypes.c_void_p) == 8:  # 64-bit: off_t is 64 bits, the same call
-        function = getattr(libc, "fallocate", None)  # musl 1.2.4 and later have no *64 names
+    # On 64-bit Linux off_t is 64 bits and fallocate is the call (glibc and musl alike; musl 1.2.4 and later
+    # have no *64 names). A 32-bit build needs glibc's fallocate64, whose offsets are 64 bits too.
+    function = getattr(libc, "fallocate" if ctypes.sizeof(ctypes.c_void_p) == 8 else "fallocate64", None)
     if function is None:
         return False
     function.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
