@@ -166,3 +166,26 @@ def test_a_libc_with_only_fallocate_is_used_on_64_bit(tmp_path, monkeypatch, fre
         assert preallocate.reserve(fd, 0, 16 << 20) is (ctypes.sizeof(ctypes.c_void_p) == 8)
     finally:
         os.close(fd)
+
+
+@linux_only
+def test_a_32_bit_build_asks_for_fallocate64(tmp_path, monkeypatch, fresh_lookup) -> None:
+    """On 32 bits off_t may be 32 bits: the call taking 64-bit offsets (glibc's fallocate64) is the one used."""
+    import ctypes
+
+    real = ctypes.CDLL(None)
+    if not hasattr(real, "fallocate64"):
+        pytest.skip("this C library has no fallocate64 to stand in for a 32-bit one")
+    real_sizeof = ctypes.sizeof
+
+    class Only64:
+        fallocate64 = real.fallocate64
+
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: Only64())
+    monkeypatch.setattr(ctypes, "sizeof", lambda kind: 4 if kind is ctypes.c_void_p else real_sizeof(kind))
+    _reserving(tmp_path)
+    fd = os.open(tmp_path / "big", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        assert preallocate.reserve(fd, 0, 16 << 20) is True
+    finally:
+        os.close(fd)
