@@ -37,9 +37,16 @@ def _reserving(tmp_path) -> None:
 
 
 @pytest.fixture
-def fresh_lookup(monkeypatch):
-    """Look the C function up again in this test (and restore the cached lookup after it)."""
-    monkeypatch.setattr(preallocate, "_fallocate", None)
+def fresh_lookup():
+    """Look the C function up again in this test (and forget that lookup after it)."""
+    preallocate._function.cache_clear()
+    yield
+    preallocate._function.cache_clear()
+
+
+def _stub(monkeypatch, fallocate) -> None:
+    """The C function replaced by ``fallocate`` (a Python stand-in) for this test."""
+    monkeypatch.setattr(preallocate, "_function", lambda: fallocate)
 
 
 @linux_only
@@ -78,7 +85,7 @@ def test_the_reservation_starts_at_the_given_offset(tmp_path, fresh_lookup) -> N
 
 def test_a_small_write_makes_no_call(monkeypatch) -> None:
     calls = []
-    monkeypatch.setattr(preallocate, "_fallocate", lambda *args: calls.append(args) or 0)
+    _stub(monkeypatch, lambda *args: calls.append(args) or 0)
     assert preallocate.reserve(3, 0, preallocate.MIN_BYTES - 1) is False
     assert calls == []
     assert preallocate.reserve(3, 5, preallocate.MIN_BYTES) is True
@@ -86,14 +93,14 @@ def test_a_small_write_makes_no_call(monkeypatch) -> None:
 
 
 def test_a_refused_reservation_is_reported_and_nothing_else(monkeypatch) -> None:
-    monkeypatch.setattr(preallocate, "_fallocate", lambda *args: -1)  # EOPNOTSUPP, ENOSPC, ...
+    _stub(monkeypatch, lambda *args: -1)  # EOPNOTSUPP, ENOSPC, ...
     assert preallocate.reserve(3, 0, 64 << 20) is False
 
 
 def test_no_fallocate_outside_linux(monkeypatch, fresh_lookup) -> None:
     monkeypatch.setattr(sys, "platform", "darwin")
     assert preallocate.reserve(3, 0, 64 << 20) is False
-    assert preallocate._fallocate is False  # looked up once: later writes make no call either
+    assert preallocate._function() is False  # looked up once: later writes make no call either
 
 
 @linux_only
@@ -108,17 +115,27 @@ def test_a_libc_without_fallocate_means_no_reservation(monkeypatch, fresh_lookup
 
     monkeypatch.setattr(ctypes, "CDLL", load)
     assert preallocate.reserve(3, 0, 64 << 20) is False
-    assert preallocate._fallocate is False
+    assert preallocate._function() is False
 
 
+@linux_only
 def test_the_lookup_is_made_once(monkeypatch, fresh_lookup) -> None:
+    import ctypes
+
     lookups = []
 
-    def look_up() -> object:
-        lookups.append(1)
-        return lambda *args: 0
+    class Fake:
+        @staticmethod
+        def fallocate(*args: object) -> int:
+            return 0
 
-    monkeypatch.setattr(preallocate, "_look_up", look_up)
+        fallocate64 = fallocate
+
+    def load(name: object) -> Fake:
+        lookups.append(1)
+        return Fake()
+
+    monkeypatch.setattr(ctypes, "CDLL", load)
     assert preallocate.reserve(3, 0, 64 << 20) and preallocate.reserve(3, 0, 64 << 20)
     assert lookups == [1]
 
@@ -142,7 +159,7 @@ def test_write_buffer_reserves_the_buffer_after_what_was_written(tmp_path, monke
 
 
 def test_write_buffer_writes_the_same_file_when_the_reservation_is_refused(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(preallocate, "_fallocate", lambda *args: -1)
+    _stub(monkeypatch, lambda *args: -1)
     data = os.urandom(SLICE + 7)
     with HashingFile(tmp_path / "data.bin", algorithm="blake3") as out:
         assert out.write_buffer(data) == len(data)

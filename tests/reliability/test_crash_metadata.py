@@ -19,6 +19,7 @@ from flowyml.metadata.heartbeat import Heartbeat
 from flowyml.metadata.owner import current_owner, pid_alive, process_start
 from flowyml.metadata.status import STALE_AFTER, effective_status, effective_step_status
 from flowyml.metadata.store import SCHEMA_VERSION, MetadataStore
+from standins.dead_process import dead_process
 
 # -- the race: processes opening a new project's database at once ------------------------------------
 
@@ -100,15 +101,6 @@ def test_a_newer_database_is_refused_naming_both_versions(tmp_path: Path) -> Non
 # -- owners and the effective status -------------------------------------------------------------------
 
 
-def _dead_process() -> tuple[int, str]:
-    """The pid and start time of a process that has exited and been reaped."""
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
-    started = process_start(proc.pid)
-    proc.kill()
-    proc.wait()
-    return proc.pid, started
-
-
 def _row(**values: Any) -> dict[str, Any]:
     me = current_owner()
     row = {"status": "running", "started_at": time.time(), "heartbeat_at": time.time(),
@@ -155,7 +147,7 @@ def test_an_owner_follows_a_host_name_change(monkeypatch) -> None:
 
 
 def test_a_running_run_is_crashed_once_its_owner_is_gone() -> None:
-    pid, started = _dead_process()
+    pid, started = dead_process()
     assert pid_alive(pid, started) is False
     assert effective_status(_row()) == "running"
     assert effective_status(_row(owner_pid=pid, owner_started=started)) == "crashed"
@@ -194,7 +186,7 @@ def test_an_owner_on_another_host_is_judged_by_its_heartbeat() -> None:
 
 @pytest.mark.parametrize("final", ["completed", "failed", "interrupted"])
 def test_final_statuses_are_kept(final: str) -> None:
-    pid, started = _dead_process()
+    pid, started = dead_process()
     assert effective_status(_row(status=final, owner_pid=pid, owner_started=started)) == final
 
 
@@ -223,7 +215,7 @@ def test_the_heartbeat_updates_the_run_until_stopped(tmp_path: Path) -> None:
 
 def test_list_runs_filters_on_the_effective_status(tmp_path: Path) -> None:
     store = MetadataStore(tmp_path / "metadata.db")
-    pid, started = _dead_process()
+    pid, started = dead_process()
     store.start_run("live", "p", "s", "flag", {}, None)
     store.start_run("dead", "p", "s", "flag", {}, None)
     store.execute("UPDATE runs SET owner_pid=?, owner_started=? WHERE run_id='dead'", (pid, started))

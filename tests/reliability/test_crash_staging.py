@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -13,20 +11,12 @@ import pytest
 from click.testing import CliRunner
 
 from flowyml.cli.main import cli
-from flowyml.metadata.owner import current_owner, owned_name, process_start
+from flowyml.metadata.owner import current_owner, owned_name
 from flowyml.stores.staging import TEMP_PREFIX, UNOWNED_AFTER, new_staging, sweep
 from flowyml.testing import make_stack
+from standins.dead_process import dead_owner_name
 
 LOCAL = {"artifact_store": {"type": "local", "path": "./artifacts"}}
-
-
-def _dead_owner_name(rand: str = "0123456789abcdef") -> str:
-    """A staging folder name whose owner (same host and scope as this process) has exited."""
-    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
-    started = process_start(proc.pid)
-    proc.kill()
-    proc.wait()
-    return f"{current_owner().scope_key}-{proc.pid}-{started}-{rand}"
 
 
 def _folder(parent: Path, name: str, size: int = 1000) -> Path:
@@ -37,7 +27,7 @@ def _folder(parent: Path, name: str, size: int = 1000) -> Path:
 
 
 def test_only_folders_of_dead_owners_are_removed(tmp_path: Path) -> None:
-    dead = _folder(tmp_path, _dead_owner_name(), size=5000)
+    dead = _folder(tmp_path, dead_owner_name(), size=5000)
     mine = new_staging(tmp_path)  # this process: alive
     elsewhere = _folder(tmp_path, f"0000000000-{os.getpid()}-1-abcd")  # another host/container: cannot be checked
     unowned = _folder(tmp_path, "5d41402abc4b2a76b9719d911017c592")  # an older FlowyML's name
@@ -66,7 +56,7 @@ def test_the_first_save_of_a_process_removes_dead_staging(tmp_path: Path, monkey
     monkeypatch.chdir(tmp_path)
     staging = tmp_path / "artifacts" / ".staging"
     staging.mkdir(parents=True)
-    dead = _folder(staging, _dead_owner_name())
+    dead = _folder(staging, dead_owner_name())
     live = new_staging(staging)
     stack = make_stack(tmp_path, LOCAL)
     stack.hook.flowyml_artifact_store_save(key="r/a", write=lambda d: (d / "flowyml.json").write_text("{}"))
@@ -94,9 +84,9 @@ def test_gc_removes_dead_staging_and_reports_bytes_reclaimed(tmp_path: Path, mon
     monkeypatch.chdir(tmp_path)
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # the system temp folder, for this test
-    dead_a = _folder(tmp_path / "store-a" / ".staging", _dead_owner_name("aa"), size=300_000)
-    dead_b = _folder(tmp_path / "store-b" / ".staging", _dead_owner_name("bb"), size=200_000)
-    dead_tmp = _folder(Path(tempfile.gettempdir()), TEMP_PREFIX + _dead_owner_name("cc"), size=100_000)
+    dead_a = _folder(tmp_path / "store-a" / ".staging", dead_owner_name("aa"), size=300_000)
+    dead_b = _folder(tmp_path / "store-b" / ".staging", dead_owner_name("bb"), size=200_000)
+    dead_tmp = _folder(Path(tempfile.gettempdir()), TEMP_PREFIX + dead_owner_name("cc"), size=100_000)
     live = new_staging(tmp_path / "store-a" / ".staging")
     result = CliRunner().invoke(cli, ["gc", "--verbose"])
     assert result.exit_code == 0, result.output

@@ -28,9 +28,13 @@ from flowyml.errors import IntegrityError, StoreError
 from flowyml.plugins.kinds import Kind
 from flowyml.runner.loading import fetch_and_read
 from flowyml.serialization.artifact_io import MANIFEST, write_artifact
+from flowyml.serialization.writer import ArtifactWriter
+from flowyml.stores import fsspec_store
+from flowyml.stores import staging as staging_module
 from flowyml.stores.packed import MAGIC
 from flowyml.testing import make_stack
 from standins.aws import boto3_client
+from standins.dead_process import dead_owner_name
 
 MIB = 2**20
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -254,9 +258,6 @@ def test_a_value_packed_in_memory_is_uploaded_without_a_local_staging_folder(
     tmp_path: Path, s3_bucket: str, aws_env: Any, requests: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A pipeline's small output (an ArtifactWriter) goes up from memory: same two requests, nothing staged on disk."""
-    from flowyml.serialization.writer import ArtifactWriter
-    from flowyml.stores import fsspec_store
-
     staged: list[Path] = []
     real_staging = fsspec_store.new_temp_staging
 
@@ -266,21 +267,11 @@ def test_a_value_packed_in_memory_is_uploaded_without_a_local_staging_folder(
 
     monkeypatch.setattr(fsspec_store, "new_temp_staging", counting_staging)
     # staging a killed process left in the temp folder is still removed by this process's first save
-    import subprocess
-    import sys
-
-    from flowyml.metadata.owner import current_owner, process_start
-    from flowyml.stores import staging as staging_module
-
     temp = tmp_path / "tmp"
     temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
     monkeypatch.setattr(staging_module, "_swept", set())
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
-    started = process_start(child.pid)
-    child.kill()
-    child.wait()
-    dead = temp / f"{staging_module.TEMP_PREFIX}{current_owner().scope_key}-{child.pid}-{started}-0123abcd"
+    dead = temp / f"{staging_module.TEMP_PREFIX}{dead_owner_name()}"
     (dead / "artifact").mkdir(parents=True)
     stack = stack_on(tmp_path, s3_bucket)
     writer = ArtifactWriter({"rows": 3}, {"run_id": "r1"})

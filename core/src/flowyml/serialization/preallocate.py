@@ -16,6 +16,7 @@ costs more than the reservation saves.
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Any
 
@@ -24,17 +25,9 @@ KEEP_SIZE = 1
 #: A write shorter than this is not worth one more system call.
 MIN_BYTES = 8 << 20
 
-_fallocate: Any = None  # looked up on first use: the C function, or False where there is none
-
-
+@functools.cache
 def _function() -> Any:
-    global _fallocate
-    if _fallocate is None:
-        _fallocate = _look_up()
-    return _fallocate
-
-
-def _look_up() -> Any:
+    """The C function, looked up on first use; False where there is none."""
     if not sys.platform.startswith("linux"):
         return False
     import ctypes  # here, not at import: only a process writing a large value pays for it

@@ -198,32 +198,31 @@ class FsspecArtifactStore(Component):
             self._refuse_if_stored(dest)
         sweep_once(Path(tempfile.gettempdir()), TEMP_PREFIX)  # staging left by killed processes
         # A small value packed in memory (flowyml.serialization.writer) goes up as it is: no local staging
-        # folder to write, read back and delete. Other writers (plain functions) stage a folder below.
+        # folder to write, read back and delete. Other writers (plain functions) stage a folder first.
         in_memory = getattr(write, "packed", None) if limit else None
         packed = in_memory(limit, self.keep_as_folder) if in_memory is not None else None
-        if packed is not None:
-            if not self.put_new(packed, posixpath.join(dest, MANIFEST)):  # one object, one request
-                raise self._refusal(dest)
-            return self.uri_of_path(dest)
-        work = new_temp_staging()
-        staging = work / "artifact"
-        staging.mkdir()
+        work = new_temp_staging() if packed is None else None
+        staging = work / "artifact" if work is not None else None
         retries = self.retries
         created = True
         try:
-            write(staging)
-            packed = pack_folder(staging, limit, self.keep_as_folder) if limit else None
+            if staging is not None:
+                staging.mkdir()
+                write(staging)
+                packed = pack_folder(staging, limit, self.keep_as_folder) if limit else None
             if packed is not None:
                 created = self.put_new(packed, posixpath.join(dest, MANIFEST))  # one object, one request
             else:
                 if limit:
                     self._refuse_if_stored(dest)
+                assert staging is not None  # only a staged artifact is left unpacked
                 self._put_folder(staging, dest, retries)
         except BaseException:
             self._end_uploads(dest)
             raise
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            if work is not None:
+                shutil.rmtree(work, ignore_errors=True)
         if not created:
             raise self._refusal(dest)
         return self.uri_of_path(dest)
